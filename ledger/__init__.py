@@ -1,0 +1,3 @@
+"""A claim-and-response fact ledger."""
+
+__version__ = "0.1.0"
