@@ -1,0 +1,182 @@
+"""The ledger's tables (SQLModel). Migrations in `migrations/` are the only way they are made.
+
+Tables hold the current state; the `event` table holds every state, hash-chained. Every record
+has a `uid` (32 hex characters) that stays the same across export and import.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names on SQLite and PostgreSQL alike, so migrations can name them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_uid() -> str:
+    """A fresh record uid."""
+    return uuid.uuid4().hex
+
+
+def _uid() -> str:
+    return Field(default_factory=new_uid, max_length=32, unique=True, nullable=False)
+
+
+def _text(*, nullable: bool = True) -> str:
+    return Field(default=None, sa_column=Column(Text, nullable=nullable))
+
+
+class Person(SQLModel, table=True):
+    """A person or organization that claims are about, or who alleges or responds."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = _uid()
+    name: str = Field(nullable=False)
+    name_key: str = Field(index=True, nullable=False)  # values.fold(name), for lookups
+    kind: str = Field(default="person", nullable=False)
+    description: str | None = _text()
+    slug: str = Field(unique=True, nullable=False)
+    # A merged duplicate is kept (nothing is destroyed) and points at the record it joined.
+    merged_into_id: int | None = Field(default=None, foreign_key="person.id")
+
+    __table_args__ = (CheckConstraint("kind IN ('person', 'organization')", name="kind"),)
+
+
+class PersonAlias(SQLModel, table=True):
+    """Another name a person goes by, including misspellings found in sources."""
+
+    __tablename__ = "person_alias"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    name: str = Field(nullable=False)
+    name_key: str = Field(index=True, nullable=False)
+
+    __table_args__ = (UniqueConstraint("person_id", "name_key"),)
+
+
+class Source(SQLModel, table=True):
+    """A document: article, statement, record, petition, post."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = _uid()
+    key: str = Field(unique=True, nullable=False)
+    title: str = Field(nullable=False)
+    publisher: str | None = None
+    author: str | None = None
+    url: str | None = _text()
+    url_normalized: str | None = Field(default=None, sa_column=Column(Text, unique=True))
+    published: str | None = Field(default=None, index=True)  # partial date as written
+    kind: str = Field(default="article", nullable=False)
+    language: str | None = None
+    text: str | None = _text()
+    text_sha256: str | None = Field(default=None, max_length=64)
+    retrieved: str | None = None  # UTC ISO time the text snapshot was taken
+
+
+class SourceLink(SQLModel, table=True):
+    """One source relies on another: it cites, republishes or translates it."""
+
+    __tablename__ = "source_link"
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = _uid()
+    source_id: int = Field(foreign_key="source.id", index=True, nullable=False)
+    target_id: int = Field(foreign_key="source.id", index=True, nullable=False)
+    relation: str = Field(default="cites", nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id"),
+        CheckConstraint("source_id <> target_id", name="not_self"),
+    )
+
+
+class Claim(SQLModel, table=True):
+    """One allegation, in neutral words."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = _uid()
+    statement: str = Field(sa_column=Column(Text, nullable=False))
+    claimant_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    occurred: str | None = None
+    status: str = Field(default="unverified", nullable=False, index=True)
+    retraction_reason: str | None = _text()
+
+
+class ClaimPerson(SQLModel, table=True):
+    """A person a claim is about, with their role: subject, target or mentioned."""
+
+    __tablename__ = "claim_person"
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True, nullable=False)
+    person_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    role: str = Field(default="subject", nullable=False)
+
+    __table_args__ = (UniqueConstraint("claim_id", "person_id", "role"),)
+
+
+class Attribution(SQLModel, table=True):
+    """The evidence that a source carries a claim: the exact quote and who speaks in it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = _uid()
+    claim_id: int = Field(foreign_key="claim.id", index=True, nullable=False)
+    source_id: int = Field(foreign_key="source.id", index=True, nullable=False)
+    quote: str | None = _text()
+    voice: str | None = None
+    sourcing: str = Field(default="named", nullable=False)
+    # Where the quote was found in the source's stored text (derived; re-checked on change).
+    quote_status: str = Field(default="unverifiable", nullable=False)
+    anchor_start: int | None = None
+    anchor_end: int | None = None
+    anchor_prefix: str | None = None
+    anchor_suffix: str | None = None
+
+
+class Response(SQLModel, table=True):
+    """An answer to a claim: a denial, a confirmation, silence, an official response, an action."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = _uid()
+    claim_id: int = Field(foreign_key="claim.id", index=True, nullable=False)
+    respondent_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    kind: str = Field(nullable=False)
+    date: str | None = None
+    source_id: int | None = Field(default=None, foreign_key="source.id", index=True)
+    quote: str | None = _text()
+    summary: str | None = _text()
+
+
+class ReplyRequest(SQLModel, table=True):
+    """The right of reply: the addressee was asked to answer a claim."""
+
+    __tablename__ = "reply_request"
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = _uid()
+    claim_id: int = Field(foreign_key="claim.id", index=True, nullable=False)
+    addressee_id: int = Field(foreign_key="person.id", index=True, nullable=False)
+    sent: str = Field(nullable=False)
+    deadline: str | None = None
+    channel: str | None = None
+
+
+class Event(SQLModel, table=True):
+    """One change, appended to the history; the chain of hashes makes rewrites evident."""
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: str = Field(nullable=False)  # UTC, ISO 8601 with microseconds and "Z"
+    actor: str = Field(nullable=False)
+    action: str = Field(nullable=False)
+    entity: str = Field(nullable=False)
+    uid: str = Field(max_length=32, nullable=False)
+    state: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    prev_hash: str = Field(max_length=64, nullable=False)
+    hash: str = Field(max_length=64, nullable=False)
+
+    __table_args__ = (Index("ix_event_entity_uid", "entity", "uid"),)

@@ -1,0 +1,96 @@
+"""The event log: append in the writer's transaction, read, verify."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ledger.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
+from ledger.errors import InvalidValue
+from ledger.models import Event
+
+
+def append_event(session: Session, *, action: str, entity: str, uid: str,
+                 state: dict[str, Any]) -> Event:
+    """Append one event for a record's new state; the caller's transaction commits it.
+
+    Writers are serialized (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so
+    reading the head and appending after it is not a race.
+    """
+    head = session.info.get("chain_head")
+    if head is None:
+        row = session.exec(select(Event.seq, Event.hash).order_by(col(Event.seq).desc())
+                           .limit(1)).first()
+        head = (row[0], row[1]) if row else (0, GENESIS)
+    seq, prev = head[0] + 1, head[1]
+    at = session.info["clock"]()
+    actor = session.info["actor"]
+    state_json = canonical_json(state)
+    digest = event_hash(seq=seq, at=at, actor=actor, action=action, entity=entity, uid=uid,
+                        state=state_json, prev=prev)
+    event = Event(seq=seq, at=at, actor=actor, action=action, entity=entity, uid=uid,
+                  state=state_json, prev_hash=prev, hash=digest)
+    session.add(event)
+    session.info["chain_head"] = (seq, digest)
+    return event
+
+
+def head(session: Session) -> tuple[int, str]:
+    """The newest event's sequence number and hash ((0, 64 zeros) for an empty log)."""
+    row = session.exec(select(Event.seq, Event.hash).order_by(col(Event.seq).desc())
+                       .limit(1)).first()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def count_events(session: Session) -> int:
+    """How many events the log holds."""
+    from sqlalchemy import func
+
+    return session.exec(select(func.count()).select_from(Event)).one()
+
+
+def list_events(session: Session, *, limit: int | None = 50, entity: str | None = None,
+                uid: str | None = None, newest_first: bool = True) -> list[Event]:
+    """Events, newest first by default, optionally of one entity kind or one record."""
+    query = select(Event)
+    if entity:
+        query = query.where(Event.entity == entity)
+    if uid:
+        query = query.where(Event.uid == uid)
+    query = query.order_by(col(Event.seq).desc() if newest_first else col(Event.seq))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def iter_events(session: Session, *, batch: int = 5_000) -> Iterator[Event]:
+    """Every event in sequence order, read in batches so memory stays flat."""
+    last = None
+    while True:
+        query = select(Event).order_by(col(Event.seq)).limit(batch)
+        if last is not None:
+            query = query.where(Event.seq > last)
+        rows = list(session.exec(query))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def parse_anchor(value: str) -> tuple[int, str]:
+    """Parse `SEQ:HASH` as printed in dossiers and by `ledger log`."""
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or int(seq) < 1 or len(digest) != 64 or not all(
+        c in "0123456789abcdef" for c in digest
+    ):
+        raise InvalidValue(f"--anchor {value!r} must be SEQ:HASH (a sequence number and a "
+                           "64-character hex hash, as a dossier's front matter gives)")
+    return int(seq), digest
+
+
+def verify(session: Session, *, anchor: tuple[int, str] | None = None) -> ChainReport:
+    """Recompute the whole chain; see `ledger.chain.verify_rows`."""
+    return verify_rows(iter_events(session), anchor=anchor)

@@ -1,0 +1,247 @@
+"""Sources and the links between them: add, resolve, list, edit, link."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from ledger import values
+from ledger.errors import Conflict, InvalidValue, NotFound
+from ledger.models import Attribution, Source, SourceLink
+from ledger.store.events import append_event
+
+
+def links_of(session: Session, source: Source) -> list[tuple[str, Source]]:
+    """The sources this one relies on, with the relation, in the order recorded."""
+    rows = session.exec(select(SourceLink.relation, Source)
+                        .join(Source, col(Source.id) == SourceLink.target_id)
+                        .where(SourceLink.source_id == source.id).order_by(col(SourceLink.id)))
+    return [(relation, target) for relation, target in rows]
+
+
+def source_state(session: Session, source: Source) -> dict[str, Any]:
+    """The source as the event log records it (its text included: nothing is lost)."""
+    return {
+        "uid": source.uid, "key": source.key, "title": source.title,
+        "publisher": source.publisher, "author": source.author, "url": source.url,
+        "published": source.published, "kind": source.kind, "language": source.language,
+        "text": source.text, "text_sha256": source.text_sha256, "retrieved": source.retrieved,
+    }
+
+
+def source_record(session: Session, source: Source, *, with_id: bool = True,
+                  with_text: bool = False) -> dict[str, Any]:
+    """The source as `--json` and the bundle show it."""
+    record: dict[str, Any] = {"type": "source"}
+    if with_id:
+        record["id"] = source.id
+    record.update(uid=source.uid, key=source.key, title=source.title,
+                  publisher=source.publisher, author=source.author, url=source.url,
+                  published=source.published, kind=source.kind, language=source.language)
+    if with_text:
+        record["text"] = source.text
+    else:
+        record["text_sha256"] = source.text_sha256
+        record["text_length"] = len(source.text) if source.text is not None else None
+    record["retrieved"] = source.retrieved
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for relation, target in links_of(session, source):
+        grouped[relation].append(target.key)
+    for relation in values.LINK_RELATIONS:
+        record[relation] = grouped[relation]
+    return record
+
+
+def _record_event(session: Session, source: Source, action: str) -> None:
+    session.flush()
+    append_event(session, action=action, entity="source", uid=source.uid,
+                 state=source_state(session, source))
+
+
+def _unique_key(session: Session, base: str) -> str:
+    base = base[:48].rstrip("-") or "source"
+    taken = set(session.exec(select(Source.key).where(col(Source.key).startswith(base))))
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def _check_url(session: Session, url: str | None, *, exclude_id: int | None = None):
+    checked = values.url(url)
+    if checked is None:
+        return None, None
+    typed, normalized = checked
+    clash = session.exec(select(Source).where(Source.url_normalized == normalized)).first()
+    if clash and clash.id != exclude_id:
+        raise Conflict(f"source {clash.key!r} already has this URL ({clash.url}); "
+                       f"cite it with --source {clash.key}")
+    return typed, normalized
+
+
+def set_text(source: Source, text: str | None, *, retrieved: str) -> None:
+    """Store a text snapshot with its SHA-256 and the time it was taken."""
+    checked = values.text(text, field="text", required=False)
+    source.text = checked
+    source.text_sha256 = hashlib.sha256(checked.encode("utf-8")).hexdigest() if checked else None
+    source.retrieved = retrieved if checked else None
+
+
+def add_source(session: Session, *, title: str, key: str | None = None,
+               publisher: str | None = None, author: str | None = None,
+               url: str | None = None, published: str | None = None, kind: str = "article",
+               language: str | None = None, text: str | None = None,
+               retrieved: str | None = None, cites: list[str] | tuple[str, ...] = (),
+               uid: str | None = None) -> Source:
+    """Record a source; a key or normalized URL already in use is a conflict."""
+    title = values.line(title, field="title")
+    publisher = values.line(publisher, field="publisher", required=False)
+    author = values.line(author, field="author", required=False)
+    published = values.partial_date(published, field="published")
+    kind = values.choice(kind, field="kind", allowed=values.SOURCE_KINDS)
+    language = values.line(language, field="language", required=False)
+    if key is not None:
+        key = values.key(key)
+        clash = session.exec(select(Source).where(Source.key == key)).first()
+        if clash:
+            raise Conflict(f"a source with key {key!r} is already recorded ({clash.title!r})")
+    else:
+        base = values.slugify(" ".join(filter(None, [publisher or title, published])))
+        key = _unique_key(session, base)
+    typed_url, normalized = _check_url(session, url)
+    source = Source(key=key, title=title, publisher=publisher, author=author, url=typed_url,
+                    url_normalized=normalized, published=published, kind=kind,
+                    language=language)
+    if uid:
+        source.uid = uid
+    set_text(source, text, retrieved=retrieved or session.info["clock"]())
+    session.add(source)
+    session.flush()
+    _record_event(session, source, "add")
+    for target in cites:
+        link_sources(session, source=source, target=get_source(session, target, field="cites"))
+    return source
+
+
+def get_source(session: Session, ref: str, *, field: str = "source") -> Source:
+    """Resolve a source by key or id."""
+    raw = (ref or "").strip()
+    if not raw:
+        raise InvalidValue(f"--{field} must not be empty")
+    source = session.exec(select(Source).where(Source.key == raw)).first()
+    if source is None and raw.isdigit():
+        source = session.get(Source, int(raw))
+    if source is None:
+        source = session.exec(select(Source).where(Source.key == raw.lower())).first()
+    if source is None:
+        import difflib
+
+        keys = list(session.exec(select(Source.key)))
+        close = difflib.get_close_matches(raw.lower(), keys, n=3, cutoff=0.6)
+        hint = ("; did you mean " + " or ".join(repr(k) for k in close) + "?") if close else (
+            "; `ledger source list` shows the keys")
+        raise NotFound(f"no source {raw!r}{hint}")
+    return source
+
+
+def list_sources(session: Session) -> list[Source]:
+    """Every source, by publication date then key."""
+    return list(session.exec(select(Source).order_by(col(Source.published), col(Source.key))))
+
+
+def edit_source(session: Session, source: Source, *, title: str | None = None,
+                publisher: str | None = None, author: str | None = None,
+                url: str | None = None, published: str | None = None,
+                kind: str | None = None, language: str | None = None,
+                text: str | None = None) -> Source:
+    """Change a source's fields or its text; quotes against a changed text are re-checked."""
+    from ledger.store.claims import verify_attribution
+
+    before = source_state(session, source)
+    if title is not None:
+        source.title = values.line(title, field="title")
+    if publisher is not None:
+        source.publisher = values.line(publisher, field="publisher")
+    if author is not None:
+        source.author = values.line(author, field="author")
+    if url is not None:
+        source.url, source.url_normalized = _check_url(session, url, exclude_id=source.id)
+    if published is not None:
+        source.published = values.partial_date(published, field="published")
+        if source.published is None:
+            raise InvalidValue("--published must not be empty")
+    if kind is not None:
+        source.kind = values.choice(kind, field="kind", allowed=values.SOURCE_KINDS)
+    if language is not None:
+        source.language = values.line(language, field="language")
+    text_changed = False
+    if text is not None:
+        old_hash = source.text_sha256
+        set_text(source, values.text(text, field="text"), retrieved=session.info["clock"]())
+        text_changed = source.text_sha256 != old_hash
+    if source_state(session, source) == before:
+        raise InvalidValue("nothing to change: give at least one new value")
+    _record_event(session, source, "edit")
+    if text_changed:
+        for attribution in session.exec(select(Attribution)
+                                         .where(Attribution.source_id == source.id)):
+            verify_attribution(session, attribution, source)
+    return source
+
+
+def _reachable(session: Session, start: Source, goal: Source) -> list[int] | None:
+    """A path of source ids from start to goal along the links, or None."""
+    parents: dict[int, int | None] = {start.id: None}
+    frontier = [start.id]
+    while frontier:
+        rows = session.exec(select(SourceLink.source_id, SourceLink.target_id)
+                            .where(col(SourceLink.source_id).in_(frontier))).all()
+        frontier = []
+        for src, dst in rows:
+            if dst in parents:
+                continue
+            parents[dst] = src
+            if dst == goal.id:
+                path, node = [], dst
+                while node is not None:
+                    path.append(node)
+                    node = parents[node]
+                return path[::-1]
+            frontier.append(dst)
+    return None
+
+
+def link_sources(session: Session, *, source: Source, target: Source,
+                 relation: str = "cites", uid: str | None = None) -> SourceLink:
+    """Record that `source` relies on `target`; a link that would close a cycle is refused."""
+    relation = values.choice(relation, field="relation", allowed=values.LINK_RELATIONS)
+    if source.id == target.id:
+        raise Conflict(f"source {source.key!r} cannot rely on itself")
+    existing = session.exec(select(SourceLink).where(SourceLink.source_id == source.id,
+                                                     SourceLink.target_id == target.id)).first()
+    if existing:
+        raise Conflict(f"{source.key!r} already {existing.relation} {target.key!r}")
+    path = _reachable(session, target, source)
+    if path:
+        keys = dict(session.exec(select(Source.id, Source.key).where(col(Source.id).in_(path))))
+        chain = " → ".join(keys[i] for i in [*path, target.id])
+        raise Conflict(f"linking {source.key!r} to {target.key!r} would make a citation "
+                       f"cycle: {chain}")
+    link = SourceLink(source_id=source.id, target_id=target.id, relation=relation)
+    if uid:
+        link.uid = uid
+    session.add(link)
+    session.flush()
+    append_event(session, action="add", entity="link", uid=link.uid,
+                 state={"uid": link.uid, "source": source.uid, "target": target.uid,
+                        "relation": relation})
+    return link
+
+
+def count_sources(session: Session) -> int:
+    """How many sources are recorded."""
+    return session.exec(select(func.count()).select_from(Source)).one()

@@ -1,0 +1,239 @@
+"""Validation and normal forms for the values users type.
+
+Every text field has a documented limit (`LIMITS`); fixed vocabularies are lowercase and
+hyphenated. Functions here raise `InvalidValue` (exit 2) naming the option that was wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from ledger.errors import InvalidValue
+
+# Characters allowed per field. Generous for prose, tight for handles; README documents them.
+LIMITS: dict[str, int] = {
+    "name": 200,
+    "alias": 200,
+    "description": 2_000,
+    "key": 64,
+    "title": 500,
+    "publisher": 200,
+    "author": 200,
+    "url": 2_000,
+    "language": 35,
+    "text": 5_000_000,
+    "statement": 2_000,
+    "quote": 5_000,
+    "voice": 300,
+    "summary": 5_000,
+    "reason": 2_000,
+    "channel": 100,
+    "actor": 200,
+}
+
+PERSON_KINDS = ("person", "organization")
+SOURCE_KINDS = (
+    "article", "statement", "record", "petition", "post", "report", "transcript", "other",
+)
+LINK_RELATIONS = ("cites", "republishes", "translates")
+ROLES = ("subject", "target", "mentioned")
+CLAIM_STATUSES = (
+    "unverified",
+    "corroborated",
+    "confirmed",
+    "disputed",
+    "unsupported",
+    "false",
+    "retracted",
+)
+SOURCINGS = ("named", "anonymous", "document", "official-record")
+RESPONSE_KINDS = (
+    "denial",
+    "partial-denial",
+    "confirmation",
+    "no-comment",
+    "no-response",
+    "official-response",
+    "action",
+)
+
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9_-]+)*$")
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def nfc(value: str) -> str:
+    """The NFC form of `value`: one spelling for the same characters."""
+    return unicodedata.normalize("NFC", value)
+
+
+def text(value: str | None, *, field: str, required: bool = True) -> str | None:
+    """Validate free text: NFC, not blank when required, within the field's limit."""
+    if value is None:
+        if required:
+            raise InvalidValue(f"--{field} is required")
+        return None
+    value = nfc(value)
+    if not value.strip():
+        if required:
+            raise InvalidValue(f"--{field} must not be empty")
+        return None
+    limit = LIMITS[field]
+    if len(value) > limit:
+        raise InvalidValue(f"--{field} is {len(value):,} characters; the limit is {limit:,}")
+    if "\x00" in value:
+        raise InvalidValue(f"--{field} contains a NUL character")
+    return value
+
+
+def line(value: str | None, *, field: str, required: bool = True) -> str | None:
+    """Validate a one-line value: like `text`, with surrounding white space removed."""
+    checked = text(value, field=field, required=required)
+    return checked.strip() if checked is not None else None
+
+
+def choice(value: str | None, *, field: str, allowed: Iterable[str]) -> str:
+    """Validate a value from a fixed vocabulary (lowercase, hyphenated)."""
+    allowed = tuple(allowed)
+    normal = (value or "").strip().lower().replace("_", "-")
+    if normal not in allowed:
+        raise InvalidValue(f"--{field} must be one of {', '.join(allowed)}; got {value!r}")
+    return normal
+
+
+def fold(value: str) -> str:
+    """A name's folded form: case-, accent-, width- and Unicode-form-insensitive.
+
+    "Mélanie Joly", "MELANIE  JOLY" and an NFD "Mélanie Joly" all fold to "melanie joly".
+    """
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+def slugify(value: str, *, max_bytes: int = 80) -> str:
+    """An ASCII slug: lowercase letters, digits and single hyphens; may be empty."""
+    ascii_form = fold(value).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_form).strip("-")
+    return slug[:max_bytes].rstrip("-")
+
+
+# Names Windows refuses as file names, whatever the extension.
+_RESERVED_SLUGS = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {
+    f"lpt{i}" for i in range(10)
+}
+
+
+def safe_slug(value: str, *, fallback: str) -> str:
+    """A slug that is usable as a file name everywhere: never empty, never reserved."""
+    slug = slugify(value) or fallback
+    if slug in _RESERVED_SLUGS:
+        slug = f"{slug}-{fallback}"
+    return slug
+
+
+def key(value: str | None, *, field: str = "key") -> str:
+    """Validate a source key: a short lowercase handle, safe as a file name."""
+    candidate = (value or "").strip()
+    if not candidate:
+        raise InvalidValue(f"--{field} must not be empty")
+    if len(candidate) > LIMITS["key"]:
+        raise InvalidValue(
+            f"--{field} is {len(candidate)} characters; the limit is {LIMITS['key']}"
+        )
+    if not _KEY_RE.match(candidate) or candidate.split(".")[0] in _RESERVED_SLUGS:
+        raise InvalidValue(
+            f"--{field} {candidate!r} must be lowercase letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit (e.g. cbc-2023-03-23)"
+        )
+    return candidate
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date known to the year, the month or the day; it prints as written."""
+
+    iso: str
+
+    @property
+    def precision(self) -> str:
+        """'year', 'month' or 'day'."""
+        return {4: "year", 7: "month", 10: "day"}[len(self.iso)]
+
+    def earliest(self) -> date:
+        """The first day the date can mean (2021-02 -> 2021-02-01)."""
+        parts = [int(p) for p in self.iso.split("-")] + [1, 1]
+        return date(parts[0], parts[1], parts[2])
+
+    def latest(self) -> date:
+        """The last day the date can mean (2021-02 -> 2021-02-28)."""
+        year, *rest = (int(p) for p in self.iso.split("-"))
+        if len(rest) == 2:
+            return date(year, rest[0], rest[1])
+        if len(rest) == 1:
+            nxt = date(year + (rest[0] == 12), rest[0] % 12 + 1, 1)
+            return date.fromordinal(nxt.toordinal() - 1)
+        return date(year, 12, 31)
+
+    def __str__(self) -> str:
+        return self.iso
+
+
+def partial_date(value: str | None, *, field: str) -> str | None:
+    """Validate a partial date (YYYY, YYYY-MM or YYYY-MM-DD) and return it as written."""
+    if value is None:
+        return None
+    candidate = value.strip()
+    if not candidate:
+        return None
+    match = _DATE_RE.match(candidate)
+    problem = None
+    if not match:
+        problem = "is not a date"
+    else:
+        year, month, day = match.groups()
+        try:
+            date(int(year), int(month or 1), int(day or 1))
+        except ValueError as exc:
+            problem = f"is not a real date ({exc})"
+        if int(year) < 1:
+            problem = "is not a real date"
+    if problem:
+        raise InvalidValue(f"--{field} {value!r} {problem}; use YYYY, YYYY-MM or YYYY-MM-DD")
+    return candidate
+
+
+# Query parameters that track readers rather than identify a document.
+_TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|ref|cmpid|taid)$", re.IGNORECASE)
+
+
+def url(value: str | None, *, field: str = "url") -> tuple[str, str] | None:
+    """Validate an http(s) URL; return it as typed and its normalized form.
+
+    The normalized form is for spotting the same document typed twice: scheme and host
+    lowercase, http treated as https, no "www.", default port, fragment, tracking parameters
+    or trailing slash, and the remaining query parameters sorted.
+    """
+    typed = line(value, field=field, required=False)
+    if typed is None:
+        return None
+    parts = urlsplit(typed)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidValue(f"--{field} {typed!r} must be an http or https URL")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidValue(f"--{field} {typed!r} has a bad port") from exc
+    host = parts.hostname.lower().removeprefix("www.")
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%").rstrip("/")
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                   if not _TRACKING.match(k))
+    normalized = urlunsplit(("https", host, path, urlencode(query), ""))
+    return typed, normalized
