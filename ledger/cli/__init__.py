@@ -1,0 +1,108 @@
+"""The `ledger` command line: one Typer sub-app per noun, plus a few top-level verbs.
+
+`run()` is the one place that turns the ledger's errors into `Error: ...` on stderr and the
+documented exit code (2 for a malformed value, 1 for the rest), never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from ledger.cli import claims, database, history, people, sources, transfer
+from ledger.cli.common import State, new_app
+
+app = new_app(
+    "A claim-and-response fact ledger: allegations, their sources and exact quotes, and every "
+    "answer to them.\n\nThe database is --db (or LEDGER_DB), default ./ledger.db: a file path "
+    "for SQLite, or a postgresql:// URL."
+)
+app.add_typer(people.app, name="person")
+app.add_typer(sources.app, name="source")
+app.add_typer(claims.app, name="claim")
+app.add_typer(claims.response_app, name="response")
+app.add_typer(claims.reply_app, name="reply")
+app.add_typer(database.app, name="db")
+app.command("init")(database.init)
+app.command("log")(history.log)
+app.command("verify")(history.verify)
+app.command("import")(transfer.import_)
+app.command("export")(transfer.export)
+
+
+@app.callback()
+def root(ctx: typer.Context,
+         db: Annotated[str | None, typer.Option(
+             "--db", envvar="LEDGER_DB", help="Ledger file path or postgresql:// URL "
+             "[default: ./ledger.db].", show_default=False)] = None,
+         actor: Annotated[str | None, typer.Option(
+             "--actor", envvar="LEDGER_ACTOR", help="Who is recording, for the history "
+             "[default: your login name].", show_default=False)] = None) -> None:
+    """A claim-and-response fact ledger."""
+    ctx.obj = State(db=db) if actor is None else State(db=db, actor=actor)
+
+
+@app.command("backup")
+def backup(ctx: typer.Context,
+           dest: Annotated[str, typer.Argument(help="The file to write (must not exist).")]
+           ) -> None:
+    """Copy a SQLite ledger with SQLite's online backup API, safe while others write.
+
+    For a PostgreSQL ledger use pg_dump (`pg_dump --format=custom -f ledger.dump URL`).
+
+    \b
+    Example:
+      ledger backup backups/ledger-2023-03-24.db
+    """
+    from ledger.backup import backup_sqlite
+    from ledger.cli.common import out, state
+
+    state(ctx).engine()  # the schema check, as for any command
+    backup_sqlite(state(ctx).db, dest)
+    out(f"Backed up to {dest}")
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    try:
+        app(args=argv, prog_name="ledger")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except Exception as exc:
+        return _report(exc)
+    return 0
+
+
+def _report(exc: Exception) -> int:
+    from ledger.errors import LedgerError
+
+    if isinstance(exc, LedgerError):
+        sys.stderr.write(f"Error: {exc}\n")
+        return exc.exit_code
+    if os.environ.get("LEDGER_DEBUG"):
+        raise exc
+    message = _database_message(exc)
+    if message is None and isinstance(exc, OSError):
+        message = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+    if message is None:
+        message = (f"unexpected {type(exc).__name__}: {exc}. Nothing was written. Run again "
+                   "with LEDGER_DEBUG=1 for the details, and report it.")
+    sys.stderr.write(f"Error: {message}\n")
+    return 1
+
+
+def _database_message(exc: Exception) -> str | None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if not isinstance(exc, SQLAlchemyError):
+        return None
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"the database refused the change ({detail}); nothing was written"
+
+
+def main() -> None:
+    """The console script."""
+    sys.exit(run())

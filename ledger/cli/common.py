@@ -1,0 +1,162 @@
+"""What every command shares: the state from the global options, output helpers, options.
+
+This module and the command modules import only the standard library, typer and the ledger's
+errors at start-up; the database stack is imported inside command bodies, so `--help` stays
+fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+
+def new_app(help_text: str) -> typer.Typer:
+    """A sub-app with the settings every noun shares."""
+    return typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode=None,
+                       add_completion=False, pretty_exceptions_enable=False)
+
+
+def default_actor() -> str:
+    """LEDGER_ACTOR, else the login name."""
+    try:
+        return os.environ.get("LEDGER_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass
+class State:
+    """The global options, and the ledger they open (lazily, once)."""
+
+    db: str | None = None
+    actor: str = field(default_factory=default_actor)
+    _engine: Engine | None = None
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from ledger.db import open_ledger
+
+            self._engine = open_ledger(self.db)
+        return self._engine
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One command, one write transaction."""
+        from ledger import values
+        from ledger.db import transaction
+
+        actor = values.line(self.actor, field="actor")
+        with transaction(self.engine(), actor=actor) as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        from ledger.db import reading
+
+        with reading(self.engine()) as session:
+            yield session
+
+
+def state(ctx: typer.Context) -> State:
+    """The shared state the root callback put on the context."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def emit_json(data: Any) -> None:
+    """Print JSON only, to stdout."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def out(line: str = "") -> None:
+    """Print data to stdout."""
+    sys.stdout.write(line + "\n")
+
+
+def warn(message: str) -> None:
+    """Print a warning to stderr."""
+    sys.stderr.write(f"Warning: {message}\n")
+
+
+def info(message: str) -> None:
+    """Print progress to stderr."""
+    sys.stderr.write(message + "\n")
+
+
+def table(rows: list[list[Any]], headers: list[str]) -> None:
+    """Print rows as a plain aligned table (no colour: it goes into files and pipes)."""
+    cells = [[("" if v is None else str(v)).replace("\n", " ") for v in row] for row in rows]
+    widths = [min(60, max([len(h)] + [len(r[i]) for r in cells])) for i, h in enumerate(headers)]
+
+    def fit(value: str, width: int) -> str:
+        return value if len(value) <= width else value[: width - 1] + "…"
+
+    out("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in cells:
+        out("  ".join(fit(v, w).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON only (the record with its id).")]
+PersonRef = Annotated[str, typer.Argument(help="Id, slug, name or alias.", show_default=False)]
+SourceRef = Annotated[str, typer.Argument(help="Source key (or id).", show_default=False)]
+ClaimId = Annotated[str, typer.Argument(help="Claim id.", show_default=False)]
+Quote = Annotated[str | None, typer.Option("--quote", help="The exact words in the source.")]
+Voice = Annotated[str | None, typer.Option(
+    "--voice", help='Who speaks inside the source, e.g. "two unnamed national security sources".')]
+Anonymous = Annotated[bool, typer.Option("--anonymous", help="Short for --sourcing anonymous.")]
+Sourcing = Annotated[str | None, typer.Option(
+    "--sourcing", help="named | anonymous | document | official-record (default named).")]
+Strict = Annotated[bool, typer.Option(
+    "--strict", help="Refuse a quote that is not in the source's stored text.")]
+
+
+def sourcing_of(sourcing: str | None, anonymous: bool) -> str | None:
+    """--anonymous is the short form of --sourcing anonymous."""
+    if anonymous and sourcing not in (None, "anonymous"):
+        from ledger.errors import InvalidValue
+
+        raise InvalidValue(f"--anonymous contradicts --sourcing {sourcing}")
+    return "anonymous" if anonymous else sourcing
+
+
+def read_text_file(path: str | None) -> str | None:
+    """Read --text-file as UTF-8; a missing or undecodable file is an error (exit 1)."""
+    if path is None:
+        return None
+    from ledger.errors import ReadFailed
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise ReadFailed(f"--text-file: no file {path!r}") from None
+    except UnicodeDecodeError as exc:
+        raise ReadFailed(f"--text-file {path!r} is not UTF-8 text ({exc.reason} at byte "
+                         f"{exc.start}); convert it first, e.g. with iconv") from None
+    except OSError as exc:
+        raise ReadFailed(f"--text-file {path!r}: {exc.strerror}") from None
+
+
+def report_quote(attribution: Any, source_key: str) -> None:
+    """Warn at once when a recorded quote is not in the source's stored text."""
+    if attribution.quote_status == "not-found":
+        warn(f"the quote is not in the stored text of {source_key!r}; it is recorded as "
+             "not found (`ledger audit` shows the closest passage, --strict refuses it)")
+    elif attribution.quote_status == "unverifiable":
+        warn(f"{source_key!r} has no stored text, so the quote cannot be verified "
+             "(add it with `ledger source edit KEY --text-file F`)")

@@ -1,0 +1,102 @@
+"""`ledger init` and `ledger db upgrade|current|check`: the schema, through alembic."""
+
+from __future__ import annotations
+
+import typer
+
+from ledger.cli.common import info, new_app, out, state
+
+app = new_app("The database schema: migrations (alembic under the hood).")
+
+
+def _engine(ctx: typer.Context):
+    from ledger.db import database_url, make_engine, sqlite_path
+    from ledger.errors import LedgerError
+
+    url = database_url(state(ctx).db)
+    path = sqlite_path(url)
+    if path is not None and not path.parent.exists():
+        raise LedgerError(f"the folder for the ledger {str(path)!r} does not exist")
+    return make_engine(url)
+
+
+def init(ctx: typer.Context) -> None:
+    """Create the ledger database at the latest schema, or report that it is current.
+
+    \b
+    Example:
+      ledger --db newsroom.db init
+    """
+    from ledger import db
+
+    engine = _engine(ctx)
+    revision = db.current_revision(engine)
+    if revision is None:
+        db.upgrade(engine)
+        out(f"Created a ledger at schema {db.HEAD_REVISION}")
+    elif revision == db.HEAD_REVISION:
+        out(f"The ledger is current (schema {revision})")
+    else:
+        from ledger.errors import SchemaMismatch
+
+        raise SchemaMismatch(f"the ledger is at schema {revision}, this version needs "
+                             f"{db.HEAD_REVISION}; run `ledger db upgrade`")
+
+
+@app.command("upgrade")
+def upgrade(ctx: typer.Context) -> None:
+    """Migrate the ledger's schema to the latest version (back it up first).
+
+    \b
+    Example:
+      ledger backup before-upgrade.db && ledger db upgrade
+    """
+    from ledger import db
+
+    engine = _engine(ctx)
+    before = db.current_revision(engine)
+    db.upgrade(engine)
+    after = db.current_revision(engine)
+    if before == after:
+        out(f"Already at the latest schema ({after})")
+    else:
+        out(f"Upgraded the schema from {before or 'empty'} to {after}")
+
+
+@app.command("current")
+def current(ctx: typer.Context) -> None:
+    """Print the schema revision the ledger is at, and the one this version needs.
+
+    \b
+    Example:
+      ledger db current
+    """
+    from ledger import db
+
+    revision = db.current_revision(_engine(ctx))
+    out(f"{revision or 'empty'} (this version needs {db.HEAD_REVISION})")
+
+
+@app.command("check")
+def check(ctx: typer.Context) -> None:
+    """Check the schema is current and matches the models; exit 1 if not.
+
+    \b
+    Example:
+      ledger db check
+    """
+    from ledger import db
+    from ledger.errors import SchemaMismatch
+
+    engine = _engine(ctx)
+    revision = db.current_revision(engine)
+    if revision != db.HEAD_REVISION:
+        raise SchemaMismatch(f"the ledger is at schema {revision or 'empty'}, this version "
+                             f"needs {db.HEAD_REVISION}; run `ledger db upgrade`")
+    differences = db.schema_differences(engine)
+    if differences:
+        for difference in differences:
+            info(f"  {difference}")
+        raise SchemaMismatch(f"the schema differs from the models in {len(differences)} "
+                             "place(s) (listed above)")
+    out(f"ok: schema {revision}, matching the models")

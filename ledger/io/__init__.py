@@ -1,0 +1,1 @@
+"""Reading and writing ledgers as files: the bundle (JSONL, JSON, YAML)."""
