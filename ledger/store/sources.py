@@ -216,8 +216,13 @@ def _reachable(session: Session, start: Source, goal: Source) -> list[int] | Non
 
 
 def link_sources(session: Session, *, source: Source, target: Source,
-                 relation: str = "cites", uid: str | None = None) -> SourceLink:
-    """Record that `source` relies on `target`; a link that would close a cycle is refused."""
+                 relation: str = "cites", uid: str | None = None,
+                 allow_cycle: bool = False) -> bool:
+    """Record that `source` relies on `target`; return whether the link closes a cycle.
+
+    A link that would close a citation cycle is refused, unless `allow_cycle` (an import
+    brings what the file says; the audit reports the cycle).
+    """
     relation = values.choice(relation, field="relation", allowed=values.LINK_RELATIONS)
     if source.id == target.id:
         raise Conflict(f"source {source.key!r} cannot rely on itself")
@@ -226,7 +231,7 @@ def link_sources(session: Session, *, source: Source, target: Source,
     if existing:
         raise Conflict(f"{source.key!r} already {existing.relation} {target.key!r}")
     path = _reachable(session, target, source)
-    if path:
+    if path and not allow_cycle:
         keys = dict(session.exec(select(Source.id, Source.key).where(col(Source.id).in_(path))))
         chain = " → ".join(keys[i] for i in [*path, target.id])
         raise Conflict(f"linking {source.key!r} to {target.key!r} would make a citation "
@@ -239,7 +244,7 @@ def link_sources(session: Session, *, source: Source, target: Source,
     append_event(session, action="add", entity="link", uid=link.uid,
                  state={"uid": link.uid, "source": source.uid, "target": target.uid,
                         "relation": relation})
-    return link
+    return bool(path)
 
 
 def count_sources(session: Session) -> int:
