@@ -1,0 +1,667 @@
+"""Find a recorded quote in a source's stored text, or say why it is not there.
+
+A quote is verified in one of three ways, tried in order:
+
+- **exact**: the quote, as typed, is a substring of the text;
+- **normalized**: it is a substring once both sides are normalized (see `normalize`);
+- **elided**: it joins parts with an ellipsis ("…", "..." or "[...]"); every part is found,
+  normalized, in the order given. The anchor spans from the first part to the last, so a
+  reviewer sees what was left out.
+
+Matches must start and end on word boundaries: "ring" is not found in "during", and
+"the allegation" is not found in "the allegations".
+
+Anything else is **not found**, however close: a one-word change ("February" for "March") is a
+misquote, not a typo to forgive. A not-found check carries the closest passage of the text, its
+similarity and a word-level difference, so a reviewer can see what the source says instead. The
+fuzzy search that finds that passage runs only for quotes that are not found.
+
+A source without stored text leaves its quotes **unverifiable**.
+
+Case is never folded: a change of case is a change of the words quoted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import asdict, dataclass
+from difflib import SequenceMatcher
+from typing import Any, Literal
+
+__all__ = [
+    "QUOTE_CONTEXT",
+    "QuoteCheck",
+    "QuoteMatch",
+    "QuoteStatus",
+    "TextIndex",
+    "check_quote",
+    "normalize",
+    "normalize_with_map",
+    "recheck",
+    "word_diff",
+]
+
+QUOTE_CONTEXT = 40
+"""Characters of original text kept before and after a verified quote."""
+
+QuoteStatus = Literal["verified", "not-found", "unverifiable"]
+QuoteMatch = Literal["exact", "normalized", "elided"]
+
+# Characters folded by `normalize`, beyond what NFKC already does.
+_SINGLE_QUOTES = "\u2018\u2019\u201a\u201b\u2032\u2035`\u00b4"
+_DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u2033\u2036"
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+# Invisible characters that only ever split a word: soft hyphen, zero-width space and joiners,
+# word joiner, byte-order mark.
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+
+_FOLD = {ord(c): "'" for c in _SINGLE_QUOTES}
+_FOLD.update({ord(c): '"' for c in _DOUBLE_QUOTES})
+_FOLD.update({ord(c): "-" for c in _DASHES})
+_FOLD.update({ord(c): None for c in _INVISIBLE})
+
+# Runs of text that normalization leaves untouched: printable ASCII other than the hyphen and
+# the backtick, joined by single spaces or by single hyphens between two such characters.
+# Normalizing is then a C-speed regex scan plus Python work only for the short gaps between
+# runs (white space, dashes, non-ASCII), which keeps a 5 KB text well under a millisecond.
+_PLAIN = re.compile(r"[!-,.-_a-~]+(?:[ -][!-,.-_a-~]+)*")
+_ELLIPSIS = re.compile(r"\s*(?:\[\s*\.\.\.\s*\]|\.\.\.)\s*")
+# Words for the fuzzy search: a dash joins words once normalized ("learned-and"), but a
+# closest passage may well end before it.
+_WORD = re.compile(r"[^ -]+")
+
+
+@dataclass(frozen=True)
+class QuoteCheck:
+    """The outcome of looking for one quote in one text.
+
+    Offsets are into the original text, so `text[start:end]` is the passage that matched.
+    `prefix` and `suffix` are up to `QUOTE_CONTEXT` characters of original text around it.
+    `closest`, `similarity` (0..1) and `diff` are set only when the quote is not found; in
+    `diff`, `[-...-]` marks words the source has and the quote lacks, `{+...+}` words the quote
+    has and the source lacks.
+    """
+
+    status: QuoteStatus
+    match: QuoteMatch | None = None
+    start: int | None = None
+    end: int | None = None
+    prefix: str | None = None
+    suffix: str | None = None
+    closest: str | None = None
+    similarity: float | None = None
+    diff: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        """True when the quote was found in the text."""
+        return self.status == "verified"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the check as a plain JSON-ready dictionary."""
+        return asdict(self)
+
+
+UNVERIFIABLE = QuoteCheck(status="unverifiable")
+
+
+@dataclass(frozen=True)
+class _OffsetMap:
+    """Maps positions in a normalized string back to the original string.
+
+    Each segment starts at `norm_starts[i]` in the normalized string. A verbatim segment was
+    copied unchanged, so positions inside it shift by a constant; any other segment is one
+    normalized character produced from `orig_starts[i]:orig_ends[i]` of the original.
+    """
+
+    norm_starts: list[int]
+    orig_starts: list[int]
+    orig_ends: list[int]
+    verbatim: list[bool]
+    norm_length: int
+    orig_length: int
+
+    def start(self, position: int) -> int:
+        """Original offset where the normalized character at `position` begins."""
+        if position >= self.norm_length:
+            return self.orig_length
+        i = bisect_right(self.norm_starts, position) - 1
+        if self.verbatim[i]:
+            return self.orig_starts[i] + position - self.norm_starts[i]
+        return self.orig_starts[i]
+
+    def end(self, position: int) -> int:
+        """Original offset just after the normalized character before `position`."""
+        if position <= 0:
+            return 0
+        i = bisect_right(self.norm_starts, position - 1) - 1
+        if self.verbatim[i]:
+            return self.orig_starts[i] + position - self.norm_starts[i]
+        return self.orig_ends[i]
+
+
+def normalize(text: str) -> str:
+    """Return `text` in the form quotes are matched in.
+
+    NFKC (ligatures, full-width forms, "…" to "..."), curly quotes and apostrophes to straight
+    ones, every dash to "-" with no space around it, soft hyphens and zero-width characters
+    removed, runs of white space to one space, and no space at either end.
+
+    >>> normalize("“Don’t” \u2014  he said,\u00a0twice")
+    '"Don\\'t"-he said, twice'
+    """
+    return normalize_with_map(text)[0]
+
+
+def normalize_with_map(text: str) -> tuple[str, _OffsetMap]:
+    """Normalize `text` as `normalize` does, with a map back to original offsets."""
+    pieces: list[str] = []
+    norm_starts: list[int] = []
+    orig_starts: list[int] = []
+    orig_ends: list[int] = []
+    verbatim: list[bool] = []
+    length = 0
+    position = 0
+    for run in _PLAIN.finditer(text):
+        run_start, run_end = run.span()
+        # A combining mark composes with the character before it, so that character belongs
+        # to the gap, where NFKC sees both.
+        if run_end > run_start and _starts_combining(text, run_end):
+            run_end -= 1
+        if run_start > position:
+            length = _emit_gap(
+                text,
+                position,
+                run_start,
+                pieces,
+                norm_starts,
+                orig_starts,
+                orig_ends,
+                verbatim,
+                length,
+            )
+        if run_end > run_start:
+            pieces.append(text[run_start:run_end])
+            norm_starts.append(length)
+            orig_starts.append(run_start)
+            orig_ends.append(run_end)
+            verbatim.append(True)
+            length += run_end - run_start
+        position = run_end
+    if position < len(text):
+        length = _emit_gap(
+            text,
+            position,
+            len(text),
+            pieces,
+            norm_starts,
+            orig_starts,
+            orig_ends,
+            verbatim,
+            length,
+        )
+    normalized = "".join(pieces)
+    # Gaps handle white space inside themselves; trim what is left at the ends.
+    lead = len(normalized) - len(normalized.lstrip(" "))
+    normalized = normalized.strip(" ")
+    if lead:
+        norm_starts = [max(s - lead, 0) for s in norm_starts]
+    if not norm_starts or norm_starts[0] != 0:
+        norm_starts.insert(0, 0)
+        orig_starts.insert(0, 0)
+        orig_ends.insert(0, 0)
+        verbatim.insert(0, False)
+    return normalized, _OffsetMap(
+        norm_starts, orig_starts, orig_ends, verbatim, len(normalized), len(text)
+    )
+
+
+def _starts_combining(text: str, index: int) -> bool:
+    return index < len(text) and unicodedata.combining(text[index]) != 0
+
+
+def _emit_gap(
+    text: str,
+    start: int,
+    end: int,
+    pieces: list[str],
+    norm_starts: list[int],
+    orig_starts: list[int],
+    orig_ends: list[int],
+    verbatim: list[bool],
+    length: int,
+) -> int:
+    """Normalize `text[start:end]` one output character at a time; return the new length."""
+    # (character, original start, original end) before white space and dashes are collapsed.
+    chars: list[tuple[str, int, int]] = []
+    cluster_start = start
+    for index in range(start + 1, end + 1):
+        if index < end and unicodedata.combining(text[index]):
+            continue
+        cluster = unicodedata.normalize("NFKC", text[cluster_start:index]).translate(_FOLD)
+        for char in cluster:
+            chars.append((" " if char.isspace() else char, cluster_start, index))
+        cluster_start = index
+    # Collapse runs of spaces, and dashes with the spaces around them.
+    collapsed: list[tuple[str, int, int]] = []
+    for char, o_start, o_end in chars:
+        previous = collapsed[-1][0] if collapsed else ""
+        if char == " " and previous in (" ", "-"):
+            if previous == " ":
+                collapsed[-1] = (" ", collapsed[-1][1], o_end)
+            continue
+        if char == "-" and previous in (" ", "-"):
+            if previous == " ":
+                collapsed[-1] = ("-", o_start, o_end)
+            else:
+                collapsed[-1] = ("-", collapsed[-1][1], o_end)
+            continue
+        collapsed.append((char, o_start, o_end))
+    # A gap follows and precedes plain text, which never has a space at its edges; but the
+    # previous piece may end in a dash, which swallows a leading space here.
+    if collapsed and collapsed[0][0] == " " and pieces and pieces[-1].endswith("-"):
+        collapsed.pop(0)
+    for char, o_start, o_end in collapsed:
+        pieces.append(char)
+        norm_starts.append(length)
+        orig_starts.append(o_start)
+        orig_ends.append(o_end)
+        verbatim.append(False)
+        length += 1
+    return length
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _find(haystack: str, needle: str, begin: int = 0) -> int:
+    """Index of the first occurrence of `needle` at or after `begin` that sits on word
+    boundaries (where the needle's own edge is a word character), or -1."""
+    check_left = _is_word_char(needle[0])
+    check_right = _is_word_char(needle[-1])
+    index = haystack.find(needle, begin)
+    while index != -1:
+        after = index + len(needle)
+        if not (check_left and index > 0 and _is_word_char(haystack[index - 1])) and not (
+            check_right and after < len(haystack) and _is_word_char(haystack[after])
+        ):
+            return index
+        index = haystack.find(needle, index + 1)
+    return -1
+
+
+def _find_all(haystack: str, needle: str) -> list[int]:
+    found: list[int] = []
+    index = _find(haystack, needle)
+    while index != -1:
+        found.append(index)
+        index = _find(haystack, needle, index + 1)
+    return found
+
+
+class TextIndex:
+    """One stored text, prepared for checking many quotes against it.
+
+    The normalized form and the word table used by the fuzzy search are built on first need
+    and kept, so auditing many quotes against one source normalizes it once, and a text whose
+    quotes are all exact is never normalized at all.
+
+    >>> TextIndex("Dong denied it.").check(quote="Dong denied").status
+    'verified'
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._normalized: tuple[str, _OffsetMap] | None = None
+        self._words: tuple[list[int], list[int], list[str]] | None = None
+
+    @property
+    def normalized(self) -> str:
+        """The text as `normalize` returns it."""
+        return self._normal()[0]
+
+    def _normal(self) -> tuple[str, _OffsetMap]:
+        if self._normalized is None:
+            self._normalized = normalize_with_map(self.text)
+        return self._normalized
+
+    def check(self, *, quote: str) -> QuoteCheck:
+        """Look for `quote` in the text: exact, normalized, elided, else not found.
+
+        Raises ValueError for an empty quote; callers validate input before this point.
+        """
+        return self._check(quote=quote)
+
+    def _check(
+        self,
+        *,
+        quote: str,
+        near: int | None = None,
+        prefix: str | None = None,
+        suffix: str | None = None,
+    ) -> QuoteCheck:
+        stripped = quote.strip()
+        if not stripped:
+            raise ValueError("quote is empty")
+        starts = _find_all(self.text, stripped) if near is not None else None
+        if starts:
+            start = _pick(self.text, starts, len(stripped), near, prefix, suffix)
+            return self._verified("exact", start, start + len(stripped))
+        if starts is None:
+            start = _find(self.text, stripped)
+            if start != -1:
+                return self._verified("exact", start, start + len(stripped))
+
+        needle = normalize(stripped)
+        if not needle:
+            raise ValueError("quote is empty once normalized")
+        normalized, offsets = self._normal()
+        candidates = _find_all(normalized, needle) if near is not None else None
+        if candidates:
+            spans = [(offsets.start(i), offsets.end(i + len(needle))) for i in candidates]
+            chosen = _pick_span(self.text, spans, near, prefix, suffix)
+            return self._verified("normalized", *chosen)
+        if candidates is None:
+            index = _find(normalized, needle)
+            if index != -1:
+                return self._verified(
+                    "normalized", offsets.start(index), offsets.end(index + len(needle))
+                )
+
+        span = self._find_elided(needle)
+        if span is not None:
+            return self._verified("elided", offsets.start(span[0]), offsets.end(span[1]))
+        return self._not_found(needle)
+
+    def _find_elided(self, needle: str) -> tuple[int, int] | None:
+        """Normalized span from the first part to the last, if every part of an elided quote
+        is found in order; None if the quote has no ellipsis or a part is missing."""
+        parts = [p for p in _ELLIPSIS.split(needle) if any(_is_word_char(c) for c in p)]
+        if not parts or (len(parts) == 1 and parts[0] == needle):
+            return None
+        normalized = self.normalized
+        position = 0
+        first = -1
+        for part in parts:
+            index = _find(normalized, part, position)
+            if index == -1:
+                return None
+            if first == -1:
+                first = index
+            position = index + len(part)
+        return first, position
+
+    def _verified(self, match: QuoteMatch, start: int, end: int) -> QuoteCheck:
+        return QuoteCheck(
+            status="verified",
+            match=match,
+            start=start,
+            end=end,
+            prefix=self.text[max(0, start - QUOTE_CONTEXT) : start],
+            suffix=self.text[end : end + QUOTE_CONTEXT],
+        )
+
+    def _word_table(self) -> tuple[list[int], list[int], list[str]]:
+        """Start and end of every word of the normalized text, and its matching key."""
+        if self._words is None:
+            starts: list[int] = []
+            ends: list[int] = []
+            keys: list[str] = []
+            for word in _WORD.finditer(self.normalized):
+                starts.append(word.start())
+                ends.append(word.end())
+                keys.append(_word_key(word.group()))
+            self._words = (starts, ends, keys)
+        return self._words
+
+    def _not_found(self, needle: str) -> QuoteCheck:
+        normalized, offsets = self._normal()
+        span, similarity = self._closest(needle)
+        if span is None:
+            return QuoteCheck(status="not-found", closest="", similarity=0.0, diff=None)
+        n_start, n_end = span
+        closest = self.text[offsets.start(n_start) : offsets.end(n_end)]
+        return QuoteCheck(
+            status="not-found",
+            closest=closest,
+            similarity=round(similarity, 4),
+            diff=word_diff(source=normalized[n_start:n_end], quote=needle),
+        )
+
+    def _closest(self, needle: str) -> tuple[tuple[int, int] | None, float]:
+        """The normalized span most like `needle`, and its similarity.
+
+        Windows of the quote's length are ranked by how many of its words they contain (a
+        linear scan); only the best few are compared word by word, and ties character by
+        character.
+        """
+        starts, ends, keys = self._word_table()
+        if not starts:
+            return None, 0.0
+        quote_keys = [_word_key(w) for w in _WORD.findall(needle)]
+        # A quote of punctuation alone still gets a one-word window.
+        n = max(1, min(len(quote_keys), len(starts)))
+        wanted = Counter(quote_keys)
+        have: Counter[str] = Counter()
+        overlap = 0
+        scores: list[tuple[int, int]] = []
+        for i, key in enumerate(keys):
+            if key in wanted:
+                have[key] += 1
+                if have[key] <= wanted[key]:
+                    overlap += 1
+            if i >= n:
+                old = keys[i - n]
+                if old in wanted:
+                    if have[old] <= wanted[old]:
+                        overlap -= 1
+                    have[old] -= 1
+            if i >= n - 1:
+                scores.append((-overlap, i - n + 1))
+        scores.sort()
+        spread = max(2, n // 8)
+        normalized = self.normalized
+        by_words: SequenceMatcher[str] = SequenceMatcher(None, autojunk=False)
+        by_words.set_seq2(quote_keys)
+        by_chars: SequenceMatcher[str] = SequenceMatcher(None, autojunk=False)
+        by_chars.set_seq2(needle)
+
+        def word_score(first: int, last: int) -> float:
+            """Shared words over the longer side's word count, or -1 out of range."""
+            if first < 0 or last >= len(starts) or last < first:
+                return -1.0
+            window = keys[first : last + 1]
+            by_words.set_seq1(window)
+            matched = by_words.ratio() * (len(window) + len(quote_keys)) / 2
+            return matched / max(len(window), len(quote_keys), 1)
+
+        def char_score(first: int, last: int) -> float:
+            """Matched characters over the longer side's length: a window that drops the
+            quote's odd word does not beat the passage the odd word replaced."""
+            window = normalized[starts[first] : ends[last]]
+            by_chars.set_seq1(window)
+            longer = max(len(window), len(needle))
+            return by_chars.ratio() * (len(window) + len(needle)) / (2 * longer)
+
+        # Windows are ranked by words shared, in order (cheap: a quote has few words), and
+        # only ties are compared character by character. The best few windows in different
+        # places are compared as they stand; then a local search around the one or two most
+        # alike slides the window, then moves its end, then its start. One-word changes,
+        # drops and additions all sit within `spread` words of a window of the quote's length.
+        regions: list[tuple[float, int, int]] = []
+        for _, first in scores:
+            if all(abs(first - other) > spread for _, other, _ in regions):
+                regions.append((word_score(first, first + n - 1), first, first + n - 1))
+                if len(regions) == 6:
+                    break
+        regions.sort(key=lambda region: -region[0])
+        best_rank, best_first, best_last = (-1.0, -1.0), 0, 0
+        # A second place is worth searching only if it is nearly as alike as the first.
+        contenders = [r for r in regions[:2] if r[0] >= regions[0][0] - 0.25]
+        for words, first, last in contenders:
+            rank = (words, char_score(first, last))
+            moves = (
+                [(d, d) for d in range(-spread, spread + 1) if d],
+                [(0, d) for d in range(-spread, spread + 1) if d],
+                [(d, 0) for d in range(-spread, spread + 1) if d],
+            )
+            for options in moves:
+                base_first, base_last = first, last
+                for d_first, d_last in options:
+                    words = word_score(base_first + d_first, base_last + d_last)
+                    if words < rank[0]:
+                        continue
+                    candidate = (words, char_score(base_first + d_first, base_last + d_last))
+                    if candidate > rank:
+                        rank, first, last = candidate, base_first + d_first, base_last + d_last
+            if rank > best_rank:
+                best_rank, best_first, best_last = rank, first, last
+        best_ratio = best_rank[1]
+        best = (starts[best_first], ends[best_last]) if best_ratio >= 0 else None
+        return best, max(best_ratio, 0.0)
+
+
+def _word_key(word: str) -> str:
+    """A word stripped of surrounding punctuation and case, for counting shared words."""
+    return word.strip("\"'.,;:!?()[]{}-").casefold()
+
+
+def _pick(
+    text: str,
+    starts: list[int],
+    length: int,
+    near: int | None,
+    prefix: str | None,
+    suffix: str | None,
+) -> int:
+    return _pick_span(text, [(s, s + length) for s in starts], near, prefix, suffix)[0]
+
+
+def _pick_span(
+    text: str,
+    spans: list[tuple[int, int]],
+    near: int | None,
+    prefix: str | None,
+    suffix: str | None,
+) -> tuple[int, int]:
+    """Of several occurrences, the one whose surroundings still match the stored context,
+    then the one nearest the old offset: a re-check should follow the passage it anchored,
+    not jump to an earlier repetition of the same words."""
+
+    def rank(span: tuple[int, int]) -> tuple[int, int]:
+        start, end = span
+        context = 0
+        if prefix and text[max(0, start - len(prefix)) : start] == prefix:
+            context += 1
+        if suffix and text[end : end + len(suffix)] == suffix:
+            context += 1
+        distance = abs(start - near) if near is not None else start
+        return (-context, distance)
+
+    return min(spans, key=rank)
+
+
+def word_diff(*, source: str, quote: str, keep: int = 3) -> str:
+    """Word-level difference from a source passage to a quote.
+
+    Words only in the source are shown as `[-...-]`, words only in the quote as `{+...+}`.
+    Long stretches of agreement are shortened to `keep` words on each side of "…".
+
+    >>> word_diff(source="on March 3 he said", quote="on February 3 he said")
+    'on [-March-] {+February+} 3 he said'
+    """
+    a = source.split()
+    b = quote.split()
+    # Align on words without their edge punctuation and case, so "Ottawa." at the end of a
+    # passage agrees with "Ottawa" at the end of a quote; if that hides every difference (the
+    # quote differs only in punctuation), align on the words as written.
+    marked = _word_diff(a, b, [_word_key(w) for w in a], [_word_key(w) for w in b], keep)
+    if "[-" in marked or "{+" in marked:
+        return marked
+    return _word_diff(a, b, a, b, keep)
+
+
+def _word_diff(a: list[str], b: list[str], a_keys: list[str], b_keys: list[str], keep: int) -> str:
+    out: list[str] = []
+    opcodes = SequenceMatcher(None, a_keys, b_keys, autojunk=False).get_opcodes()
+    last = len(opcodes) - 1
+    for number, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            words = a[i1:i2]
+            # Keep the words next to a change; the rest of the agreement is only noise.
+            head = words[:keep] if number > 0 else []
+            tail = words[-keep:] if number < last else []
+            if (number == 0 and number == last) or len(words) <= len(head) + len(tail) + 1:
+                out.extend(words)
+            else:
+                out.extend([*head, "…", *tail])
+            continue
+        if i2 > i1:
+            out.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if j2 > j1:
+            out.append("{+" + " ".join(b[j1:j2]) + "+}")
+    return " ".join(out)
+
+
+def check_quote(*, text: str | None, quote: str) -> QuoteCheck:
+    """Look for `quote` in `text`: exact, then normalized, then elided, else not found.
+
+    A `text` of None (no stored snapshot) makes the quote unverifiable. Raises ValueError for
+    an empty quote.
+
+    >>> check_quote(text="Dong said he would sit as an independent.", quote="sit as an").match
+    'exact'
+    >>> check_quote(text=None, quote="anything").status
+    'unverifiable'
+    """
+    if text is None:
+        if not normalize(quote):
+            raise ValueError("quote is empty")
+        return UNVERIFIABLE
+    return TextIndex(text).check(quote=quote)
+
+
+def recheck(
+    *,
+    text: str | None,
+    quote: str,
+    start: int | None,
+    end: int | None,
+    prefix: str | None = None,
+    suffix: str | None = None,
+    index: TextIndex | None = None,
+) -> QuoteCheck:
+    """Re-verify a stored anchor after the text may have changed.
+
+    If the passage at `start:end` still is the quote (as typed or normalized), the anchor
+    stands, with its context read afresh. Otherwise the quote is searched for again; of
+    several occurrences, the one whose surroundings match the stored `prefix` and `suffix`,
+    then the one nearest `start`, wins. Pass `index` to reuse a prepared text.
+    """
+    if text is None:
+        if not normalize(quote):
+            raise ValueError("quote is empty")
+        return UNVERIFIABLE
+    index = index if index is not None and index.text == text else TextIndex(text)
+    stripped = quote.strip()
+    if not stripped:
+        raise ValueError("quote is empty")
+    if start is not None and end is not None and 0 <= start <= end <= len(text):
+        passage = text[start:end]
+        if passage == stripped:
+            return index._verified("exact", start, end)
+        if normalize(passage) == normalize(stripped) and _on_boundaries(text, start, end):
+            return index._verified("normalized", start, end)
+    return index._check(quote=quote, near=start or 0, prefix=prefix, suffix=suffix)
+
+
+def _on_boundaries(text: str, start: int, end: int) -> bool:
+    if start >= end:
+        return False
+    left_ok = not (start > 0 and _is_word_char(text[start]) and _is_word_char(text[start - 1]))
+    right_ok = not (end < len(text) and _is_word_char(text[end - 1]) and _is_word_char(text[end]))
+    return left_ok and right_ok
