@@ -43,3 +43,7 @@ class ImportFailed(LedgerError):
 
 class ReadFailed(LedgerError):
     """A file the user named cannot be read."""
+
+
+class AuditFailed(LedgerError):
+    """The audit found errors and `--strict` was given."""
