@@ -58,6 +58,12 @@ def _print_claim(record: dict) -> None:
         out(f"  source {item['source']} [{item['sourcing']}]{voice}")
         if item["quote"]:
             out(f"    \u201c{item['quote']}\u201d  [{item['quote_status']}]")
+    if record.get("origins"):
+        from ledger.origins import describe_origins
+
+        sources = len({item["source"] for item in record["attributions"]})
+        out(f"  origins: {len(record['origins'])} ({', '.join(record['origins'])}); "
+            f"{describe_origins(len(record['origins']), sources)}")
     for item in record.get("responses", []):
         date = f" {item['date']}" if item["date"] else ""
         out(f"  response: {item['by']} {item['kind']}{date}"
@@ -173,6 +179,7 @@ def show(ctx: typer.Context, claim_id: ClaimId, json: Json = False) -> None:
       ledger claim show 1
     """
     from ledger import store
+    from ledger.store.origins import claim_origins
 
     with state(ctx).read() as session:
         claim = store.get_claim(session, claim_id)
@@ -181,6 +188,7 @@ def show(ctx: typer.Context, claim_id: ClaimId, json: Json = False) -> None:
                                for r in store.responses_to(session, claim)]
         record["reply_requests"] = [store.reply_record(session, r)
                                     for r in store.replies_for(session, claim)]
+        record["origins"] = [s.key for s in claim_origins(session, claim)]
     if json:
         emit_json(record)
     else:
