@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli import claims, database, history, people, sources, transfer
+from ledger.cli import claims, database, history, people, search, sources, transfer
 from ledger.cli.common import State, new_app
 
 app = new_app(
@@ -31,6 +31,8 @@ app.command("log")(history.log)
 app.command("verify")(history.verify)
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
+app.command("audit")(audit.audit)
+app.command("search")(search.search)
 
 
 @app.callback()
