@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli import claims, database, history, people, search, sources, transfer
+from ledger.cli import audit, claims, database, history, people, search, sources, transfer
 from ledger.cli.common import State, new_app
 
 app = new_app(

@@ -1,0 +1,517 @@
+"""The reviewer's audit: which attributions hold, before anything is published.
+
+`audit(session)` checks the whole ledger (or the part a filter names) and returns findings;
+it never prints and never writes. Each finding has a stable code (see `CODES` and
+docs/audit.md), a severity, the claim, source or person it concerns, a message and a detail
+dictionary.
+
+Everything is read with a few set-based queries (`ledger.store.audit`); the origin graph is
+built once; each stored text is prepared once (`ledger.quotes.TextIndex`) and every quote is
+re-checked against the text as it is now, with the fuzzy search for a closest passage run
+only for quotes that are not found.
+
+Partial dates compare conservatively: "2023-03" against "2023-03-22" is never out of order,
+because some day of March 2023 is consistent with it. Only dates that contradict each other
+whatever day they mean are reported.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from difflib import SequenceMatcher
+from typing import TYPE_CHECKING, Any, Literal
+
+from ledger.errors import InvalidValue
+from ledger.origins import OriginGraph
+from ledger.store import audit as queries
+from ledger.store.audit import AttributionRow, ClaimRow, ResponseRow, SourceRow
+from ledger.values import PartialDate, fold
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+Severity = Literal["error", "warning", "info"]
+SubjectKind = Literal["claim", "source", "person"]
+
+CODES: dict[str, Severity] = {
+    "quote-not-found": "error",
+    "quote-unverifiable": "warning",
+    "anonymous-only": "warning",
+    "single-origin": "warning",
+    "no-response": "warning",
+    "reply-overdue": "warning",
+    "date-order": "warning",
+    "citation-cycle": "error",
+    "status-unsupported": "error",
+    "possible-duplicate-person": "warning",
+    "unused-source": "info",
+}
+"""Every finding code and its severity."""
+
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+NEAR_NAME_SIMILARITY = 0.9
+"""Folded names at least this similar (difflib ratio) are possible duplicates: "Han Dong" and
+"Hang Dong" (0.94) are, "Government of Canada" and "Government of China" (0.87) are not."""
+
+_SUBJECT_ORDER = {"claim": 0, "source": 1, "person": 2}
+_SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a reviewer should look at before publishing."""
+
+    code: str
+    severity: Severity
+    subject: SubjectKind
+    subject_id: int
+    label: str
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    # Every claim, source and person the finding involves, for the audit's filters.
+    concerns: frozenset[tuple[str, int]] = field(default=frozenset(), repr=False,
+                                                 compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as `ledger audit --json` prints it."""
+        return {"code": self.code, "severity": self.severity,
+                "subject": {"kind": self.subject, "id": self.subject_id, "label": self.label},
+                "message": self.message, "detail": self.detail}
+
+    def sort_key(self) -> tuple:
+        """Claims, then sources, then people; by id; errors first."""
+        return (_SUBJECT_ORDER[self.subject], self.subject_id, _SEVERITY_ORDER[self.severity],
+                self.code, self.message)
+
+
+def today_default() -> date:
+    """The audit's "today": SOURCE_DATE_EPOCH (UTC) when set, for reproducible reports."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return date.today()
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC).date()
+    except (ValueError, OverflowError, OSError):
+        raise InvalidValue(f"SOURCE_DATE_EPOCH {epoch!r} is not a Unix time in seconds") from None
+
+
+def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
+    """How many findings of each severity, every severity present."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for finding in findings:
+        counts[finding.severity] += 1
+    return counts
+
+
+def audit(session: Session, *, claim: str | int | None = None, source: str | None = None,
+          person: str | None = None, today: date | None = None) -> list[Finding]:
+    """Audit the ledger and return the findings, sorted (claims, sources, people).
+
+    `claim`, `source` and `person` narrow the audit to findings that involve that claim
+    (by id), that source (by key) or that person (by any reference); given together, a
+    finding must involve all of them. A claim's findings involve the people it concerns and
+    the sources it rests on. `today` decides which reply requests are overdue; it defaults to
+    `today_default()`. Unresolved references raise NotFound.
+
+    >>> findings = audit(session)  # doctest: +SKIP
+    >>> [f.code for f in findings if f.severity == "error"]  # doctest: +SKIP
+    ['quote-not-found']
+    """
+    from ledger.store import get_claim, get_person, get_source
+
+    wanted: list[tuple[str, int]] = []
+    scope: set[int] | None = None
+
+    def narrow(ids: set[int]) -> None:
+        nonlocal scope
+        scope = ids if scope is None else scope & ids
+
+    if claim is not None:
+        claim_id = get_claim(session, claim).id
+        wanted.append(("claim", claim_id))
+        narrow({claim_id})
+    if source is not None:
+        source_id = get_source(session, source).id
+        wanted.append(("source", source_id))
+        narrow(queries.claims_touching(session, source_id=source_id))
+    if person is not None:
+        person_id = get_person(session, person, field="person").id
+        wanted.append(("person", person_id))
+        narrow(queries.claims_touching(session, person_id=person_id))
+    findings = _Auditor(session, today=today or today_default(), scope=scope).run()
+    if wanted:
+        findings = [f for f in findings if all(w in f.concerns for w in wanted)]
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Auditor:
+    """One audit run: the rows loaded once, then each check in turn."""
+
+    def __init__(self, session: Session, *, today: date, scope: set[int] | None) -> None:
+        self.session = session
+        self.today = today
+        self.rows = queries.claim_rows(session, claim_ids=scope)
+        self.sources: dict[int, SourceRow] = queries.source_rows(session)
+        self.links = queries.link_rows(session)
+        self.graph = OriginGraph(self.links)
+        people, self.aliases = queries.people_rows(session)
+        self.people = {p.id: p for p in people}
+        self.findings: list[Finding] = []
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def canonical(self, person_id: int) -> int:
+        """The person a merged duplicate joined (the id itself when not merged)."""
+        seen = set()
+        while person_id in self.people and self.people[person_id].merged_into_id:
+            if person_id in seen:
+                break
+            seen.add(person_id)
+            person_id = self.people[person_id].merged_into_id
+        return person_id
+
+    def name(self, person_id: int) -> str:
+        person = self.people.get(self.canonical(person_id))
+        return person.name if person else f"person {person_id}"
+
+    def key(self, source_id: int) -> str:
+        return self.sources[source_id].key
+
+    def add(self, code: str, subject: SubjectKind, subject_id: int, label: str, message: str,
+            detail: dict[str, Any], concerns: Iterable[tuple[str, int]] = ()) -> None:
+        self.findings.append(Finding(
+            code=code, severity=CODES[code], subject=subject, subject_id=subject_id,
+            label=label, message=message, detail=detail,
+            concerns=frozenset([(subject, subject_id), *concerns])))
+
+    # --- the run ---------------------------------------------------------------------------
+
+    def run(self) -> list[Finding]:
+        rows = self.rows
+        live = {c.id: c for c in rows.claims if c.status != "retracted"}
+        self.claims = live
+        self.attributions: dict[int, list[AttributionRow]] = defaultdict(list)
+        for a in rows.attributions:
+            if a.claim_id in live:
+                self.attributions[a.claim_id].append(a)
+        self.responses: dict[int, list[ResponseRow]] = defaultdict(list)
+        for r in rows.responses:
+            if r.claim_id in live:
+                self.responses[r.claim_id].append(r)
+        self.replies = defaultdict(list)
+        for r in rows.replies:
+            if r.claim_id in live:
+                self.replies[r.claim_id].append(r)
+        self.subjects: dict[int, list[int]] = defaultdict(list)
+        self.involved: dict[int, set[tuple[str, int]]] = defaultdict(set)
+        for claim_id, person_id, role in rows.claim_people:
+            if claim_id in live:
+                self.involved[claim_id].add(("person", self.canonical(person_id)))
+                if role == "subject":
+                    self.subjects[claim_id].append(self.canonical(person_id))
+        for claim in live.values():
+            if claim.claimant_id is not None:
+                self.involved[claim.id].add(("person", self.canonical(claim.claimant_id)))
+
+        self.check_quotes()
+        for claim in live.values():
+            self.check_claim(claim)
+        self.check_source_dates()
+        self.check_cycles()
+        self.check_unused_sources()
+        self.check_people()
+        return self.findings
+
+    # --- quotes ----------------------------------------------------------------------------
+
+    def check_quotes(self) -> None:
+        """Re-check every quote against its source's text as stored now."""
+        from ledger.quotes import TextIndex, recheck
+
+        work: dict[int, list[AttributionRow | ResponseRow]] = defaultdict(list)
+        for claim_id in self.claims:
+            for a in self.attributions[claim_id]:
+                if a.quote:
+                    work[a.source_id].append(a)
+            for r in self.responses[claim_id]:
+                if r.quote and r.source_id is not None:
+                    work[r.source_id].append(r)
+        with_text = [sid for sid in work if self.sources[sid].has_text]
+        for source_id in sorted(set(work) - set(with_text)):
+            for row in work[source_id]:
+                self.quote_finding("quote-unverifiable", row, source_id, None)
+        for source_id, text in queries.source_texts(self.session, with_text):
+            index = TextIndex(text)
+            for row in work[source_id]:
+                try:
+                    if isinstance(row, AttributionRow):
+                        check = recheck(text=text, quote=row.quote, start=row.anchor_start,
+                                        end=row.anchor_end, prefix=row.anchor_prefix,
+                                        suffix=row.anchor_suffix, index=index)
+                    else:
+                        check = index.check(quote=row.quote)
+                except ValueError:  # nothing left of the quote once normalized
+                    self.quote_finding("quote-not-found", row, source_id, None)
+                    continue
+                if check.status == "not-found":
+                    self.quote_finding("quote-not-found", row, source_id, check)
+
+    def quote_finding(self, code: str, row, source_id: int, check) -> None:
+        claim = self.claims[row.claim_id]
+        key = self.key(source_id)
+        is_attribution = isinstance(row, AttributionRow)
+        what = "quote" if is_attribution else f"quote of {self.name(row.respondent_id)}'s response"
+        detail: dict[str, Any] = {"source": key}
+        detail["attribution" if is_attribution else "response"] = row.id
+        detail["quote"] = row.quote
+        if code == "quote-unverifiable":
+            message = (f"{key!r} has no stored text, so the {what} cannot be verified; add "
+                       f"it with `ledger source edit {key} --text-file F`")
+        else:
+            message = f"the {what} is not in the stored text of {key!r}: “{_short(row.quote)}”"
+            detail.update(closest=check.closest if check else "",
+                          similarity=check.similarity if check else 0.0,
+                          diff=check.diff if check else None)
+            if check and check.closest:
+                message += (f"; closest passage ({check.similarity:.0%} similar): "
+                            f"“{_short(check.closest)}”")
+        self.add(code, "claim", claim.id, claim.statement, message, detail,
+                 {*self.involved[claim.id], ("source", source_id)})
+
+    # --- claims ----------------------------------------------------------------------------
+
+    def check_claim(self, claim: ClaimRow) -> None:
+        attributions = self.attributions[claim.id]
+        source_ids = sorted({a.source_id for a in attributions})
+        keys = [self.key(s) for s in source_ids]
+        concerns = self.involved[claim.id] | {("source", s) for s in source_ids}
+        origins = sorted(self.graph.independent_origins(source_ids))
+
+        def add(code: str, message: str, detail: dict[str, Any], extra=()) -> None:
+            self.add(code, "claim", claim.id, claim.statement, message, detail,
+                     concerns | set(extra))
+
+        if attributions and all(a.sourcing == "anonymous" for a in attributions):
+            add("anonymous-only",
+                f"every attribution ({len(attributions)}) is anonymous: the claim rests only "
+                f"on unnamed voices ({', '.join(keys)})", {"sources": keys})
+        if len(source_ids) > 1 and len(origins) == 1:
+            origin = self.sources[origins[0]]
+            add("single-origin",
+                f"its {len(source_ids)} sources ({', '.join(keys)}) all trace back to one "
+                f"origin: {origin.key} ({_short(origin.title, 60)})",
+                {"origin": origin.key, "sources": keys}, [("source", origin.id)])
+        self.check_status(claim, attributions, origins, add)
+        self.check_reply(claim, add)
+        self.check_claim_dates(claim, source_ids, add)
+
+    def check_status(self, claim: ClaimRow, attributions, origins: list[int], add) -> None:
+        if claim.status == "corroborated" and len(origins) < 2:
+            names = [self.key(o) for o in origins]
+            add("status-unsupported",
+                f"marked corroborated, but its sources trace back to {len(origins)} "
+                f"independent origin{'s' if len(origins) != 1 else ''}"
+                + (f" ({', '.join(names)})" if names else "") + "; corroboration needs two",
+                {"status": claim.status, "origins": names})
+        if claim.status == "confirmed":
+            confirmed = any(r.kind == "confirmation" for r in self.responses[claim.id])
+            official = any(a.sourcing == "official-record" for a in attributions)
+            if not (confirmed or official):
+                add("status-unsupported",
+                    "marked confirmed, but there is neither a confirmation response nor an "
+                    "official-record attribution", {"status": claim.status})
+
+    def check_reply(self, claim: ClaimRow, add) -> None:
+        responded = {self.canonical(r.respondent_id) for r in self.responses[claim.id]}
+        replies = self.replies[claim.id]
+        asked = {self.canonical(r.addressee_id) for r in replies}
+        subjects = list(dict.fromkeys(self.subjects[claim.id]))
+        if subjects and not (set(subjects) & (responded | asked)):
+            names = [self.name(p) for p in subjects]
+            add("no-response",
+                f"no response from {' or '.join(names)} and no reply request recorded; "
+                "record one with `ledger reply request`", {"subjects": names})
+        for reply in replies:
+            addressee = self.canonical(reply.addressee_id)
+            if (reply.deadline and addressee not in responded
+                    and PartialDate(reply.deadline).latest() < self.today):
+                name = self.name(addressee)
+                add("reply-overdue",
+                    f"asked {name} on {reply.sent}; no response by the {reply.deadline} "
+                    "deadline",
+                    {"reply": reply.id, "to": name, "sent": reply.sent,
+                     "deadline": reply.deadline, "today": self.today.isoformat()},
+                    [("person", addressee)])
+
+    def check_claim_dates(self, claim: ClaimRow, source_ids: list[int], add) -> None:
+        dated = [self.sources[s] for s in source_ids if self.sources[s].published]
+        if not dated:
+            return
+        first = min(dated, key=lambda s: (PartialDate(s.published).earliest(), s.key))
+        first_earliest = PartialDate(first.published).earliest()
+        for response in self.responses[claim.id]:
+            if response.date and PartialDate(response.date).latest() < first_earliest:
+                add("date-order",
+                    f"{self.name(response.respondent_id)}'s response is dated {response.date}, "
+                    f"before the claim was first reported ({first.key}, {first.published})",
+                    {"response": response.id, "date": response.date, "source": first.key,
+                     "published": first.published},
+                    [("person", self.canonical(response.respondent_id))])
+        if claim.occurred:
+            happened = PartialDate(claim.occurred).earliest()
+            early = min(dated, key=lambda s: (PartialDate(s.published).latest(), s.key))
+            if happened > PartialDate(early.published).latest():
+                add("date-order",
+                    f"the claim says it happened {claim.occurred}, after {early.key} reported "
+                    f"it ({early.published})",
+                    {"occurred": claim.occurred, "source": early.key,
+                     "published": early.published})
+
+    # --- sources ---------------------------------------------------------------------------
+
+    def check_source_dates(self) -> None:
+        for source_id, target_id in sorted(set(self.links)):
+            source, target = self.sources[source_id], self.sources[target_id]
+            if not (source.published and target.published):
+                continue
+            if PartialDate(source.published).latest() < PartialDate(target.published).earliest():
+                self.add("date-order", "source", source.id, source.key,
+                         f"{source.key} ({source.published}) is dated before {target.key} "
+                         f"({target.published}), which it relies on",
+                         {"published": source.published, "relies_on": target.key,
+                          "relies_on_published": target.published},
+                         [("source", target.id)])
+
+    def check_cycles(self) -> None:
+        for members in self.graph.cycles():
+            path = self.cycle_path(members)
+            chain = " → ".join(self.key(s) for s in path)
+            first = self.sources[members[0]]
+            self.add("citation-cycle", "source", first.id, first.key,
+                     f"sources rely on each other in a cycle: {chain}; none of them can be "
+                     "traced to an origin outside it",
+                     {"cycle": [self.key(s) for s in members], "path": chain},
+                     [("source", s) for s in members])
+
+    def cycle_path(self, members: list[int]) -> list[int]:
+        """A closed walk through the cycle from its smallest id, as a path of ids."""
+        inside, start = set(members), members[0]
+        parents: dict[int, int] = {}
+        frontier = [start]
+        while frontier:
+            nxt = []
+            for node in frontier:
+                for target in sorted(self.graph.targets.get(node, ())):
+                    if target == start:
+                        path = [node]
+                        while path[-1] != start:
+                            path.append(parents[path[-1]])
+                        return [*reversed(path), start]
+                    if target in inside and target not in parents:
+                        parents[target] = node
+                        nxt.append(target)
+            frontier = nxt
+        return [*members, start]
+
+    def check_unused_sources(self) -> None:
+        used = queries.used_source_ids(self.session)
+        for source in sorted(self.sources.values()):
+            if source.id not in used:
+                self.add("unused-source", "source", source.id, source.key,
+                         f"no attribution or response uses {source.key} and no source relies "
+                         "on it", {})
+
+    # --- people ----------------------------------------------------------------------------
+
+    def check_people(self) -> None:
+        """Two people whose names (or aliases) fold to the same form, or nearly the same."""
+        active = {pid: p for pid, p in self.people.items() if not p.merged_into_id}
+        forms: dict[str, set[int]] = defaultdict(set)
+        primary = {pid: fold(p.name) for pid, p in active.items()}
+        for pid, folded in primary.items():
+            forms[folded].add(pid)
+        for pid, alias_key in self.aliases:
+            if pid in active:
+                forms[alias_key].add(pid)
+        reported: set[tuple[int, int]] = set()
+        for folded, ids in sorted(forms.items()):
+            ordered = sorted(ids)
+            for i, a in enumerate(ordered):
+                for b in ordered[i + 1 :]:
+                    if (a, b) not in reported:
+                        reported.add((a, b))
+                        self.duplicate(a, b, folded, 1.0)
+        for a, b, ratio in _near_pairs(primary, {pid: p.kind for pid, p in active.items()}):
+            if (a, b) not in reported:
+                reported.add((a, b))
+                self.duplicate(a, b, None, ratio)
+
+    def duplicate(self, a: int, b: int, folded: str | None, ratio: float) -> None:
+        keep, other = self.people[a], self.people[b]
+        if folded is not None:
+            how = f"fold to the same form {folded!r}"
+        else:
+            how = f"are nearly the same once folded ({ratio:.0%} similar)"
+        self.add("possible-duplicate-person", "person", other.id, other.name,
+                 f"{other.name!r} and {keep.name!r} (person {keep.id}) {how}; if they are one "
+                 f"person, `ledger person merge {keep.id} {other.id}`",
+                 {"other": {"id": keep.id, "name": keep.name}, "folded": folded,
+                  "similarity": round(ratio, 4)},
+                 [("person", keep.id)])
+
+
+def _block_keys(folded: str) -> set[str]:
+    """Blocking keys: two names nearly alike share a word's first or last four letters."""
+    keys = set()
+    for token in folded.split():
+        keys.add("<" + token[:4])
+        keys.add(">" + token[-4:])
+    return keys
+
+
+def _near_pairs(names: dict[int, str], kinds: dict[int, str]) -> list[tuple[int, int, float]]:
+    """Pairs of ids (same kind) whose folded names are at least NEAR_NAME_SIMILARITY alike.
+
+    Names are compared only within a block (a shared word start or end), and only when their
+    lengths allow the threshold, so 10,000 people never means 50 million comparisons.
+    """
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for pid, folded in names.items():
+        for key in _block_keys(folded):
+            blocks[key].append(pid)
+    # The ratio is at most 2*min/(la+lb); below the threshold, lengths alone rule a pair out.
+    stretch = 2 / NEAR_NAME_SIMILARITY - 1
+    found: dict[tuple[int, int], float] = {}
+    checked: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda pid: (len(names[pid]), pid))
+        for i, a in enumerate(members):
+            name_a = names[a]
+            matcher = SequenceMatcher(None, autojunk=False)
+            matcher.set_seq2(name_a)
+            for b in members[i + 1 :]:
+                name_b = names[b]
+                if len(name_b) > len(name_a) * stretch:
+                    break
+                pair = (a, b) if a < b else (b, a)
+                if pair in checked or name_a == name_b or kinds[a] != kinds[b]:
+                    continue
+                checked.add(pair)
+                matcher.set_seq1(name_b)
+                if (matcher.real_quick_ratio() >= NEAR_NAME_SIMILARITY
+                        and matcher.quick_ratio() >= NEAR_NAME_SIMILARITY
+                        and matcher.ratio() >= NEAR_NAME_SIMILARITY):
+                    found[pair] = matcher.ratio()
+    return [(a, b, r) for (a, b), r in sorted(found.items())]
