@@ -59,7 +59,9 @@ class PersonAlias(SQLModel, table=True):
     name: str = Field(nullable=False)
     name_key: str = Field(index=True, nullable=False)
 
-    __table_args__ = (UniqueConstraint("person_id", "name_key"),)
+    # Unique as written (NFC), not as folded: "Melanie Joly" is worth keeping as an alias of
+    # "Mélanie Joly" because that is how a source spells it.
+    __table_args__ = (UniqueConstraint("person_id", "name"),)
 
 
 class Source(SQLModel, table=True):

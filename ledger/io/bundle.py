@@ -273,7 +273,9 @@ class _Importer:
                 claimant=_str(record, "claimant"), occurred=_str(record, "occurred"),
                 status=_str(record, "status"), allow_retracted=True,
                 retraction_reason=_str(record, "retraction_reason"), uid=_str(record, "uid"))
-        else:
+        elif record.get("uid"):
+            # Without a uid the claim was matched on its statement and subjects, which may be
+            # named by alias; with one, every field must agree.
             have = claim_record(self.session, existing, with_id=False)
             self._same("claim", have, record, statement[:60])
         attributions = record.get("attributions") or []

@@ -85,15 +85,14 @@ def add_person(session: Session, *, name: str, kind: str = "person",
 
 
 def _add_aliases(session: Session, person: Person, aliases) -> bool:
-    known = {values.fold(person.name)} | {values.fold(a) for a in aliases_of(session, person)}
+    known = {person.name, *aliases_of(session, person)}
     changed = False
     for alias in aliases:
         alias = values.line(alias, field="alias")
-        folded = values.fold(alias)
-        if folded in known:
+        if alias in known:
             continue
-        session.add(PersonAlias(person_id=person.id, name=alias, name_key=folded))
-        known.add(folded)
+        session.add(PersonAlias(person_id=person.id, name=alias, name_key=values.fold(alias)))
+        known.add(alias)
         changed = True
     session.flush()
     return changed
@@ -200,9 +199,11 @@ def edit_person(session: Session, person: Person, *, name: str | None = None,
     session.flush()
     changed |= _add_aliases(session, person, add_aliases)
     for alias in remove_aliases:
-        folded = values.fold(values.line(alias, field="alias"))
-        row = session.exec(select(PersonAlias).where(PersonAlias.person_id == person.id,
-                                                     PersonAlias.name_key == folded)).first()
+        alias = values.line(alias, field="alias")
+        # The alias as written if it is there, else the one it folds to.
+        rows = list(session.exec(select(PersonAlias).where(
+            PersonAlias.person_id == person.id, PersonAlias.name_key == values.fold(alias))))
+        row = next((r for r in rows if r.name == alias), rows[0] if rows else None)
         if row is None:
             raise NotFound(f"{person.name!r} has no alias {alias!r}")
         session.delete(row)

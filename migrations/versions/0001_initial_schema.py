@@ -100,7 +100,7 @@ def upgrade() -> None:
     sa.Column('name_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_person_alias_person_id_person')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person_alias')),
-    sa.UniqueConstraint('person_id', 'name_key', name=op.f('uq_person_alias_person_id'))
+    sa.UniqueConstraint('person_id', 'name', name=op.f('uq_person_alias_person_id'))
     )
     with op.batch_alter_table('person_alias', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_alias_name_key'), ['name_key'], unique=False)

@@ -1,0 +1,72 @@
+"""The command line's promises: every command has help with an example; the library never
+imports typer, click or rich; --help imports nothing heavy."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from ledger.cli import app
+
+LIBRARY = Path(__file__).resolve().parents[1] / "ledger"
+
+
+def _commands(typer_app: typer.Typer, prefix: tuple[str, ...] = ()):
+    for info in typer_app.registered_commands:
+        yield (*prefix, info.name or info.callback.__name__), info.callback
+    for group in typer_app.registered_groups:
+        yield from _commands(group.typer_instance, (*prefix, group.name))
+
+
+COMMANDS = sorted(_commands(app), key=lambda item: item[0])
+
+
+@pytest.mark.parametrize("path, callback", COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_every_command_has_help_with_an_example(path, callback, capsys):
+    from ledger.cli import run
+
+    assert callback.__doc__ and "Example" in callback.__doc__, f"{path} needs an example"
+    assert run([*path, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "Example" in out and "ledger " in out
+
+
+def test_library_never_imports_cli_frameworks():
+    offenders = []
+    for path in LIBRARY.rglob("*.py"):
+        if "cli" in path.relative_to(LIBRARY).parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n.split(".")[0] in {"typer", "click", "rich"} for n in names):
+                offenders.append(str(path.relative_to(LIBRARY)))
+    assert offenders == []
+
+
+def test_help_imports_nothing_heavy():
+    code = ("import sys; from ledger.cli import run; run(['--help']); "
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'sqlalchemy','sqlmodel','alembic','jinja2','markdown_it','rich','yaml','pydantic'})))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    heavy = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    assert "Usage" in result.stdout
+    assert heavy == "" or heavy.startswith("Usage") or not any(
+        name in heavy.split() for name in ("sqlalchemy", "sqlmodel", "alembic", "jinja2",
+                                           "markdown_it", "rich", "pydantic")), heavy
+
+
+def test_python_dash_m_works():
+    result = subprocess.run([sys.executable, "-m", "ledger", "--help"], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0 and "claim" in result.stdout
