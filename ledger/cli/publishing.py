@@ -1,0 +1,105 @@
+"""`ledger dossier`, `ledger publish` and `ledger demo`: dossiers from Jinja templates.
+
+Jinja and markdown-it are imported inside the command bodies, so `ledger --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.cli.common import PersonRef, info, state
+
+Templates = Annotated[str | None, typer.Option(
+    "--templates", help="A folder of templates that override the shipped ones "
+    "(dossier.md.j2, index.md.j2, source.md.j2, style.css).", show_default=False)]
+OutDir = Annotated[str, typer.Option("--out", help="The folder to publish into.")]
+
+
+def dossier(ctx: typer.Context, person: PersonRef,
+            format: Annotated[str, typer.Option("--format", help="md | html.")] = "md",
+            as_of: Annotated[str | None, typer.Option(
+                "--as-of", help="Show only what had been published by this date (YYYY, "
+                "YYYY-MM or YYYY-MM-DD): sources published and responses dated on or before "
+                "it; undated ones are left out.", show_default=False)] = None,
+            out: Annotated[str | None, typer.Option(
+                "--out", help="Write to this file (atomically) instead of stdout.",
+                show_default=False)] = None,
+            templates: Templates = None) -> None:
+    """Print one person's dossier: every allegation about them, its sources and quotes,
+    every response, the reply status, what they said about other claims, and the sources.
+
+    \b
+    Example:
+      ledger dossier "Han Dong" --as-of 2023-03-22
+      ledger dossier han-dong --format html --out han-dong.html
+    """
+    import sys
+
+    from ledger.publish import dossier as render_dossier
+    from ledger.publish import write_atomically
+
+    with state(ctx).read() as session:
+        text = render_dossier(session, person, fmt=format, as_of=as_of, templates_dir=templates)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    _check_out_file(out)
+    write_atomically(Path(out), text.encode("utf-8"))
+    info(f"Wrote {out}")
+
+
+def publish(ctx: typer.Context, out: OutDir = "reports",
+            html: Annotated[bool, typer.Option(
+                "--html", help="Also write every page as HTML, with one stylesheet.")] = False,
+            templates: Templates = None) -> None:
+    """Publish every dossier, a page per source and an index into a folder.
+
+    Writes index.md, people/<slug>.md and sources/<key>.md (and .html twins with --html).
+    Files the previous publish wrote that are no longer produced are removed; nothing else in
+    the folder is touched. The same ledger gives the same bytes.
+
+    \b
+    Example:
+      ledger publish --out site --html
+    """
+    from ledger.publish import publish as publish_all
+
+    result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates)
+    info(result.summary().capitalize())
+
+
+def demo(ctx: typer.Context, out: OutDir = "reports",
+         force: Annotated[bool, typer.Option(
+             "--force", help="Add the example to a ledger that is not empty.")] = False) -> None:
+    """Load the bundled example ledger (the Han Dong story) and publish it, HTML included.
+
+    Refuses a ledger that already holds anything, unless --force. The example's history is
+    recorded with a fixed clock (SOURCE_DATE_EPOCH if set), so its head hash and the published
+    files are the same on every run.
+
+    \b
+    Example:
+      ledger --db demo.db demo --out reports
+    """
+    from ledger.publish import load_example
+    from ledger.publish import publish as publish_all
+
+    engine = state(ctx).engine()
+    imported = load_example(engine, force=force)
+    info(imported.summary().capitalize())
+    result = publish_all(engine, out, html=True)
+    info(result.summary().capitalize())
+
+
+def _check_out_file(out: str) -> None:
+    from ledger.errors import ReadFailed
+
+    path = Path(out)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ReadFailed(f"--out: the folder {str(folder)!r} does not exist")
+    if path.is_dir():
+        raise ReadFailed(f"--out {out!r} is a folder; give a file name")

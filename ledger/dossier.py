@@ -1,0 +1,587 @@
+"""Template contexts for dossiers, source pages and the index, each built by one function.
+
+Templates never query: each gets one typed object, documented here field by field, built from
+rows the store read in batches (`ledger.store.reports`).
+
+- `build_dossier` -> `DossierContext` (template `dossier.md.j2`, variable `d`): one person.
+- `build_source_page` -> `SourcePageContext` (`source.md.j2`, variable `s`): the reviewer's
+  view of one source.
+- `IndexContext` (`index.md.j2`, variable `i`): everyone with counts, and every source.
+
+Every text field is untrusted and reaches Markdown only through the `md` filters. Links
+between pages (`page` fields) are made here from safe file names, or None when the dossier is
+rendered alone (`ledger dossier`), where no other page exists.
+
+Dates are partial (`2021`, `2021-02`, `2021-02-14`) and print as written. Reply status words
+compare against a reference day: `--as-of` when given, else the day of the ledger's newest
+event (never the clock, so the same ledger gives the same bytes). A deadline has passed when
+its last day is before the reference day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ledger.origins import OriginGraph, describe_origins
+from ledger.store.reports import (
+    AttributionRow,
+    Batch,
+    ClaimRow,
+    Overview,
+    ReplyRow,
+    ResponseRow,
+    SourceRow,
+)
+from ledger.values import PartialDate
+
+KIND_LABELS = {
+    "denial": "Denial",
+    "partial-denial": "Partial denial",
+    "confirmation": "Confirmation",
+    "no-comment": "No comment",
+    "no-response": "No response",
+    "official-response": "Official response",
+    "action": "Action",
+}
+SOURCING_LABELS = {
+    "named": "named",
+    "anonymous": "anonymous",
+    "document": "document",
+    "official-record": "official record",
+}
+QUOTE_CHECK_LABELS = {
+    "verified": "found in the stored text",
+    "not-found": "NOT found in the stored text",
+    "unverifiable": "not checked: no stored text",
+    "no-quote": "no quote recorded",
+}
+# Response kinds that do not answer a reply request: they record silence.
+_NOT_AN_ANSWER = {"no-response"}
+
+
+# --- the context objects -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A person named in a page: `page` links to their dossier (None: not linked)."""
+
+    name: str
+    slug: str
+    page: str | None
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A source as a page cites it.
+
+    `number` is its footnote number in the dossier (0 outside dossiers); `page` links to the
+    source's own page (None: not linked); `url` is as typed, linked only if http(s)/mailto.
+    """
+
+    number: int
+    key: str
+    title: str
+    publisher: str | None
+    author: str | None
+    published: str | None
+    url: str | None
+    kind: str
+    page: str | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One attribution: a source carries the claim, with the exact quote and the voice.
+
+    `anonymous` is true for sourcing "anonymous"; `sourcing_label` is the sourcing in words;
+    `quote_status` is the verifier's result (verified, not-found, unverifiable, no-quote),
+    `quote_check` says it in words.
+    """
+
+    source: SourceRef
+    quote: str | None
+    voice: str | None
+    sourcing: str
+    sourcing_label: str
+    anonymous: bool
+    quote_status: str
+    quote_check: str
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    """An answer to a claim: who, what kind (`kind_label` in words), when, where, the quote."""
+
+    respondent: PersonRef
+    kind: str
+    kind_label: str
+    date: str | None
+    source: SourceRef | None
+    quote: str | None
+    summary: str | None
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    """A right-of-reply request and what came of it; `status` says it in words
+    ("asked on 2023-03-20, no response by the 2023-03-22 deadline")."""
+
+    addressee: PersonRef
+    sent: str
+    deadline: str | None
+    channel: str | None
+    answered: bool
+    answered_on: str | None
+    overdue: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class ClaimRef:
+    """A claim mentioned outside its own section: statement, status and whom it is about."""
+
+    id: int
+    statement: str
+    status: str
+    subjects: tuple[PersonRef, ...]
+
+
+@dataclass(frozen=True)
+class Allegation:
+    """One claim in a dossier, with everything a reader needs to weigh it.
+
+    `roles` are this person's roles in it (subject, target, mentioned). `origins` are the
+    independent origins its sources trace back to through source links, `origins_text` says
+    so in words ("3 sources, all tracing back to one origin"). `first_reported` is the
+    earliest publication date among its sources. `response_status` sums up the answers in a
+    few words for the summary table. `anonymous_only` is true when every source's voice is
+    anonymous.
+    """
+
+    id: int
+    statement: str
+    status: str
+    retracted: bool
+    retraction_reason: str | None
+    occurred: str | None
+    claimant: PersonRef | None
+    roles: tuple[str, ...]
+    subjects: tuple[PersonRef, ...]
+    targets: tuple[PersonRef, ...]
+    mentioned: tuple[PersonRef, ...]
+    evidence: tuple[Evidence, ...]
+    source_count: int
+    origins: tuple[SourceRef, ...]
+    origins_text: str
+    first_reported: str | None
+    anonymous_only: bool
+    responses: tuple[ResponseView, ...]
+    replies: tuple[ReplyView, ...]
+    response_status: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Something this person said about a claim that is not one of their allegations."""
+
+    claim: ClaimRef
+    response: ResponseView
+
+
+@dataclass(frozen=True)
+class DossierContext:
+    """Everything `dossier.md.j2` shows about one person.
+
+    Front matter: `title`, `slug`, `anchor` (`SEQ:HASH` of the newest event, which
+    `ledger verify --anchor` checks), `sequence`, `head_hash`, `as_of`. `reference_day` is the
+    day reply deadlines are judged against. `against`: allegations where the person is a
+    subject; `concerning`: where they are a target or mentioned. `statements`: their responses
+    to other claims; `alleges`: claims they make. `sources`: every source the page cites, in
+    footnote order. `stylesheet` is set for HTML pages.
+    """
+
+    title: str
+    slug: str
+    name: str
+    kind: str
+    description: str | None
+    aliases: tuple[str, ...]
+    sequence: int
+    head_hash: str
+    anchor: str
+    as_of: str | None
+    reference_day: str | None
+    against: tuple[Allegation, ...]
+    concerning: tuple[Allegation, ...]
+    statements: tuple[Statement, ...]
+    alleges: tuple[ClaimRef, ...]
+    sources: tuple[SourceRef, ...]
+    index_page: str | None
+
+    @property
+    def allegations(self) -> tuple[Allegation, ...]:
+        """Against, then concerning: the rows of the summary table."""
+        return self.against + self.concerning
+
+
+@dataclass(frozen=True)
+class SourceLinkView:
+    """A link between sources: `relation` (cites, republishes, translates) and the other one."""
+
+    relation: str
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class SourceClaim:
+    """A claim a source carries, with the attribution: quote, voice, sourcing, verification."""
+
+    claim: ClaimRef
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class SourcePageContext:
+    """Everything one source carries: the reviewer's view (`source.md.j2`).
+
+    `relies_on` / `relied_on_by`: its links both ways. `origins_text`: what it traces back to.
+    `claims`: each attribution in it; `responses`: answers published in it, with their claim.
+    `has_text`: a text snapshot is stored (`text_sha256`, `retrieved`).
+    """
+
+    title: str
+    source: SourceRef
+    language: str | None
+    has_text: bool
+    text_sha256: str | None
+    retrieved: str | None
+    relies_on: tuple[SourceLinkView, ...]
+    relied_on_by: tuple[SourceLinkView, ...]
+    origins: tuple[SourceRef, ...]
+    origins_text: str
+    claims: tuple[SourceClaim, ...]
+    responses: tuple[Statement, ...]
+    sequence: int
+    head_hash: str
+    anchor: str
+    index_page: str | None
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One person in the index, with the counts of their dossier's sections."""
+
+    person: PersonRef
+    kind: str
+    against: int
+    concerning: int
+    statements: int
+    alleges: int
+
+
+@dataclass(frozen=True)
+class SourceIndexEntry:
+    """One source in the index, with how many claims and responses it carries."""
+
+    source: SourceRef
+    claims: int
+    responses: int
+
+
+@dataclass(frozen=True)
+class IndexContext:
+    """The index page (`index.md.j2`): everyone, sorted by name, and every source by key."""
+
+    title: str
+    sequence: int
+    head_hash: str
+    anchor: str
+    people: tuple[IndexEntry, ...]
+    sources: tuple[SourceIndexEntry, ...]
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Where pages live, for links: file names by person id and source id, or none."""
+
+    people: dict[int, str]
+    sources: dict[int, str]
+    prefix: str = "../"
+
+    def person(self, person_id: int) -> str | None:
+        name = self.people.get(person_id)
+        return f"{self.prefix}people/{name}.md" if name else None
+
+    def source(self, source_id: int) -> str | None:
+        name = self.sources.get(source_id)
+        return f"{self.prefix}sources/{name}.md" if name else None
+
+
+NO_PAGES = Pages(people={}, sources={})
+
+
+def _earliest(value: str) -> tuple[int, int, int]:
+    parts = [int(p) for p in value.split("-")] + [1, 1]
+    return parts[0], parts[1], parts[2]
+
+
+def reference_day(overview: Overview, as_of: str | None) -> str | None:
+    """The day reply deadlines are judged against: `as_of`, else the newest event's day."""
+    if as_of:
+        return as_of
+    return overview.head_at[:10] if overview.head_at else None
+
+
+class _Builder:
+    """Shared lookups for one batch; `source_ref` numbers footnotes per page."""
+
+    def __init__(self, overview: Overview, batch: Batch, graph: OriginGraph, pages: Pages,
+                 reference: str | None) -> None:
+        self.overview, self.batch, self.graph, self.pages = overview, batch, graph, pages
+        self.reference = reference
+        self.roles: dict[int, list] = defaultdict(list)
+        for row in batch.roles:
+            self.roles[row.claim_id].append(row)
+        self.attributions: dict[int, list[AttributionRow]] = defaultdict(list)
+        for row in batch.attributions:
+            self.attributions[row.claim_id].append(row)
+        self.responses: dict[int, list[ResponseRow]] = defaultdict(list)
+        for row in batch.responses:
+            self.responses[row.claim_id].append(row)
+        self.replies: dict[int, list[ReplyRow]] = defaultdict(list)
+        for row in batch.replies:
+            self.replies[row.claim_id].append(row)
+        self._numbers: dict[int, SourceRef] = {}
+
+    # people and sources
+
+    def person(self, person_id: int) -> PersonRef:
+        row = self.overview.people[person_id]
+        return PersonRef(name=row.name, slug=row.slug, page=self.pages.person(person_id))
+
+    def source_ref(self, source_id: int, *, numbered: bool = True) -> SourceRef:
+        if numbered and source_id in self._numbers:
+            return self._numbers[source_id]
+        row: SourceRow = self.overview.sources[source_id]
+        ref = SourceRef(number=len(self._numbers) + 1 if numbered else 0, key=row.key,
+                        title=row.title, publisher=row.publisher, author=row.author,
+                        published=row.published, url=row.url, kind=row.kind,
+                        page=self.pages.source(source_id))
+        if numbered:
+            self._numbers[source_id] = ref
+        return ref
+
+    def cited_sources(self) -> tuple[SourceRef, ...]:
+        return tuple(self._numbers.values())
+
+    def reset_numbers(self) -> None:
+        self._numbers = {}
+
+    # pieces
+
+    def claim_ref(self, claim: ClaimRow) -> ClaimRef:
+        subjects = tuple(self.person(r.person_id) for r in self.roles[claim.id]
+                         if r.role == "subject")
+        return ClaimRef(id=claim.id, statement=claim.statement, status=claim.status,
+                        subjects=subjects)
+
+    def evidence(self, row: AttributionRow, *, numbered: bool = True) -> Evidence:
+        return Evidence(source=self.source_ref(row.source_id, numbered=numbered),
+                        quote=row.quote, voice=row.voice, sourcing=row.sourcing,
+                        sourcing_label=SOURCING_LABELS.get(row.sourcing, row.sourcing),
+                        anonymous=row.sourcing == "anonymous", quote_status=row.quote_status,
+                        quote_check=QUOTE_CHECK_LABELS.get(row.quote_status, row.quote_status))
+
+    def response(self, row: ResponseRow, *, numbered: bool = True) -> ResponseView:
+        source = (self.source_ref(row.source_id, numbered=numbered)
+                  if row.source_id is not None else None)
+        return ResponseView(respondent=self.person(row.respondent_id), kind=row.kind,
+                            kind_label=KIND_LABELS.get(row.kind, row.kind), date=row.date,
+                            source=source, quote=row.quote, summary=row.summary)
+
+    def reply(self, row: ReplyRow) -> ReplyView:
+        answers = [r for r in self.responses[row.claim_id]
+                   if r.respondent_id == row.addressee_id and r.kind not in _NOT_AN_ANSWER]
+        dated = sorted((r.date for r in answers
+                        if r.date and _earliest(r.date) >= _earliest(row.sent)), key=_earliest)
+        answered_on = dated[0] if dated else None
+        asked = f"asked on {row.sent}" + (f" ({row.channel})" if row.channel else "")
+        passed = bool(row.deadline and self.reference
+                      and PartialDate(row.deadline).latest().isoformat() < self.reference)
+        if answers:
+            if answered_on is None:
+                status = f"{asked}, answered (the answer is not dated)"
+            elif row.deadline and _earliest(answered_on) > _earliest(row.deadline):
+                status = f"{asked}, answered on {answered_on}, after the {row.deadline} deadline"
+            else:
+                status = f"{asked}, answered on {answered_on}"
+        elif passed:
+            status = f"{asked}, no response by the {row.deadline} deadline"
+        elif row.deadline:
+            status = f"{asked}, deadline {row.deadline}, no response yet"
+        else:
+            status = f"{asked}, no response recorded"
+        return ReplyView(addressee=self.person(row.addressee_id), sent=row.sent,
+                         deadline=row.deadline, channel=row.channel, answered=bool(answers),
+                         answered_on=answered_on, overdue=passed and not answers, status=status)
+
+    def allegation(self, claim: ClaimRow, roles: tuple[str, ...]) -> Allegation:
+        by_role: dict[str, list] = defaultdict(list)
+        for row in self.roles[claim.id]:
+            by_role[row.role].append(self.person(row.person_id))
+        evidence = tuple(self.evidence(row) for row in self.attributions[claim.id])
+        source_ids = list(dict.fromkeys(row.source_id for row in self.attributions[claim.id]))
+        origin_ids = sorted(self.graph.independent_origins(source_ids),
+                            key=lambda sid: self.overview.sources[sid].key)
+        origins = tuple(self.source_ref(sid) for sid in origin_ids)
+        dates = [self.overview.sources[sid].published for sid in source_ids]
+        dates = sorted((d for d in dates if d), key=_earliest)
+        responses = tuple(self.response(row) for row in
+                          sorted(self.responses[claim.id], key=_response_order))
+        replies = tuple(self.reply(row) for row in self.replies[claim.id])
+        return Allegation(
+            id=claim.id, statement=claim.statement, status=claim.status,
+            retracted=claim.status == "retracted", retraction_reason=claim.retraction_reason,
+            occurred=claim.occurred,
+            claimant=self.person(claim.claimant_id) if claim.claimant_id else None,
+            roles=roles, subjects=tuple(by_role["subject"]), targets=tuple(by_role["target"]),
+            mentioned=tuple(by_role["mentioned"]), evidence=evidence,
+            source_count=len(source_ids), origins=origins,
+            origins_text=describe_origins(len(origin_ids), len(source_ids)),
+            first_reported=dates[0] if dates else None,
+            anonymous_only=bool(evidence) and all(e.anonymous for e in evidence),
+            responses=responses, replies=replies,
+            response_status=_response_status(responses, replies))
+
+
+def _response_order(row: ResponseRow) -> tuple:
+    # Dated answers first, by date; undated after, in the order recorded.
+    return (row.date is None, _earliest(row.date) if row.date else (0, 0, 0), row.id)
+
+
+def _response_status(responses: tuple[ResponseView, ...], replies: tuple[ReplyView, ...]) -> str:
+    if responses:
+        kinds = list(dict.fromkeys(r.kind_label.lower() for r in responses))
+        return ", ".join(kinds)
+    if any(r.overdue for r in replies):
+        return "no response by the deadline"
+    if replies:
+        return "asked, no response yet"
+    return "none recorded"
+
+
+def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: OriginGraph,
+                  pages: Pages = NO_PAGES, as_of: str | None = None) -> DossierContext:
+    """The context of one person's dossier, from the batch that holds their claims.
+
+    Under `as_of`, a claim none of whose sources had been published by then is left out, and
+    so are the answers to it.
+    """
+    builder = _Builder(overview, batch, graph, pages, reference_day(overview, as_of))
+    person = overview.people[person_id]
+    mine: dict[int, list[str]] = defaultdict(list)
+    for row in batch.roles:
+        if row.person_id == person_id:
+            mine[row.claim_id].append(row.role)
+
+    def known(claim_id: int) -> bool:
+        return as_of is None or bool(builder.attributions[claim_id])
+
+    against, concerning = [], []
+    for claim_id in sorted(mine):
+        if claim_id not in batch.claims or not known(claim_id):
+            continue
+        roles = tuple(dict.fromkeys(mine[claim_id]))
+        allegation = builder.allegation(batch.claims[claim_id], roles)
+        (against if "subject" in roles else concerning).append(allegation)
+    statements = []
+    for row in sorted((r for r in batch.responses
+                       if r.respondent_id == person_id and r.claim_id not in mine),
+                      key=lambda r: (r.claim_id, *_response_order(r))):
+        if row.claim_id in batch.claims and known(row.claim_id):
+            statements.append(Statement(claim=builder.claim_ref(batch.claims[row.claim_id]),
+                                        response=builder.response(row)))
+    alleges = tuple(builder.claim_ref(claim) for claim in batch.claims.values()
+                    if claim.claimant_id == person_id and known(claim.id))
+    return DossierContext(
+        title=f"Dossier: {person.name}", slug=person.slug, name=person.name, kind=person.kind,
+        description=person.description, aliases=tuple(overview.aliases.get(person_id, ())),
+        sequence=overview.sequence, head_hash=overview.head_hash, anchor=overview.anchor,
+        as_of=as_of, reference_day=builder.reference, against=tuple(against),
+        concerning=tuple(concerning), statements=tuple(statements), alleges=alleges,
+        sources=builder.cited_sources(),
+        index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None)
+
+
+def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph: OriginGraph,
+                      pages: Pages = NO_PAGES) -> SourcePageContext:
+    """The context of one source's page, from the batch that holds what it carries."""
+    builder = _Builder(overview, batch, graph, pages, reference_day(overview, None))
+    row = overview.sources[source_id]
+    ref = builder.source_ref(source_id, numbered=False)
+    relies_on = tuple(SourceLinkView(link.relation, builder.source_ref(link.target_id,
+                                                                        numbered=False))
+                      for link in overview.links_from.get(source_id, ()))
+    relied_on_by = tuple(SourceLinkView(link.relation, builder.source_ref(link.source_id,
+                                                                           numbered=False))
+                         for link in overview.links_to.get(source_id, ()))
+    origin_ids = sorted(graph.origins(source_id), key=lambda sid: overview.sources[sid].key)
+    origins = tuple(builder.source_ref(sid, numbered=False) for sid in origin_ids)
+    if origin_ids == [source_id]:
+        origins_text = "an origin: it relies on no other recorded source"
+    else:
+        origins_text = (f"traces back to {len(origin_ids)} origin"
+                        f"{'s' if len(origin_ids) != 1 else ''}")
+    claims = tuple(SourceClaim(claim=builder.claim_ref(batch.claims[a.claim_id]),
+                               evidence=builder.evidence(a, numbered=False))
+                   for a in batch.attributions if a.source_id == source_id)
+    responses = tuple(Statement(claim=builder.claim_ref(batch.claims[r.claim_id]),
+                                response=builder.response(r, numbered=False))
+                      for r in sorted((r for r in batch.responses if r.source_id == source_id),
+                                      key=_response_order))
+    return SourcePageContext(
+        title=f"Source: {row.title}", source=ref, language=row.language,
+        has_text=row.text_sha256 is not None, text_sha256=row.text_sha256,
+        retrieved=row.retrieved, relies_on=relies_on, relied_on_by=relied_on_by,
+        origins=origins, origins_text=origins_text, claims=claims, responses=responses,
+        sequence=overview.sequence, head_hash=overview.head_hash, anchor=overview.anchor,
+        index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None)
+
+
+def origin_graph(overview: Overview) -> OriginGraph:
+    """The origin graph over every source link."""
+    return OriginGraph((link.source_id, link.target_id) for link in overview.links)
+
+
+def index_entry(context: DossierContext, person: PersonRef, kind: str) -> IndexEntry:
+    """One person's line in the index, from their dossier."""
+    return IndexEntry(person=person, kind=kind, against=len(context.against),
+                      concerning=len(context.concerning), statements=len(context.statements),
+                      alleges=len(context.alleges))
+
+
+def build_index(*, overview: Overview, entries: Iterable[IndexEntry],
+                source_counts: dict[int, tuple[int, int]],
+                source_page: Callable[[int], str | None]) -> IndexContext:
+    """The index: people sorted by name (case- and accent-insensitive), sources by key."""
+    from ledger.values import fold
+
+    people = tuple(sorted(entries, key=lambda e: (fold(e.person.name), e.person.name,
+                                                   e.person.slug)))
+    sources = []
+    for source_id, row in sorted(overview.sources.items(), key=lambda item: item[1].key):
+        claims, responses = source_counts.get(source_id, (0, 0))
+        sources.append(SourceIndexEntry(
+            source=SourceRef(number=0, key=row.key, title=row.title, publisher=row.publisher,
+                             author=row.author, published=row.published, url=row.url,
+                             kind=row.kind, page=source_page(source_id)),
+            claims=claims, responses=responses))
+    return IndexContext(title="Dossiers", sequence=overview.sequence,
+                        head_hash=overview.head_hash, anchor=overview.anchor, people=people,
+                        sources=tuple(sources))

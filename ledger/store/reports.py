@@ -1,0 +1,283 @@
+"""Read-side queries for dossiers, source pages and publishing.
+
+Everything here is set-based: a publish reads the small tables once (`load_overview`) and then
+the claim tables in batches of people or of sources, a fixed handful of queries per batch
+(`load_person_batch`, `load_source_batch`). The number of queries grows with the number of
+batches, never with the number of claims, and memory stays bounded by one batch.
+
+Rows come back as plain named tuples; `ledger.dossier` turns them into template contexts.
+
+`as_of` (a day, `YYYY-MM-DD`) limits a batch to what had been published by that day: sources
+published on or before it, responses dated on or before it and reply requests sent on or before
+it. Partial dates compare by their earliest day (`2023-03` counts as 2023-03-01). Items with no
+date are left out under `as_of`: nothing shows they were known by then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
+
+from sqlalchemy import String, and_, func, literal, select, union
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from ledger.models import (
+    Attribution,
+    Claim,
+    ClaimPerson,
+    Person,
+    PersonAlias,
+    ReplyRequest,
+    Response,
+    Source,
+    SourceLink,
+)
+from ledger.store.events import head
+
+
+class PersonRow(NamedTuple):
+    """A person as reports show them."""
+
+    id: int
+    name: str
+    slug: str
+    kind: str
+    description: str | None
+    merged_into_id: int | None
+
+
+class SourceRow(NamedTuple):
+    """A source's metadata (its stored text is not loaded, only whether there is one)."""
+
+    id: int
+    key: str
+    title: str
+    publisher: str | None
+    author: str | None
+    url: str | None
+    published: str | None
+    kind: str
+    language: str | None
+    text_sha256: str | None
+    retrieved: str | None
+
+
+class LinkRow(NamedTuple):
+    """Source `source_id` relies on source `target_id` (cites, republishes, translates)."""
+
+    source_id: int
+    target_id: int
+    relation: str
+
+
+class ClaimRow(NamedTuple):
+    """A claim."""
+
+    id: int
+    statement: str
+    claimant_id: int | None
+    occurred: str | None
+    status: str
+    retraction_reason: str | None
+
+
+class RoleRow(NamedTuple):
+    """A person a claim concerns, with their role (subject, target, mentioned)."""
+
+    id: int
+    claim_id: int
+    person_id: int
+    role: str
+
+
+class AttributionRow(NamedTuple):
+    """A source carrying a claim, with the quote and the voice inside it."""
+
+    id: int
+    claim_id: int
+    source_id: int
+    quote: str | None
+    voice: str | None
+    sourcing: str
+    quote_status: str
+
+
+class ResponseRow(NamedTuple):
+    """An answer to a claim."""
+
+    id: int
+    claim_id: int
+    respondent_id: int
+    kind: str
+    date: str | None
+    source_id: int | None
+    quote: str | None
+    summary: str | None
+
+
+class ReplyRow(NamedTuple):
+    """A reply request: the addressee was asked to answer a claim."""
+
+    id: int
+    claim_id: int
+    addressee_id: int
+    sent: str
+    deadline: str | None
+    channel: str | None
+
+
+@dataclass
+class Overview:
+    """The small tables, read once per publish: people, aliases, sources, links, the head."""
+
+    sequence: int
+    head_hash: str
+    head_at: str | None
+    people: dict[int, PersonRow]
+    aliases: dict[int, list[str]]
+    sources: dict[int, SourceRow]
+    links: list[LinkRow]
+
+    @property
+    def anchor(self) -> str:
+        """`SEQ:HASH`, as `ledger verify --anchor` takes it."""
+        return f"{self.sequence}:{self.head_hash}"
+
+    @cached_property
+    def links_from(self) -> dict[int, list[LinkRow]]:
+        """Links by the source that relies on the other, in the order recorded."""
+        grouped: dict[int, list[LinkRow]] = {}
+        for link in self.links:
+            grouped.setdefault(link.source_id, []).append(link)
+        return grouped
+
+    @cached_property
+    def links_to(self) -> dict[int, list[LinkRow]]:
+        """Links by the source relied on, in the order recorded."""
+        grouped: dict[int, list[LinkRow]] = {}
+        for link in self.links:
+            grouped.setdefault(link.target_id, []).append(link)
+        return grouped
+
+    def live_people(self) -> list[PersonRow]:
+        """People not merged into another record, in id order."""
+        return [p for p in self.people.values() if p.merged_into_id is None]
+
+
+@dataclass
+class Batch:
+    """Claims and everything attached to them, for one batch of people or sources."""
+
+    claims: dict[int, ClaimRow] = field(default_factory=dict)
+    roles: list[RoleRow] = field(default_factory=list)
+    attributions: list[AttributionRow] = field(default_factory=list)
+    responses: list[ResponseRow] = field(default_factory=list)
+    replies: list[ReplyRow] = field(default_factory=list)
+
+
+_PERSON_COLUMNS = (Person.id, Person.name, Person.slug, Person.kind, Person.description,
+                   Person.merged_into_id)
+_SOURCE_COLUMNS = (Source.id, Source.key, Source.title, Source.publisher, Source.author,
+                   Source.url, Source.published, Source.kind, Source.language,
+                   Source.text_sha256, Source.retrieved)
+_CLAIM_COLUMNS = (Claim.id, Claim.statement, Claim.claimant_id, Claim.occurred, Claim.status,
+                  Claim.retraction_reason)
+_ROLE_COLUMNS = (ClaimPerson.id, ClaimPerson.claim_id, ClaimPerson.person_id, ClaimPerson.role)
+_ATTRIBUTION_COLUMNS = (Attribution.id, Attribution.claim_id, Attribution.source_id,
+                        Attribution.quote, Attribution.voice, Attribution.sourcing,
+                        Attribution.quote_status)
+_RESPONSE_COLUMNS = (Response.id, Response.claim_id, Response.respondent_id, Response.kind,
+                     Response.date, Response.source_id, Response.quote, Response.summary)
+_REPLY_COLUMNS = (ReplyRequest.id, ReplyRequest.claim_id, ReplyRequest.addressee_id,
+                  ReplyRequest.sent, ReplyRequest.deadline, ReplyRequest.channel)
+
+
+def load_overview(session: Session) -> Overview:
+    """Read the head, every person, alias, source (without text) and link: five queries."""
+    sequence, head_hash = head(session)
+    from ledger.models import Event
+
+    head_at = session.execute(select(Event.at).where(Event.seq == sequence)).scalar()
+    people = {row[0]: PersonRow._make(row) for row in
+              session.execute(select(*_PERSON_COLUMNS).order_by(col(Person.id)))}
+    aliases: dict[int, list[str]] = {}
+    for person_id, name in session.execute(select(PersonAlias.person_id, PersonAlias.name)
+                                           .order_by(col(PersonAlias.id))):
+        aliases.setdefault(person_id, []).append(name)
+    sources = {row[0]: SourceRow._make(row) for row in
+               session.execute(select(*_SOURCE_COLUMNS).order_by(col(Source.id)))}
+    links = [LinkRow._make(row) for row in session.execute(
+        select(SourceLink.source_id, SourceLink.target_id, SourceLink.relation)
+        .order_by(col(SourceLink.id)))]
+    return Overview(sequence=sequence, head_hash=head_hash, head_at=head_at, people=people,
+                    aliases=aliases, sources=sources, links=links)
+
+
+def on_or_before(column, day: str) -> ColumnElement[bool]:
+    """SQL: the partial date in `column` is on or before `day` (YYYY-MM-DD), by its earliest
+    day. A partial date's earliest day is on or before `day` exactly when the date is at most
+    the same-length prefix of `day` (`2023-03` <= `2023-03` for 2023-03-15)."""
+    prefix = func.substr(literal(day, String), 1, func.length(column))
+    return and_(column.is_not(None), column <= prefix)
+
+
+def _visible_sources(as_of: str):
+    return select(Source.id).where(on_or_before(Source.published, as_of))
+
+
+def _load(session: Session, claim_ids, *, as_of: str | None, attribution_filter=None,
+          response_filter=None, with_replies: bool = True) -> Batch:
+    """The claims whose ids `claim_ids` (a subquery) selects, with their people,
+    attributions, responses and reply requests: five queries."""
+    batch = Batch()
+    claims = select(*_CLAIM_COLUMNS).where(col(Claim.id).in_(claim_ids)).order_by(col(Claim.id))
+    batch.claims = {row[0]: ClaimRow._make(row) for row in session.execute(claims)}
+    roles = (select(*_ROLE_COLUMNS).where(col(ClaimPerson.claim_id).in_(claim_ids))
+             .order_by(col(ClaimPerson.id)))
+    batch.roles = [RoleRow._make(row) for row in session.execute(roles)]
+
+    attributions = select(*_ATTRIBUTION_COLUMNS).where(
+        attribution_filter if attribution_filter is not None
+        else col(Attribution.claim_id).in_(claim_ids))
+    responses = select(*_RESPONSE_COLUMNS).where(
+        response_filter if response_filter is not None
+        else col(Response.claim_id).in_(claim_ids))
+    replies = select(*_REPLY_COLUMNS).where(col(ReplyRequest.claim_id).in_(claim_ids))
+    if as_of is not None:
+        attributions = attributions.where(col(Attribution.source_id).in_(_visible_sources(as_of)))
+        responses = responses.where(on_or_before(col(Response.date), as_of))
+        replies = replies.where(on_or_before(col(ReplyRequest.sent), as_of))
+    batch.attributions = [AttributionRow._make(row) for row in
+                          session.execute(attributions.order_by(col(Attribution.id)))]
+    batch.responses = [ResponseRow._make(row) for row in
+                       session.execute(responses.order_by(col(Response.id)))]
+    if with_replies:
+        batch.replies = [ReplyRow._make(row) for row in
+                         session.execute(replies.order_by(col(ReplyRequest.id)))]
+    return batch
+
+
+def load_person_batch(session: Session, *, first_id: int, last_id: int,
+                      as_of: str | None = None) -> Batch:
+    """Every claim that concerns, is alleged by or was answered by a person whose id is in
+    first_id..last_id, with everything attached: five queries, whatever the number of claims.
+    """
+    claim_ids = union(
+        select(ClaimPerson.claim_id).where(col(ClaimPerson.person_id).between(first_id, last_id)),
+        select(Claim.id).where(col(Claim.claimant_id).between(first_id, last_id)),
+        select(Response.claim_id).where(col(Response.respondent_id).between(first_id, last_id)),
+    )
+    return _load(session, claim_ids, as_of=as_of)
+
+
+def load_source_batch(session: Session, *, first_id: int, last_id: int) -> Batch:
+    """What the sources with ids in first_id..last_id carry: their attributions and the
+    responses published in them, with the claims those concern and the claims' people."""
+    in_attribution = col(Attribution.source_id).between(first_id, last_id)
+    in_response = col(Response.source_id).between(first_id, last_id)
+    claim_ids = union(select(Attribution.claim_id).where(in_attribution),
+                      select(Response.claim_id).where(in_response))
+    return _load(session, claim_ids, as_of=None, attribution_filter=in_attribution,
+                 response_filter=in_response, with_replies=False)
