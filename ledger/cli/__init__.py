@@ -12,7 +12,17 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli import audit, claims, database, history, people, search, sources, transfer
+from ledger.cli import (
+    audit,
+    claims,
+    database,
+    history,
+    people,
+    publishing,
+    search,
+    sources,
+    transfer,
+)
 from ledger.cli.common import State, new_app
 
 app = new_app(
@@ -33,6 +43,9 @@ app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
 app.command("audit")(audit.audit)
 app.command("search")(search.search)
+app.command("dossier")(publishing.dossier)
+app.command("publish")(publishing.publish)
+app.command("demo")(publishing.demo)
 
 
 @app.callback()
