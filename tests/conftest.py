@@ -23,11 +23,23 @@ SEEDS = REPO.parent / "shared" / "seeds"
 EXAMPLE = REPO / "ledger" / "examples" / "story.jsonl"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="Rewrite golden files (tests/golden/, reports/) instead of comparing.")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True when the run was started with --update-golden: refresh, do not compare."""
+    return bool(request.config.getoption("--update-golden"))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEDGER_ACTOR", "tester")
     monkeypatch.delenv("LEDGER_DB", raising=False)
     monkeypatch.delenv("LEDGER_DEBUG", raising=False)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
 
 
 @pytest.fixture(scope="session")
