@@ -125,8 +125,15 @@ def reading(engine: Engine) -> Iterator[Session]:
 
 
 def migrations_dir() -> Path:
-    """Where the migration scripts are: inside the installed package."""
-    return Path(str(resources.files("ledger.migrations")))
+    """Where the migration scripts are: inside the installed package.
+
+    Run from a source checkout whose `ledger/` shadows the installed package, they are the
+    top-level `migrations/` folder beside it.
+    """
+    try:
+        return Path(str(resources.files("ledger.migrations")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
