@@ -86,7 +86,8 @@ def search(session: Session, *, query: str, limit: int = 20, raw: bool = False,
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidValue(f"--limit must be between 1 and {MAX_LIMIT}; got {limit}")
     sqlite = session.get_bind().dialect.name == "sqlite"
-    match = query if raw or not sqlite else fts_quote(query)
+    quoted = fts_quote(query)  # also refuses a query with no word in it, on both backends
+    match = quoted if sqlite and not raw else query
     hits = search_store.match_rows(session, match=match, raw=raw, limit=limit)
     return [_describe(session, hit, search_store.snippet(session, hit=hit, match=match,
                                                          raw=raw, mark=mark))
