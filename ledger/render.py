@@ -1,0 +1,530 @@
+"""Rendering that keeps untrusted text inert: Markdown filters, YAML scalars and HTML pages.
+
+Every statement, quote, name and title in a dossier is untrusted: it was typed by a user or
+copied from an article. It reaches Markdown only through :func:`md_inline` (the Jinja filter
+``md``) and its relatives, which turn any string into a literal run of inline text, so it cannot
+open a heading, a list, a link, an image, a table cell, an HTML tag or a comment. HTML pages are
+then made from that Markdown by :func:`render_html`, with raw HTML off and links limited to
+http, https, mailto and scheme-less relative references.
+
+What a reader sees of a value is exactly :func:`display_text` of it; the tests compare against
+that function, so the transformation below is the contract:
+
+* line breaks (LF, CR, CRLF, VT, FF, NEL, U+2028, U+2029) and tabs become one space each, because
+  a value must stay inside its paragraph, list item or table cell;
+* invisible characters become visible escapes such as ``<U+202E>``: C0 and C1 controls, lone
+  surrogates, every format character (bidirectional overrides and isolates, zero-width space,
+  word joiner, byte-order mark, soft hyphen, tag characters) and the blank Hangul fillers
+  U+3164 and U+FFA0. They cannot inject markup, but a reversed or invisibly split name misleads
+  a reader, and a fact-checker must be able to see that the source text contained them. Two
+  exceptions keep real writing legible: ZWNJ and ZWJ (U+200C, U+200D) stay as they are when
+  both neighbours are visible non-ASCII characters (Persian, Indic scripts, emoji sequences), and
+  the prepended concatenation marks (U+0600..U+0605 and friends), which render as visible signs,
+  are left alone;
+* leading and trailing whitespace is removed, as Markdown would drop it anyway at the edge of a
+  paragraph, heading or cell; inner runs of spaces are kept.
+
+Nothing here prints or touches the database.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import importlib.resources
+import json
+import re
+import string
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import unquote
+
+import jinja2
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+__all__ = [
+    "ALLOWED_SCHEMES",
+    "display_text",
+    "is_safe_link",
+    "jinja_environment",
+    "markdown_parser",
+    "md_inline",
+    "md_link",
+    "md_url",
+    "render_html",
+    "yaml_str",
+]
+
+#: URL schemes a link may use; anything else is shown as text, never linked.
+ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
+
+# --------------------------------------------------------------------------------------------
+# Text as it will be shown
+# --------------------------------------------------------------------------------------------
+
+_LINE_BREAK_RE = re.compile("\r\n|[\t\n\v\f\r\x85\u2028\u2029]")
+
+_JOINERS = frozenset("\u200c\u200d")
+
+# Format characters (category Cf) that render as visible signs rather than controlling text.
+_PREPENDED_CONCATENATION_MARKS = frozenset(
+    "\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd"
+)
+
+# Letters that render as blank space and are a classic way to fake an "empty" or altered name.
+_BLANK_LETTERS = frozenset("\u3164\uffa0")
+
+# Unicode assigns format characters only in planes 0, 1 and 14 (tags); scanning just those
+# keeps the one-time table build fast. Surrogates (D800-DFFF) fall inside plane 0.
+_SCANNED_PLANES = (range(0x0000, 0x20000), range(0xE0000, 0xF0000))
+
+
+def _is_invisible(char: str) -> bool:
+    """True for a character :func:`display_text` shows as a ``<U+XXXX>`` escape (joiners aside)."""
+    if char in _BLANK_LETTERS:
+        return True
+    if char in _PREPENDED_CONCATENATION_MARKS:
+        return False
+    return unicodedata.category(char) in ("Cc", "Cf", "Cs")
+
+
+def _char_class(code_points: Sequence[int]) -> str:
+    """A regex character class matching exactly ``code_points`` (sorted), as compact ranges."""
+    parts: list[str] = []
+    index = 0
+    while index < len(code_points):
+        start = end = code_points[index]
+        while index + 1 < len(code_points) and code_points[index + 1] == end + 1:
+            index += 1
+            end = code_points[index]
+        # \U escapes keep lone surrogates out of the pattern string itself.
+        parts.append(f"\\U{start:08x}" if start == end else f"\\U{start:08x}-\\U{end:08x}")
+        index += 1
+    return "[" + "".join(parts) + "]"
+
+
+@functools.cache
+def _invisible_code_points() -> tuple[int, ...]:
+    """Every invisible code point, joiners included (they are decided by context)."""
+    return tuple(code for plane in _SCANNED_PLANES for code in plane if _is_invisible(chr(code)))
+
+
+@functools.cache
+def _invisible_class() -> str:
+    return _char_class(_invisible_code_points())
+
+
+@functools.cache
+def _show_invisible_table() -> dict[int, str]:
+    # str.translate does the common case without a Python call per character; only the
+    # joiners, which depend on their neighbours, go through a regex callback.
+    return {
+        code: f"<U+{code:04X}>" for code in _invisible_code_points() if chr(code) not in _JOINERS
+    }
+
+
+_JOINER_RE = re.compile("[\u200c\u200d]")
+
+
+def _is_visible_non_ascii(char: str) -> bool:
+    return ord(char) > 0x7F and not char.isspace() and not _is_invisible(char)
+
+
+def _show_joiner(match: re.Match[str]) -> str:
+    text, position = match.string, match.start()
+    if (
+        0 < position < len(text) - 1
+        and _is_visible_non_ascii(text[position - 1])
+        and _is_visible_non_ascii(text[position + 1])
+    ):
+        return match.group()
+    return f"<U+{ord(match.group()):04X}>"
+
+
+def display_text(text: str) -> str:
+    """Return ``text`` as a reader will see it in a dossier (see the module docstring).
+
+    Line breaks and tabs become single spaces, invisible and control characters become
+    ``<U+XXXX>`` escapes, and outer whitespace is stripped. Every other character, including
+    Markdown punctuation and inner runs of spaces, is kept exactly.
+
+    >>> display_text("Han\\u202eDong\\n said ")
+    'Han<U+202E>Dong  said'
+    """
+    folded = _LINE_BREAK_RE.sub(" ", text)
+    # Joiners first: their context is the folded text, before any escape is inserted.
+    if "\u200c" in folded or "\u200d" in folded:
+        folded = _JOINER_RE.sub(_show_joiner, folded)
+    return folded.translate(_show_invisible_table()).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown filters
+# --------------------------------------------------------------------------------------------
+
+# CommonMark lets a backslash escape every ASCII punctuation character, so escaping all of them
+# needs no knowledge of where the value lands (line start, table cell, link label, emphasis).
+_MD_ESCAPES = {ord(char): "\\" + char for char in string.punctuation}
+
+
+def _as_text(value: object, filter_name: str) -> str:
+    """Coerce a template value to text; None is a template bug, not something to print."""
+    if value is None:
+        raise TypeError(
+            f"the {filter_name!r} filter got None; guard optional fields with {{% if %}}"
+        )
+    return value if isinstance(value, str) else str(value)
+
+
+def md_inline(value: object) -> str:
+    """Return ``value`` as a literal inline run of CommonMark/GFM text (Jinja filter ``md``).
+
+    The run renders as :func:`display_text` of the value: every ASCII punctuation character is
+    backslash-escaped, line breaks are folded, so it can add no block or inline structure
+    wherever a template puts it (paragraph, heading, list item, table cell, link label).
+
+    One deviation from plain escaping: a trailing backslash is written as ``&#92;``. GFM splits
+    table rows before inline parsing and treats any ``\\`` before ``|`` as escaping the pipe,
+    so a value ending in ``\\\\`` placed right before a cell delimiter would swallow it.
+
+    Non-string values are converted with ``str()``; None raises TypeError, because printing
+    "None" in a dossier is always a template bug.
+
+    >>> md_inline("# 1. <b>*x*</b> | y")
+    '\\\\# 1\\\\. \\\\<b\\\\>\\\\*x\\\\*\\\\<\\\\/b\\\\> \\\\| y'
+    """
+    escaped = display_text(_as_text(value, "md")).translate(_MD_ESCAPES)
+    if escaped.endswith("\\\\"):
+        # Every output backslash is half of an escape pair, so a trailing pair is the value's
+        # own final backslash.
+        escaped = escaped[:-2] + "&#92;"
+    return escaped
+
+
+_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_URL_TAB_OR_NEWLINE_RE = re.compile("[\t\n\r]")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+_HTTP_AUTHORITY_RE = re.compile(r"//[^/?#\s]")
+# Characters escaped with a backslash inside a <...> destination: they would end it, start an
+# entity or start an escape.
+_DEST_ESCAPES = {ord(char): "\\" + char for char in "\\<>&"}
+
+
+@functools.cache
+def _url_junk_re() -> re.Pattern[str]:
+    """Whitespace plus every invisible character: what hides a scheme from a casual reader."""
+    return re.compile(r"[\s" + _invisible_class()[1:])
+
+
+@functools.cache
+def _url_edges_re() -> re.Pattern[str]:
+    junk = _url_junk_re().pattern
+    return re.compile(f"^{junk}+|{junk}+$")
+
+
+def _percent_encode_char(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
+
+
+def md_url(url: str | None) -> str | None:
+    """Return a Markdown link destination for ``url``, or None when it must not be linked.
+
+    Only absolute http, https and mailto URLs are linked. The check is made as a browser would
+    see the URL: ASCII tabs and newlines removed anywhere, whitespace, controls and invisible
+    characters removed from both ends, the scheme compared case-insensitively. http(s) URLs also
+    need an authority (``//host``). Everything else, including ``javascript:``, ``data:``,
+    entity tricks such as ``javascript&colon;`` and relative references, gives None.
+
+    The result goes between angle brackets, ``[label](<dest>)``: the scheme is lower-cased,
+    inner whitespace and invisible characters are percent-encoded, and ``\\ < > &`` are
+    backslash-escaped so Markdown hands the URL to the renderer unchanged.
+
+    >>> md_url(" HTTPS://example.com/a b ")
+    'https://example.com/a%20b'
+    >>> md_url("java\\tscript:alert(1)") is None
+    True
+    """
+    if not isinstance(url, str):
+        return None
+    cleaned = _url_edges_re().sub("", _URL_TAB_OR_NEWLINE_RE.sub("", url))
+    match = _SCHEME_RE.match(cleaned)
+    if match is None:
+        return None
+    scheme = match.group(1).lower()
+    rest = cleaned[match.end() :]
+    if scheme not in ALLOWED_SCHEMES or not rest:
+        return None
+    if scheme != "mailto" and not _HTTP_AUTHORITY_RE.match(rest):
+        return None
+    if _SURROGATE_RE.search(rest):
+        return None  # a lone surrogate cannot be percent-encoded as UTF-8
+    rest = _url_junk_re().sub(_percent_encode_char, rest)
+    return f"{scheme}:{rest.translate(_DEST_ESCAPES)}"
+
+
+def md_link(label: object, url: str | None) -> str:
+    """Return a Markdown link to ``url`` labelled ``label`` (Jinja filter ``md_link``).
+
+    Gives ``[label](<dest>)`` when :func:`md_url` accepts the URL; an empty label is replaced by
+    the URL itself so no link is invisible. When the URL is refused, the label is followed by
+    the URL as plain escaped text in parentheses, ``label (javascript:...)``, so the reader
+    still sees what the source said; with no URL at all, just the label.
+
+    >>> md_link("CBC", "https://cbc.ca/x")
+    '[CBC](<https://cbc.ca/x>)'
+    >>> md_link("CBC", "javascript:alert(1)")
+    'CBC (javascript\\\\:alert\\\\(1\\\\))'
+    """
+    text = md_inline(label)
+    shown_url = md_inline(url) if url else ""
+    destination = md_url(url)
+    if destination is None:
+        if not shown_url:
+            return text
+        return f"{text} ({shown_url})" if text else shown_url
+    return f"[{text or shown_url}](<{destination}>)"
+
+
+# --------------------------------------------------------------------------------------------
+# YAML front matter
+# --------------------------------------------------------------------------------------------
+
+# Characters a JSON string may carry raw but YAML must not: DEL and C1 controls (not printable
+# in YAML), NEL and U+2028/U+2029 (YAML 1.1 line breaks), BOM, non-characters and surrogates.
+_YAML_UNSAFE_RE = re.compile(r"[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
+def yaml_str(value: object) -> str:
+    """Return ``value`` as a one-line YAML scalar for front matter (Jinja filter ``yaml_str``).
+
+    Strings become double-quoted JSON strings, which YAML reads back exactly; characters YAML
+    forbids or treats as line breaks are written as ``\\uXXXX`` escapes, so the scalar never
+    spans lines and cannot close the front matter. None, booleans and integers are written as
+    YAML null, true/false and numbers; anything else is quoted as ``str(value)``.
+
+    >>> yaml_str('He said: "no"\\n---')
+    '"He said: \\\\"no\\\\"\\\\n---"'
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    quoted = json.dumps(value if isinstance(value, str) else str(value), ensure_ascii=False)
+    return _YAML_UNSAFE_RE.sub(lambda match: f"\\u{ord(match.group()):04x}", quoted)
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+
+
+def is_safe_link(url: str) -> bool:
+    """True when ``url`` may be an href: http, https, mailto, or a reference with no scheme.
+
+    Relative references (``people/han-dong.html``, ``../sources/cbc.html``, ``#fn1``,
+    ``//host/x``) are allowed because published pages link to each other. Anything that
+    names another scheme is refused. The scheme is looked for after removing whitespace and
+    invisible characters anywhere and after undoing percent-encoding and HTML entities
+    (repeatedly), which is stricter than any browser, so no spelling of ``javascript:``,
+    ``vbscript:`` or ``data:`` gets through.
+    """
+    probe = url
+    for _ in range(5):
+        match = _SCHEME_RE.match(_url_junk_re().sub("", probe))
+        if match is not None and match.group(1).lower() not in ALLOWED_SCHEMES:
+            return False
+        decoded = html.unescape(_percent_decode(probe))
+        if decoded == probe:
+            return True
+        probe = decoded
+    return False  # still changing after five rounds of decoding: not a link we made
+
+
+def _percent_decode(text: str) -> str:
+    # Invalid UTF-8 is replaced rather than raised: we only look for a scheme.
+    return unquote(text, errors="replace")
+
+
+# A run of escape pairs and of characters that cannot start any inline rule (those are all
+# ASCII punctuation or a newline). Possessive quantifiers: the run never needs backtracking,
+# and without them the regex engine's bookkeeping made megabyte values slow.
+_ESCAPED_RUN_RE = re.compile(r"(?:[^\n!-/:-@\[-`{-~]++|\\[!-/:-@\[-`{-~])++")
+
+
+def _escaped_run(state: StateInline, silent: bool) -> bool:
+    """Consume a run of backslash escapes as plain text in one step.
+
+    Escaped values are mostly escape pairs, and the stock rule makes one token per pair: a
+    megabyte of ``*`` took seconds. The result is the same text the stock rule produces after
+    ``text_join``, so rendering is unchanged (a property test compares the two).
+    """
+    if state.src[state.pos] != "\\":
+        return False
+    match = _ESCAPED_RUN_RE.match(state.src, state.pos, state.posMax)
+    if match is None:
+        return False
+    if not silent:
+        # Inside the run every backslash opens a pair, so a left-to-right replace finds exactly
+        # the escaped backslashes. NUL is a safe placeholder: markdown-it has already replaced
+        # every NUL in the source with U+FFFD.
+        text = match.group().replace("\\\\", "\0").replace("\\", "").replace("\0", "\\")
+        # append_pending (markdown-it-py 4) keeps long alternations of text and escapes linear;
+        # `pending +=` on an attribute copies the whole buffer each time.
+        append_pending = getattr(state, "append_pending", None)
+        if append_pending is not None:
+            append_pending(text)
+        else:  # pragma: no cover - markdown-it-py < 4
+            state.pending += text
+    state.pos = match.end()
+    return True
+
+
+def _rewrite_md_href(href: str) -> str:
+    """``page.md#x`` -> ``page.html#x`` for relative links; other hrefs are returned unchanged."""
+    if _SCHEME_RE.match(href) or href.startswith("//"):
+        return href
+    cut = min((i for i in (href.find("?"), href.find("#")) if i >= 0), default=len(href))
+    path, tail = href[:cut], href[cut:]
+    stem = path[:-3]
+    if path[-3:].lower() != ".md" or stem in ("", ".", "..") or stem.endswith("/"):
+        return href
+    return stem + ".html" + tail
+
+
+def _relative_md_links_to_html(state: StateCore) -> None:
+    # A token pass, not a regex over HTML: only real link hrefs are touched.
+    for token in state.tokens:
+        for child in token.children or ():
+            if child.type == "link_open":
+                href = child.attrGet("href")
+                if isinstance(href, str):
+                    child.attrSet("href", _rewrite_md_href(href))
+
+
+def markdown_parser() -> MarkdownIt:
+    """Return a new MarkdownIt configured as dossiers are rendered.
+
+    CommonMark with raw HTML and linkify off, GFM tables and strikethrough, footnotes, front
+    matter (parsed, then dropped from HTML), :func:`is_safe_link` as the link validator,
+    relative ``*.md`` links rewritten to ``*.html``, and an inline rule that reads a run of
+    backslash escapes in one step (same output as the stock rule, linear time on megabyte
+    values).
+    """
+    parser = (
+        MarkdownIt("commonmark", {"html": False, "linkify": False})
+        .enable(["table", "strikethrough"])
+        .use(footnote_plugin)
+        .use(front_matter_plugin)
+    )
+    parser.validateLink = is_safe_link  # type: ignore[method-assign]
+    parser.inline.ruler.before("escape", "escaped_run", _escaped_run)
+    parser.core.ruler.push("relative_md_links_to_html", _relative_md_links_to_html)
+    parser.add_render_rule("front_matter", lambda *_args: "")
+    return parser
+
+
+@functools.cache
+def _html_parser() -> MarkdownIt:
+    return markdown_parser()
+
+
+_LANG_RE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def render_html(
+    markdown: str, *, title: str, stylesheet: str | None = None, lang: str = "en"
+) -> str:
+    """Render a Markdown document (a dossier) as a complete, deterministic HTML5 page.
+
+    ``title`` is shown as :func:`display_text` of it and escaped. ``stylesheet`` is an href
+    for a ``<link rel="stylesheet">``; it must pass :func:`is_safe_link`, else ValueError.
+    ``lang`` must look like a language tag (``en``, ``fr-CA``), else ValueError. Front matter
+    is not part of the body.
+
+    >>> page = render_html("# Han Dong", title="Han Dong")
+    >>> "<h1>Han Dong</h1>" in page
+    True
+    """
+    if not _LANG_RE.fullmatch(lang):
+        raise ValueError(f"not a language tag: {lang!r}")
+    head = [
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(display_text(title))}</title>",
+    ]
+    if stylesheet is not None:
+        if not stylesheet.strip() or not is_safe_link(stylesheet):
+            raise ValueError(f"not a stylesheet link: {stylesheet!r}")
+        head.append(f'<link rel="stylesheet" href="{html.escape(stylesheet, quote=True)}">')
+    body = _html_parser().render(markdown).rstrip("\n")
+    lines = [
+        "<!doctype html>",
+        f'<html lang="{lang}">',
+        "<head>",
+        *head,
+        "</head>",
+        "<body>",
+        "<main>",
+        *([body] if body else []),
+        "</main>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Jinja
+# --------------------------------------------------------------------------------------------
+
+
+def _shipped_templates_loader() -> jinja2.BaseLoader:
+    """Loader for the templates shipped as ``ledger.templates``.
+
+    Installed, they are the package ``ledger.templates``; in a development tree that is not
+    installed, the same files sit in the repository's top-level ``templates/`` directory.
+    """
+    try:
+        root = importlib.resources.files("ledger.templates")
+    except ModuleNotFoundError:
+        return jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates")
+    if isinstance(root, Path):
+        return jinja2.FileSystemLoader(root)
+    return jinja2.PackageLoader("ledger.templates", ".")  # e.g. installed from a zip
+
+
+def jinja_environment(*, extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
+    """Return the one Jinja environment every dossier template is rendered with.
+
+    Templates in ``extra_dirs`` (searched in order) override the shipped ones of the same name;
+    an override can still extend the original as ``"default:NAME"``. Undefined names raise
+    (StrictUndefined), block tags leave no blank lines, the final newline is kept, and
+    autoescape is off because the output is Markdown: untrusted text is escaped explicitly
+    with the filters ``md``, ``md_link``, ``md_url`` and ``yaml_str``. Table cells need no
+    extra filter: ``md`` already escapes ``|`` and never ends in a backslash.
+    """
+    shipped = _shipped_templates_loader()
+    loader = jinja2.ChoiceLoader(
+        [
+            *(jinja2.FileSystemLoader(directory) for directory in extra_dirs),
+            shipped,
+            jinja2.PrefixLoader({"default": shipped}, delimiter=":"),
+        ]
+    )
+    environment = jinja2.Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    environment.filters.update(md=md_inline, md_link=md_link, md_url=md_url, yaml_str=yaml_str)
+    return environment
