@@ -53,10 +53,10 @@ def verify_rows(rows: Iterable[Any], *, anchor: tuple[int, str] | None = None) -
     """Recompute the chain over event rows in sequence order.
 
     Each row needs seq, at, actor, action, entity, uid, state, prev_hash and hash. The
-    sequence must run 1, 2, 3 ... without gaps, each prev_hash must be the previous hash and
-    each hash must recompute. With `anchor` (seq, hash), that event must be in the log with
-    exactly that hash: this catches a truncated tail or a wholesale rewrite, which a plain
-    verify cannot see.
+    sequence must run 1, 2, 3 ... without gaps, each state must be stored as its canonical
+    JSON, each prev_hash must be the previous hash and each hash must recompute. With
+    `anchor` (seq, hash), that event must be in the log with exactly that hash: this catches
+    a truncated tail or a wholesale rewrite, which a plain verify cannot see.
     """
     prev, expected_seq, count, anchor_seen = GENESIS, 1, 0, False
 
@@ -70,10 +70,15 @@ def verify_rows(rows: Iterable[Any], *, anchor: tuple[int, str] | None = None) -
         if row.prev_hash != prev:
             return bad(row.seq, "its previous-hash does not match the event before it")
         try:
-            recomputed = event_hash(seq=row.seq, at=row.at, actor=row.actor, action=row.action,
-                                    entity=row.entity, uid=row.uid, state=row.state, prev=prev)
+            canonical = canonical_json(json.loads(row.state))
         except (ValueError, TypeError):
             return bad(row.seq, "its state is not valid JSON")
+        # The hash covers the parsed state, so the stored text must be exactly its canonical
+        # spelling; otherwise bytes could change (spaces, escapes, key order) and still verify.
+        if canonical != row.state:
+            return bad(row.seq, "its stored state is not the canonical JSON that was hashed")
+        recomputed = event_hash(seq=row.seq, at=row.at, actor=row.actor, action=row.action,
+                                entity=row.entity, uid=row.uid, state=canonical, prev=prev)
         if recomputed != row.hash:
             return bad(row.seq, "its content does not match its hash")
         if anchor and row.seq == anchor[0]:
