@@ -1,0 +1,376 @@
+"""schema.org ClaimReview: export assessed claims, import existing fact-checks, embed in HTML.
+
+A ClaimReview is written for every assessed claim: status corroborated, confirmed, disputed,
+unsupported or false. Unverified claims are not assessed; retracted claims are withdrawn from
+the ledger, not a verdict, so neither gets one.
+
+Rating scale (reviewRating): `alternateName` is the ledger status; `ratingValue` places it on
+a 1-5 scale, `worstRating` 1, `bestRating` 5:
+
+    false 1 · unsupported 2 · disputed 3 · corroborated 4 · confirmed 5
+
+Fields: `claimReviewed` the statement; `author` the publishing organization (`--publisher`,
+env LEDGER_PUBLISHER, default "Fact Ledger"); `datePublished` the day the claim's current
+status was recorded (from the event log, so the same ledger gives the same bytes); `url` the
+claim in its subject's published dossier, `{base_url}/people/{slug}.html#claim-{id}` (relative
+when no base URL is given); `itemReviewed` a Claim with `author` (the claimant, a Person or an
+Organization), `datePublished` (the earliest publication among its sources), `appearance`
+(every source that carries it, as a CreativeWork with url, headline, datePublished, author and
+publisher) and `firstAppearance` (the earliest of them).
+
+Import (`read_reviews` + `review_records`) takes JSON-LD (one object, a list, or an @graph) or
+an HTML page with `<script type="application/ld+json">` blocks. The claimant becomes a person
+(and whom the claim is about), appearances become sources (matched to known ones by URL), and
+the rating becomes a status: `alternateName` when it is a ledger status or a common verdict
+("Mostly true", "Pants on Fire", ...), else `ratingValue` placed on the 1-5 scale. The
+review's own `url`, `author` and `datePublished` describe the other publication and are not
+kept; the claim's statement, rating, claimant, dates and source URLs are.
+
+For HTML pages (the dossier): `claimreview_jsonld(...)` builds one review from plain values,
+`from_allegation(...)` from a dossier's Allegation, and `jsonld_script(...)` serializes it
+into a `<script type="application/ld+json">` element that no text inside can break out of.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from ledger import store, values
+from ledger.errors import InvalidValue, ReadFailed
+from ledger.models import Person, Source
+
+RATING_SCALE = {"false": 1, "unsupported": 2, "disputed": 3, "corroborated": 4, "confirmed": 5}
+WORST_RATING, BEST_RATING = 1, 5
+ASSESSED = tuple(RATING_SCALE)
+DEFAULT_PUBLISHER = "Fact Ledger"
+# Common verdict words of other fact-checkers, folded, and the ledger status they mean.
+VERDICTS = {
+    "true": "confirmed", "correct": "confirmed", "accurate": "confirmed",
+    "mostly true": "corroborated", "mostly correct": "corroborated",
+    "half true": "disputed", "mixture": "disputed", "mixed": "disputed",
+    "misleading": "disputed", "partly false": "disputed", "missing context": "disputed",
+    "mostly false": "unsupported", "barely true": "unsupported", "unproven": "unsupported",
+    "unsupported": "unsupported", "no evidence": "unsupported", "unsubstantiated": "unsupported",
+    "false": "false", "pants on fire": "false", "pants fire": "false", "fake": "false",
+    "incorrect": "false", "wrong": "false",
+}
+
+
+def publisher_name(value: str | None = None) -> str:
+    """The publishing organization: `value`, else LEDGER_PUBLISHER, else the default."""
+    return values.line(value or os.environ.get("LEDGER_PUBLISHER") or DEFAULT_PUBLISHER,
+                       field="publisher")
+
+
+# --- building one review --------------------------------------------------------------------
+
+
+def _prune(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v not in (None, "", [], {})}
+
+
+def creative_work(*, url: str | None, headline: str | None, published: str | None = None,
+                  publisher: str | None = None, author: str | None = None) -> dict[str, Any]:
+    """A source as a schema.org CreativeWork."""
+    return _prune({
+        "@type": "CreativeWork", "url": url, "headline": headline, "datePublished": published,
+        "author": _prune({"@type": "Person", "name": author}) if author else None,
+        "publisher": _prune({"@type": "Organization", "name": publisher}) if publisher else None,
+    })
+
+
+def _earliest_key(work: dict[str, Any]) -> tuple[int, str]:
+    published = work.get("datePublished")
+    return (0, values.PartialDate(published).earliest().isoformat()) if published else (1, "")
+
+
+def claimreview_jsonld(*, statement: str, status: str, url: str, publisher: str,
+                       date_published: str | None = None, claimant: str | None = None,
+                       claimant_kind: str = "person",
+                       appearances: Iterable[dict[str, Any]] = (),
+                       publisher_url: str | None = None) -> dict[str, Any]:
+    """One ClaimReview as a JSON-LD object (see the module docstring for the fields).
+
+    `appearances` are CreativeWork objects (see `creative_work`), in any order; the earliest
+    dated one is the firstAppearance. `status` must be an assessed status.
+    """
+    if status not in RATING_SCALE:
+        raise InvalidValue(f"a claim with status {status!r} is not assessed; ClaimReview needs "
+                           f"one of {', '.join(ASSESSED)}")
+    works = list(appearances)
+    first = min(works, key=_earliest_key) if works else None
+    claim = _prune({
+        "@type": "Claim",
+        "author": _prune({"@type": "Organization" if claimant_kind == "organization"
+                          else "Person", "name": claimant}) if claimant else None,
+        "datePublished": first.get("datePublished") if first else None,
+        "appearance": works,
+        "firstAppearance": first,
+    })
+    return _prune({
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": url,
+        "claimReviewed": statement,
+        "datePublished": date_published,
+        "author": _prune({"@type": "Organization", "name": publisher, "url": publisher_url}),
+        "reviewRating": {"@type": "Rating", "ratingValue": RATING_SCALE[status],
+                         "bestRating": BEST_RATING, "worstRating": WORST_RATING,
+                         "alternateName": status},
+        "itemReviewed": claim,
+    })
+
+
+def from_allegation(allegation: Any, *, url: str, publisher: str | None = None,
+                    date_published: str | None = None) -> dict[str, Any] | None:
+    """The ClaimReview for a dossier's `Allegation` (ledger.dossier), or None if unassessed.
+
+    For the HTML dossier: `url` is the claim's place on the page (e.g. "#claim-12"); embed
+    the result with `jsonld_script`.
+    """
+    if allegation.status not in RATING_SCALE:
+        return None
+    seen: set[str] = set()
+    works = []
+    for evidence in allegation.evidence:
+        ref = evidence.source
+        if ref.key in seen:
+            continue
+        seen.add(ref.key)
+        works.append(creative_work(url=ref.url, headline=ref.title, published=ref.published,
+                                   publisher=ref.publisher, author=ref.author))
+    claimant = allegation.claimant.name if allegation.claimant else None
+    return claimreview_jsonld(statement=allegation.statement, status=allegation.status,
+                              url=url, publisher=publisher_name(publisher),
+                              date_published=date_published, claimant=claimant,
+                              appearances=works)
+
+
+def jsonld_script(data: dict[str, Any] | list[dict[str, Any]]) -> str:
+    """`data` in a `<script type="application/ld+json">` element, safe in any HTML page.
+
+    `<`, `>` and `&` are written as JSON escapes (so no `</script>` or `<!--` can appear),
+    and so are U+2028 and U+2029; the JSON means exactly the same.
+    """
+    text = json.dumps(data, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return f'<script type="application/ld+json">{text}</script>'
+
+
+def insert_into_head(page: str, scripts: Iterable[str]) -> str:
+    """An HTML page with `scripts` added just before its `</head>`."""
+    block = "\n".join(scripts)
+    if not block:
+        return page
+    marker = page.find("</head>")
+    if marker < 0:
+        raise ValueError("the page has no </head>")
+    return page[:marker] + block + "\n" + page[marker:]
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def export_reviews(session: Session, *, publisher: str | None = None,
+                   base_url: str | None = None) -> Iterator[dict[str, Any]]:
+    """A ClaimReview for every assessed claim, oldest claim first."""
+    from ledger.store.claims import attributions_of, people_of
+    from ledger.store.exchange import status_dates
+
+    name = publisher_name(publisher)
+    base = (base_url or os.environ.get("LEDGER_BASE_URL") or "").rstrip("/")
+    days = status_dates(session)
+    for claim in store.list_claims(session):
+        if claim.status not in RATING_SCALE:
+            continue
+        subjects = [p for role, p in people_of(session, claim) if role == "subject"]
+        page = f"people/{subjects[0].slug}.html#claim-{claim.id}"
+        claimant = session.get(Person, claim.claimant_id) if claim.claimant_id else None
+        works, seen = [], set()
+        for attribution in attributions_of(session, claim):
+            if attribution.source_id in seen:
+                continue
+            seen.add(attribution.source_id)
+            source = session.get(Source, attribution.source_id)
+            works.append(creative_work(url=source.url, headline=source.title,
+                                       published=source.published, publisher=source.publisher,
+                                       author=source.author))
+        yield claimreview_jsonld(
+            statement=claim.statement, status=claim.status,
+            url=f"{base}/{page}" if base else page, publisher=name,
+            date_published=days.get(claim.uid), claimant=claimant.name if claimant else None,
+            claimant_kind=claimant.kind if claimant else "person", appearances=works)
+
+
+def dump_reviews(reviews: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The reviews as one JSON array (JSON-LD), pretty-printed."""
+    yield json.dumps(list(reviews), ensure_ascii=False, indent=2) + "\n"
+
+
+# --- import ---------------------------------------------------------------------------------
+
+_SCRIPT_RE = re.compile(r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)"
+                        r"</script\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def read_reviews(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The ClaimReview objects in a JSON-LD file or an HTML page, with where each was."""
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ReadFailed(f"no file {str(path)!r}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReadFailed(f"cannot read {str(path)!r}: {exc}") from None
+    stripped = content.lstrip()
+    blocks = _SCRIPT_RE.findall(content) if stripped.startswith("<") else [content]
+    found: list[tuple[str, dict[str, Any]]] = []
+    for number, block in enumerate(blocks, start=1):
+        try:
+            data = json.loads(block)
+        except json.JSONDecodeError as exc:
+            where = f"script {number}" if len(blocks) > 1 or stripped.startswith("<") else \
+                str(path)
+            raise InvalidValue(f"{where}: not valid JSON ({exc.msg}, line {exc.lineno})") \
+                from None
+        for item in _walk(data):
+            found.append((f"review {len(found) + 1}", item))
+    if not found:
+        raise InvalidValue(f"{str(path)!r} holds no ClaimReview")
+    return found
+
+
+def _walk(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk(item)
+    elif isinstance(data, dict):
+        kinds = data.get("@type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if "ClaimReview" in kinds:
+            yield data
+        elif "@graph" in data:
+            yield from _walk(data["@graph"])
+
+
+def _name(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _day(value: Any) -> str | None:
+    """A schema.org date or datetime as a partial date (YYYY, YYYY-MM or YYYY-MM-DD)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    match = re.match(r"^(\d{4}(?:-\d{2}(?:-\d{2})?)?)", value.strip())
+    return match.group(1) if match else None
+
+
+def rating_status(rating: Any) -> str:
+    """The ledger status a reviewRating means (see the module docstring)."""
+    if not isinstance(rating, dict):
+        raise InvalidValue("reviewRating must be a Rating object")
+    label = rating.get("alternateName") or rating.get("name")
+    if isinstance(label, str):
+        folded = " ".join(re.sub(r"[^a-z ]", " ", values.fold(label)).split())
+        if folded.replace(" ", "-") in RATING_SCALE:
+            return folded.replace(" ", "-")
+        if folded in VERDICTS:
+            return VERDICTS[folded]
+    try:
+        value = float(rating["ratingValue"])
+        best = float(rating.get("bestRating", BEST_RATING))
+        worst = float(rating.get("worstRating", WORST_RATING))
+        fraction = (value - worst) / (best - worst)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        raise InvalidValue(f"the rating {label!r} is not a ledger status or a known verdict, "
+                           "and there is no numeric ratingValue to place it") from None
+    fraction = min(1.0, max(0.0, fraction))
+    return ASSESSED[round(fraction * (len(ASSESSED) - 1))]
+
+
+def review_records(session: Session, reviews: list[tuple[str, dict[str, Any]]]
+                   ) -> list[tuple[str, dict[str, Any]]]:
+    """Bundle records (people, sources, claims) for the reviews, for `import_records`."""
+    from ledger.store.exchange import find_source_by_url
+
+    records: list[tuple[str, dict[str, Any]]] = []
+    people: set[str] = set()
+    keys: dict[str, str] = {}  # url or headline -> source key
+    taken: set[str] = {s.key for s in store.list_sources(session)}
+    for where, review in reviews:
+        statement = review.get("claimReviewed")
+        if not isinstance(statement, str) or not statement.strip():
+            raise InvalidValue(f"{where}: no claimReviewed (the statement)")
+        try:
+            status = rating_status(review.get("reviewRating"))
+        except InvalidValue as exc:
+            raise InvalidValue(f"{where}: {exc}") from None
+        item = review.get("itemReviewed") if isinstance(review.get("itemReviewed"), dict) \
+            else {}
+        claimant = _name(item.get("author"))
+        if claimant is None:
+            raise InvalidValue(f"{where}: itemReviewed has no author; the ledger needs the "
+                               "claimant to know whom the claim is about")
+        if claimant not in people:
+            people.add(claimant)
+            author = item.get("author")
+            kind = "organization" if isinstance(author, dict) and \
+                author.get("@type") == "Organization" else "person"
+            records.append((where, {"type": "person", "name": claimant, "kind": kind}))
+        works = item.get("appearance") or []
+        works = works if isinstance(works, list) else [works]
+        if isinstance(item.get("firstAppearance"), dict):
+            works = [item["firstAppearance"], *works]
+        attributions = []
+        for work in works:
+            key = _work_source(session, work, where, records, keys, taken, find_source_by_url)
+            if key and key not in [a["source"] for a in attributions]:
+                attributions.append({"source": key})
+        claim = {"type": "claim", "statement": statement.strip(), "about": [claimant],
+                 "claimant": claimant, "status": status, "attributions": attributions}
+        records.append((where, claim))
+    return records
+
+
+def _work_source(session, work, where, records, keys, taken, find_by_url) -> str | None:
+    if isinstance(work, str):
+        work = {"url": work}
+    if not isinstance(work, dict):
+        return None
+    url = work.get("url") if isinstance(work.get("url"), str) else None
+    headline = _name(work.get("headline")) or _name(work.get("name"))
+    handle = url or headline
+    if handle is None:
+        return None
+    if handle in keys:
+        return keys[handle]
+    known = find_by_url(session, url) if url else None
+    if known is not None:
+        keys[handle] = known.key
+        return known.key
+    publisher = _name(work.get("publisher"))
+    published = _day(work.get("datePublished"))
+    base = values.slugify(" ".join(filter(None, [publisher or headline or "source",
+                                                 published])), max_bytes=56) or "source"
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    taken.add(key)
+    keys[handle] = key
+    records.append((where, _prune({
+        "type": "source", "key": key, "title": headline or url, "url": url,
+        "publisher": publisher, "author": _name(work.get("author")), "published": published,
+    })))
+    return key

@@ -1,0 +1,515 @@
+"""Claims as a spreadsheet: CSV (or TSV) import with a column mapping, and CSV export.
+
+Import: each row is one claim, optionally with one attribution (a source and a quote). A
+mapping says which column holds which ledger field (`statement=Claim`, or a 1-based column
+number for a file without a header row); a mapping file (JSON or YAML) can also translate
+cell values (a spreadsheet's "Pants on Fire" to the status `false`) and give defaults. Each
+row becomes bundle records and goes through the bundle importer, so a CSV import checks and
+records exactly what `ledger import` of a bundle would. People and sources the ledger does not
+know are refused unless `create_missing` is set; then they are created. A refused row is
+reported with its line number; the import is one transaction and writes nothing if any row is
+refused. A dry run reports what would be created and every row that would be refused, and
+writes nothing.
+
+Export: one row per attribution (the claim's columns repeated; a claim without sources has one
+row), with the columns `EXPORT_COLUMNS`, which an import reads back without a mapping. Lists
+(about, targets, mentioned) are joined with "; ".
+
+Spreadsheet formula injection: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+return (after any leading apostrophes) is written with one more leading apostrophe, so a
+spreadsheet shows it as text instead of running it. The import removes that one apostrophe
+again, so a round trip gives back the exact text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from ledger import store, values
+from ledger.errors import Ambiguous, InvalidValue, LedgerError, NotFound, ReadFailed
+from ledger.io.bundle import import_records
+
+CLAIM_FIELDS = ("uid", "statement", "about", "targets", "mentioned", "claimant", "occurred",
+                "status", "retraction_reason")
+ATTRIBUTION_FIELDS = ("attribution_uid", "source", "quote", "voice", "sourcing")
+SOURCE_FIELDS = ("source_title", "source_publisher", "source_author", "source_url",
+                 "source_published", "source_kind", "source_language")
+FIELDS = CLAIM_FIELDS + ATTRIBUTION_FIELDS + SOURCE_FIELDS
+LIST_FIELDS = ("about", "targets", "mentioned")
+EXPORT_COLUMNS = ("uid", "statement", "about", "targets", "mentioned", "claimant", "occurred",
+                  "status", "retraction_reason", "attribution_uid", "source", "quote", "voice",
+                  "sourcing", "source_title", "source_publisher", "source_url",
+                  "source_published", "source_kind")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+LIST_SEPARATOR = ";"
+Progress = Callable[[int, int], None]
+
+csv.field_size_limit(10_000_000)
+
+
+# --- the mapping ----------------------------------------------------------------------------
+
+
+@dataclass
+class Mapping:
+    """Which column holds which ledger field, and how to read the cells.
+
+    `columns` maps a field to a header name or a 1-based column number; `values` translates
+    cells per field ({"status": {"pants-fire": "false"}}; matched exactly, then ignoring case);
+    `defaults` fills a field whose cell is empty or which has no column.
+    """
+
+    columns: dict[str, str | int] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    header: bool = True
+    delimiter: str | None = None
+    separator: str = LIST_SEPARATOR
+
+    def check(self) -> Mapping:
+        for name in (*self.columns, *self.values, *self.defaults):
+            if name not in FIELDS:
+                raise InvalidValue(f"--map: unknown ledger field {name!r}; the fields are "
+                                   f"{', '.join(FIELDS)}")
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise InvalidValue(f"the delimiter must be one character; got {self.delimiter!r}")
+        if not self.separator:
+            raise InvalidValue("the list separator must not be empty")
+        return self
+
+
+def _scalar(value: Any) -> str:
+    # YAML reads `false: false` as booleans; a mapping means the words.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parse_map_options(options: list[str] | tuple[str, ...]) -> dict[str, str | int]:
+    """`--map field=Column` options as a dict (a number is a 1-based column number)."""
+    columns: dict[str, str | int] = {}
+    for option in options:
+        name, sep, column = option.partition("=")
+        name, column = name.strip(), column.strip()
+        if not sep or not name or not column:
+            raise InvalidValue(f"--map {option!r} must be FIELD=COLUMN, e.g. statement=Claim")
+        columns[name] = int(column) if column.isdigit() else column
+    return columns
+
+
+def load_mapping(path: Path | None = None, *, map_options: list[str] | tuple[str, ...] = (),
+                 delimiter: str | None = None) -> Mapping:
+    """A mapping from a JSON or YAML file and/or `--map` options (options win)."""
+    mapping = Mapping()
+    if path is not None:
+        try:
+            content = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ReadFailed(f"--mapping: no file {str(path)!r}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReadFailed(f"--mapping: cannot read {str(path)!r}: {exc}") from None
+        try:
+            if path.suffix.lower() == ".json":
+                data = json.loads(content)
+            else:
+                import yaml
+
+                data = yaml.safe_load(content)
+        except Exception as exc:  # yaml.YAMLError, json.JSONDecodeError
+            raise InvalidValue(f"--mapping {str(path)!r} is not valid "
+                               f"{'JSON' if path.suffix.lower() == '.json' else 'YAML'}: "
+                               f"{str(exc).splitlines()[0]}") from None
+        mapping = _mapping_from(data, path)
+    mapping.columns.update(parse_map_options(map_options))
+    if delimiter is not None:
+        mapping.delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
+    return mapping.check()
+
+
+def _mapping_from(data: Any, path: Path) -> Mapping:
+    where = f"--mapping {str(path)!r}"
+    if not isinstance(data, dict):
+        raise InvalidValue(f"{where} must be an object with 'columns'")
+    unknown = set(data) - {"columns", "values", "defaults", "header", "delimiter", "separator"}
+    if unknown:
+        raise InvalidValue(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    columns = data.get("columns") or {}
+    value_maps = data.get("values") or {}
+    defaults = data.get("defaults") or {}
+    if not all(isinstance(x, dict) for x in (columns, value_maps, defaults)):
+        raise InvalidValue(f"{where}: columns, values and defaults must be objects")
+    if not all(isinstance(v, dict) for v in value_maps.values()):
+        raise InvalidValue(f"{where}: each entry of 'values' must map cells to ledger values")
+    return Mapping(
+        columns={str(k): v if isinstance(v, int) and not isinstance(v, bool) else _scalar(v)
+                 for k, v in columns.items()},
+        values={str(f): {_scalar(k): _scalar(v) for k, v in m.items()}
+                for f, m in value_maps.items()},
+        defaults={str(k): _scalar(v) for k, v in defaults.items()},
+        header=bool(data.get("header", True)),
+        delimiter=data.get("delimiter"),
+        separator=str(data.get("separator", LIST_SEPARATOR)),
+    )
+
+
+# --- reading the file -----------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One data row: the line it starts on and its fields as the mapping reads them."""
+
+    line: int
+    fields: dict[str, str]
+
+
+def unneutralize(cell: str) -> str:
+    """Undo `neutralize`: drop the one apostrophe the export put before a formula start."""
+    if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def neutralize(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one more apostrophe before a formula start."""
+    if cell.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def read_rows(path: Path, mapping: Mapping) -> list[Row]:
+    """The file's data rows through the mapping (cells trimmed, empty cells left out)."""
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ReadFailed(f"no file {str(path)!r}") from None
+    except UnicodeDecodeError as exc:
+        raise ReadFailed(f"{str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                         "save it as CSV UTF-8, or convert it with iconv") from None
+    except OSError as exc:
+        raise ReadFailed(f"cannot read {str(path)!r}: {exc.strerror}") from None
+    delimiter = mapping.delimiter or ("\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
+    rows: list[Row] = []
+    try:
+        start = reader.line_num + 1
+        header: list[str] | None = next(reader, None) if mapping.header else None
+        if mapping.header and header is None:
+            return []
+        index = _column_index(mapping, header)
+        start = reader.line_num + 1
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                rows.append(Row(start, _fields(cells, index, mapping)))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidValue(f"line {start}: not valid CSV ({exc})") from None
+    return rows
+
+
+def _column_index(mapping: Mapping, header: list[str] | None) -> dict[str, int]:
+    columns = dict(mapping.columns)
+    if not columns:
+        if header is None:
+            raise InvalidValue("a file without a header row needs a mapping "
+                               "(--map statement=3 --map about=5 ..., or --mapping FILE)")
+        columns = {name.strip(): name for name in header if name.strip() in FIELDS}
+        if "statement" not in columns:
+            raise InvalidValue("no mapping given and no column is named 'statement'; map the "
+                               "columns, e.g. --map statement=Claim --map about=Person")
+    names = [h.strip() for h in header] if header is not None else []
+    index: dict[str, int] = {}
+    for name, column in columns.items():
+        if isinstance(column, int):
+            if column < 1:
+                raise InvalidValue(f"--map {name}={column}: columns are numbered from 1")
+            index[name] = column - 1
+        elif column.strip() in names:
+            index[name] = names.index(column.strip())
+        else:
+            known = ", ".join(repr(n) for n in names) or "none (the file has no header row)"
+            raise InvalidValue(f"--map {name}={column}: no column {column!r}; the columns "
+                               f"are {known}")
+    if "statement" not in index and "statement" not in mapping.defaults:
+        raise InvalidValue("the mapping needs a statement column (--map statement=COLUMN)")
+    return index
+
+
+def _fields(cells: list[str], index: dict[str, int], mapping: Mapping) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for name, position in index.items():
+        cell = unneutralize(cells[position]).strip() if position < len(cells) else ""
+        if name in mapping.values:
+            table = mapping.values[name]
+            lowered = {k.lower(): v for k, v in table.items()}
+            cell = table.get(cell, lowered.get(cell.lower(), cell))
+        if cell:
+            fields[name] = cell
+    for name, default in mapping.defaults.items():
+        fields.setdefault(name, default)
+    return fields
+
+
+# --- importing ------------------------------------------------------------------------------
+
+
+@dataclass
+class CsvImportResult:
+    """What a CSV import did (or, in a dry run, would do)."""
+
+    rows: int = 0
+    created: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    new_people: list[str] = field(default_factory=list)
+    new_sources: list[str] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result as `--json` prints it."""
+        return {"dry_run": self.dry_run, "rows": self.rows, "created": self.created,
+                "skipped": self.skipped, "new_people": self.new_people,
+                "new_sources": self.new_sources,
+                "refused": [{"line": line, "error": error} for line, error in self.refused],
+                "warnings": self.warnings}
+
+    def summary(self) -> str:
+        made = ", ".join(f"{n} {t}{'s' if n != 1 else ''}" for t, n in self.created.items()
+                         if n) or "nothing new"
+        verb = "would import" if self.dry_run else "imported"
+        text = f"{verb} {made} from {self.rows} row{'s' if self.rows != 1 else ''}"
+        if self.refused:
+            text += f"; {len(self.refused)} row{'s' if len(self.refused) != 1 else ''} refused"
+        return text
+
+
+class _RowRefused(LedgerError):
+    """A row cannot be imported."""
+
+
+def import_csv(session: Session, rows: list[Row], *, create_missing: bool = False,
+               dry_run: bool = False, strict: bool = False,
+               progress: Progress | None = None,
+               separator: str = LIST_SEPARATOR) -> CsvImportResult:
+    """Import mapped rows in the caller's transaction (see the module docstring).
+
+    Each row is tried in a savepoint, so every refused row is found in one pass. If any row
+    is refused (and this is not a dry run) the error lists them all and the caller rolls
+    back. A dry run leaves the rows in the transaction: the caller rolls it back. The search
+    index is rebuilt once at the end instead of row by row.
+    """
+    from ledger.store.search import resume_index, suspend_index
+
+    result = CsvImportResult(rows=len(rows), dry_run=dry_run)
+    importer = _RowImporter(session, result, create_missing=create_missing, strict=strict,
+                            separator=separator)
+    from ledger.models import Attribution, Claim
+    from ledger.store.exchange import count_rows
+
+    before = count_rows(session, Claim), count_rows(session, Attribution)
+    triggers = suspend_index(session)
+    errors: list[LedgerError] = []
+    for done, row in enumerate(rows, start=1):
+        try:
+            importer.row(row)
+        except LedgerError as exc:
+            errors.append(exc)
+            result.refused.append((row.line, str(exc)))
+        if progress is not None:
+            progress(done, len(rows))
+    resume_index(session, triggers)
+    # The bundle importer counts a claim row that only adds a source as a claim; say claims.
+    result.created["claim"] = count_rows(session, Claim) - before[0]
+    result.created["attribution"] = count_rows(session, Attribution) - before[1]
+    if result.refused and not dry_run:
+        listed = "\n".join(f"  line {line}: {error}" for line, error in result.refused[:20])
+        more = len(result.refused) - 20
+        kind = InvalidValue if all(isinstance(e, InvalidValue) for e in errors) else LedgerError
+        raise kind(f"{len(result.refused)} row{'s' if len(result.refused) != 1 else ''} refused; "
+                   f"nothing was imported{' (--dry-run lists them all)' if more > 0 else ''}:\n"
+                   f"{listed}" + (f"\n  ... and {more} more" if more > 0 else ""))
+    return result
+
+
+class _RowImporter:
+    def __init__(self, session: Session, result: CsvImportResult, *, create_missing: bool,
+                 strict: bool, separator: str) -> None:
+        self.session = session
+        self.result = result
+        self.create_missing = create_missing
+        self.strict = strict
+        self.separator = separator
+        self.people: dict[str, bool] = {}  # name -> known (resolved or created)
+        self.sources: dict[str, str] = {}  # key, or title, -> key
+        for source in store.list_sources(session):
+            self.sources.setdefault(source.title, source.key)
+            self.sources[source.key] = source.key
+        self.taken_keys = set(self.sources.values())
+
+    def row(self, row: Row) -> None:
+        fields = row.fields
+        records: list[dict[str, Any]] = []
+        new_people: list[str] = []
+        new_source: tuple[str, str] | None = None
+        if not fields.get("statement"):
+            raise InvalidValue("the statement is empty")
+        lists = {name: [v.strip() for v in fields.get(name, "").split(self.separator)
+                        if v.strip()] for name in LIST_FIELDS}
+        if not lists["about"]:
+            raise InvalidValue("no one the claim is about (the about column is empty)")
+        names = [*lists["about"], *lists["targets"], *lists["mentioned"]]
+        if fields.get("claimant"):
+            names.append(fields["claimant"])
+        for name in names:
+            if name in self.people or name in new_people:
+                continue
+            if self._person_missing(name):
+                new_people.append(name)
+                records.append({"type": "person", "name": name})
+        claim: dict[str, Any] = {"type": "claim", "statement": fields["statement"], **lists}
+        for name in ("uid", "claimant", "occurred", "retraction_reason"):
+            if fields.get(name):
+                claim[name] = fields[name]
+        if fields.get("status"):
+            claim["status"] = fields["status"].lower().replace(" ", "-")
+        source_ref = fields.get("source") or fields.get("source_title")
+        if source_ref:
+            key = self.sources.get(source_ref) or self._source_key(source_ref)
+            if key is None:
+                key = self._new_key(source_ref)
+                new_source = (source_ref, key)
+                records.append(self._source_record(key, source_ref, fields))
+            attribution = {"source": key}
+            for name in ("quote", "voice", "sourcing"):
+                if fields.get(name):
+                    attribution[name] = fields[name]
+            if fields.get("attribution_uid"):
+                attribution["uid"] = fields["attribution_uid"]
+            claim["attributions"] = [attribution]
+        elif any(fields.get(n) for n in ("quote", "voice")):
+            raise InvalidValue("a quote or voice needs a source column (--map source=COLUMN)")
+        records.append(claim)
+        self._import(row, records)
+        for name in new_people:
+            self.people[name] = True
+            self.result.new_people.append(name)
+        if new_source is not None:
+            title, key = new_source
+            self.sources[title] = self.sources[key] = key
+            self.taken_keys.add(key)
+            self.result.new_sources.append(key)
+
+    def _person_missing(self, name: str) -> bool:
+        try:
+            store.get_person(self.session, name)
+        except NotFound:
+            if not self.create_missing:
+                raise NotFound(f"no person {name!r} in the ledger; add them first, or import "
+                               "with --create-missing") from None
+            return True
+        except Ambiguous as exc:
+            raise Ambiguous(f"{name!r} is ambiguous: {exc}") from None
+        self.people[name] = True
+        return False
+
+    def _source_key(self, ref: str) -> str | None:
+        try:
+            return store.get_source(self.session, ref).key
+        except (NotFound, InvalidValue):
+            if not self.create_missing:
+                raise NotFound(f"no source {ref!r} (by key or title) in the ledger; add it "
+                               "first, or import with --create-missing") from None
+            return None
+
+    def _new_key(self, ref: str) -> str:
+        try:
+            base = values.key(ref)
+        except InvalidValue:
+            base = values.slugify(ref, max_bytes=56) or "source"
+        key, n = base, 2
+        while key in self.taken_keys:
+            key, n = f"{base}-{n}", n + 1
+        return key
+
+    @staticmethod
+    def _source_record(key: str, ref: str, fields: dict[str, str]) -> dict[str, Any]:
+        record: dict[str, Any] = {"type": "source", "key": key,
+                                  "title": fields.get("source_title") or ref}
+        for name in ("publisher", "author", "url", "published", "kind", "language"):
+            if fields.get(f"source_{name}"):
+                record[name] = fields[f"source_{name}"]
+        return record
+
+    def _import(self, row: Row, records: list[dict[str, Any]]) -> None:
+        head = self.session.info.get("chain_head")
+        savepoint = self.session.begin_nested()
+        try:
+            outcome = import_records(self.session, [(f"line {row.line}", r) for r in records],
+                                     strict=self.strict)
+        except LedgerError as exc:
+            savepoint.rollback()
+            # The event chain's cached head belongs to the rolled-back savepoint too.
+            self.session.info["chain_head"] = head
+            raise type(exc)(str(exc).removeprefix(f"line {row.line}: ")) from None
+        savepoint.commit()
+        for kind, n in outcome.created.items():
+            self.result.created[kind] = self.result.created.get(kind, 0) + n
+        for kind, n in outcome.skipped.items():
+            self.result.skipped[kind] = self.result.skipped.get(kind, 0) + n
+        self.result.warnings.extend(f"line {row.line}: {w}" for w in outcome.warnings)
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def export_rows(session: Session) -> Iterator[dict[str, str]]:
+    """One row per attribution of every claim (one row for a claim without sources)."""
+    sources = {s.key: s for s in store.list_sources(session)}
+    for claim in store.list_claims(session):
+        record = store.claim_record(session, claim, with_id=False)
+        base = {
+            "uid": record["uid"], "statement": record["statement"],
+            "about": "; ".join(record["about"]), "targets": "; ".join(record["targets"]),
+            "mentioned": "; ".join(record["mentioned"]), "claimant": record["claimant"],
+            "occurred": record["occurred"], "status": record["status"],
+            "retraction_reason": record.get("retraction_reason"),
+        }
+        if not record["attributions"]:
+            yield _cells(base)
+            continue
+        for attribution in record["attributions"]:
+            source = sources[attribution["source"]]
+            yield _cells({**base, "attribution_uid": attribution["uid"],
+                          "source": source.key, "quote": attribution["quote"],
+                          "voice": attribution["voice"], "sourcing": attribution["sourcing"],
+                          "source_title": source.title, "source_publisher": source.publisher,
+                          "source_url": source.url, "source_published": source.published,
+                          "source_kind": source.kind})
+
+
+def _cells(row: dict[str, Any]) -> dict[str, str]:
+    return {name: neutralize("" if row.get(name) is None else str(row[name]))
+            for name in EXPORT_COLUMNS}
+
+
+def dump_csv(rows: Iterator[dict[str, str]]) -> Iterator[str]:
+    """The rows as CSV text chunks, with a header row (RFC 4180: CRLF, quotes as needed)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() > 65536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

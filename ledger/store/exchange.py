@@ -1,0 +1,46 @@
+"""Queries for exchanging claims with other tools (ClaimReview, spreadsheets)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import Session, col, select
+
+from ledger import values
+from ledger.errors import InvalidValue
+from ledger.models import Event, Source
+
+
+def find_source_by_url(session: Session, url: str) -> Source | None:
+    """The source whose normalized URL matches `url`, if any (None for a malformed URL)."""
+    try:
+        checked = values.url(url)
+    except InvalidValue:
+        return None
+    if checked is None:
+        return None
+    return session.exec(select(Source).where(Source.url_normalized == checked[1])).first()
+
+
+def status_dates(session: Session) -> dict[str, str]:
+    """For each claim uid, the UTC day (YYYY-MM-DD) its current status was set.
+
+    Read from the event log, so it is the same on every run: the day of the first event of
+    the newest run of events that carry the current status.
+    """
+    since: dict[str, tuple[str, str]] = {}  # uid -> (status, day)
+    query = (select(Event.uid, Event.at, Event.state).where(Event.entity == "claim")
+             .order_by(col(Event.seq)))
+    for uid, at, state in session.exec(query):
+        status = json.loads(state).get("status")
+        if uid not in since or since[uid][0] != status:
+            since[uid] = (status, at[:10])
+    return {uid: day for uid, (_status, day) in since.items()}
+
+
+
+def count_rows(session: Session, model) -> int:
+    """How many rows a table (a model class) holds."""
+    from sqlalchemy import func
+
+    return session.exec(select(func.count()).select_from(model)).one()
