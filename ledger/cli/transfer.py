@@ -1,4 +1,4 @@
-"""`ledger import` and `ledger export`: the bundle (JSONL, JSON, YAML)."""
+"""`ledger import` and `ledger export`: the bundle (JSONL, JSON, YAML), CSV and ClaimReview."""
 
 from __future__ import annotations
 
@@ -12,27 +12,60 @@ import typer
 
 from ledger.cli.common import Json, Strict, emit_json, info, state, warn
 
-Format = Annotated[str | None, typer.Option("--format", help="jsonl | json | yaml (default: "
-                                            "from the file's extension, else jsonl).")]
+Format = Annotated[str | None, typer.Option(
+    "--format", help="jsonl | json | yaml | csv | claimreview (default: from the file's "
+    "extension, else jsonl; .csv and .tsv are csv).")]
 
 
 def import_(ctx: typer.Context,
-            file: Annotated[str, typer.Argument(help="The bundle to import.")],
-            format: Format = None, strict: Strict = False, json: Json = False) -> None:
-    """Import a bundle in one transaction: a bad record anywhere means nothing is written.
+            file: Annotated[str, typer.Argument(help="The file to import.")],
+            format: Format = None, strict: Strict = False, json: Json = False,
+            map_: Annotated[list[str] | None, typer.Option(
+                "--map", help="csv: FIELD=COLUMN (a header name, or a 1-based number), e.g. "
+                "statement=Claim; repeatable.")] = None,
+            mapping: Annotated[str | None, typer.Option(
+                "--mapping", help="csv: a JSON or YAML mapping file (columns, values, "
+                "defaults, header, delimiter).")] = None,
+            delimiter: Annotated[str | None, typer.Option(
+                "--delimiter", help="csv: the cell delimiter (default , or tab for .tsv).")]
+            = None,
+            create_missing: Annotated[bool, typer.Option(
+                "--create-missing", help="csv: create the people and sources the ledger does "
+                "not know.")] = False,
+            dry_run: Annotated[bool, typer.Option(
+                "--dry-run", help="csv: report what would be created and every row that "
+                "would be refused; write nothing.")] = False) -> None:
+    """Import a bundle, a CSV of claims or ClaimReview JSON-LD, in one transaction.
 
-    Records may refer to earlier ones by person name or alias, source key and claim ref.
-    Records already in the ledger (same uid, or same natural key) are skipped, so importing
-    a file twice changes nothing.
+    A bad record (or CSV row) anywhere means nothing is written. Records may refer to earlier
+    ones by person name or alias, source key and claim ref. Records already in the ledger
+    (same uid, or same natural key) are skipped, so importing a file twice changes nothing.
 
     \b
-    Example:
+    Examples:
       ledger import story.jsonl
+      ledger import claims.csv --map statement=Claim --map about=Person --create-missing
+      ledger import factchecks.json --format claimreview
     """
+    fmt = _format_of(file, format)
+    if fmt == "csv":
+        _import_csv(ctx, file, map_ or [], mapping, delimiter, create_missing, dry_run,
+                    strict, json)
+        return
+    if map_ or mapping or delimiter or create_missing or dry_run:
+        from ledger.errors import InvalidValue
+
+        raise InvalidValue("--map, --mapping, --delimiter, --create-missing and --dry-run are "
+                           "for --format csv")
     from ledger.io.bundle import import_records, read_records
 
-    records = read_records(Path(file), fmt=format)
     with state(ctx).write() as session:
+        if fmt == "claimreview":
+            from ledger.io.claimreview import read_reviews, review_records
+
+            records = review_records(session, read_reviews(Path(file)))
+        else:
+            records = read_records(Path(file), fmt=fmt)
         result = import_records(session, records, strict=strict)
     for message in result.warnings:
         warn(message)
@@ -43,22 +76,95 @@ def import_(ctx: typer.Context,
         info(result.summary().capitalize())
 
 
+def _format_of(file: str, fmt: str | None) -> str:
+    from ledger import values
+
+    allowed = ("jsonl", "json", "yaml", "csv", "claimreview")
+    if fmt:
+        return values.choice(fmt, field="format", allowed=allowed)
+    suffix = Path(file).suffix.lower()
+    return "csv" if suffix in (".csv", ".tsv") else {".yml": "yaml", ".yaml": "yaml",
+                                                     ".json": "json"}.get(suffix, "jsonl")
+
+
+def _import_csv(ctx, file, map_options, mapping, delimiter, create_missing, dry_run, strict,
+                json) -> None:
+    from contextlib import nullcontext
+
+    from ledger.io.csv_io import import_csv, load_mapping, read_rows
+
+    spec = load_mapping(Path(mapping) if mapping else None, map_options=map_options,
+                        delimiter=delimiter)
+    rows = read_rows(Path(file), spec)
+    show_bar = sys.stderr.isatty() and len(rows) >= 200
+    bar_context = (typer.progressbar(length=len(rows), label="Importing", file=sys.stderr)
+                   if show_bar else nullcontext(None))
+    with bar_context as bar, state(ctx).write() as session:
+        def progress(done: int, _total: int) -> None:
+            if bar is not None:
+                bar.update(done - bar.pos)
+
+        result = import_csv(session, rows, create_missing=create_missing, dry_run=dry_run,
+                            strict=strict, progress=progress, separator=spec.separator)
+        if dry_run:
+            session.rollback()
+    for message in result.warnings:
+        warn(message)
+    if json:
+        emit_json(result.as_dict())
+        return
+    info(result.summary().capitalize())
+    if dry_run:
+        if result.new_people:
+            info(f"New people ({len(result.new_people)}): {', '.join(result.new_people)}")
+        if result.new_sources:
+            info(f"New sources ({len(result.new_sources)}): {', '.join(result.new_sources)}")
+        for line, error in result.refused:
+            info(f"Refused line {line}: {error}")
+
+
 def export(ctx: typer.Context,
-           format: Annotated[str, typer.Option("--format", help="jsonl | json | yaml.")]
-           = "jsonl",
+           format: Annotated[str, typer.Option(
+               "--format", help="jsonl | json | yaml | csv | claimreview.")] = "jsonl",
            out: Annotated[str | None, typer.Option(
-               "--out", help="Write to this file (atomically) instead of stdout.")] = None
+               "--out", help="Write to this file (atomically) instead of stdout.")] = None,
+           publisher: Annotated[str | None, typer.Option(
+               "--publisher", envvar="LEDGER_PUBLISHER", help="claimreview: the publishing "
+               "organization [default: Fact Ledger].", show_default=False)] = None,
+           base_url: Annotated[str | None, typer.Option(
+               "--base-url", envvar="LEDGER_BASE_URL", help="claimreview: where the published "
+               "dossiers live; review URLs are BASE/people/SLUG.html#claim-ID.")] = None
            ) -> None:
-    """Export the whole ledger as a bundle that `ledger import` reads back.
+    """Export the ledger: a bundle that `ledger import` reads back, CSV or ClaimReview.
+
+    csv writes one row per claim and source (cells that a spreadsheet would run as a formula
+    get a leading apostrophe); claimreview writes schema.org ClaimReview JSON-LD for every
+    assessed claim.
 
     \b
-    Example:
+    Examples:
       ledger export --out ledger.jsonl
+      ledger export --format csv --out claims.csv
+      ledger export --format claimreview --publisher "Example News" --out reviews.json
     """
-    from ledger.io.bundle import dump, export_records
+    from ledger import values
 
+    fmt = values.choice(format, field="format",
+                        allowed=("jsonl", "json", "yaml", "csv", "claimreview"))
     with state(ctx).read() as session:
-        chunks = dump(export_records(session), fmt=format)
+        if fmt == "csv":
+            from ledger.io.csv_io import dump_csv, export_rows
+
+            chunks = dump_csv(export_rows(session))
+        elif fmt == "claimreview":
+            from ledger.io.claimreview import dump_reviews, export_reviews
+
+            chunks = dump_reviews(export_reviews(session, publisher=publisher,
+                                                 base_url=base_url))
+        else:
+            from ledger.io.bundle import dump, export_records
+
+            chunks = dump(export_records(session), fmt=fmt)
         if out is None:
             for chunk in chunks:
                 sys.stdout.write(chunk)
