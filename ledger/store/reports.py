@@ -9,7 +9,8 @@ Rows come back as plain named tuples; `ledger.dossier` turns them into template 
 
 `as_of` (a day, `YYYY-MM-DD`) limits a batch to what had been published by that day: sources
 published on or before it, responses dated on or before it and reply requests sent on or before
-it. Partial dates compare by their earliest day (`2023-03` counts as 2023-03-01). Items with no
+it (and, when a response names the source it appeared in, that source published by then).
+Partial dates compare by their earliest day (`2023-03` counts as 2023-03-01). Items with no
 date are left out under `as_of`: nothing shows they were known by then.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-from sqlalchemy import String, and_, func, literal, select, union
+from sqlalchemy import String, and_, func, literal, or_, select, union
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -247,7 +248,9 @@ def _load(session: Session, claim_ids, *, as_of: str | None, attribution_filter=
     replies = select(*_REPLY_COLUMNS).where(col(ReplyRequest.claim_id).in_(claim_ids))
     if as_of is not None:
         attributions = attributions.where(col(Attribution.source_id).in_(_visible_sources(as_of)))
-        responses = responses.where(on_or_before(col(Response.date), as_of))
+        responses = responses.where(on_or_before(col(Response.date), as_of), or_(
+            col(Response.source_id).is_(None),
+            col(Response.source_id).in_(_visible_sources(as_of))))
         replies = replies.where(on_or_before(col(ReplyRequest.sent), as_of))
     batch.attributions = [AttributionRow._make(row) for row in
                           session.execute(attributions.order_by(col(Attribution.id)))]
