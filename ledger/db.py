@@ -156,7 +156,10 @@ def current_revision(engine: Engine) -> str | None:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except (OperationalError, ProgrammingError):
             connection.rollback()
-            if inspect(connection).get_table_names():
+            tables = inspect(connection).get_table_names()
+            if "alembic_version" in tables:
+                raise  # the table is there: the read failed (I/O error, lock), say so
+            if tables:
                 raise SchemaMismatch(
                     "this database has tables but no ledger schema version; "
                     "is it a ledger? Point --db at a ledger, or at a new file"
