@@ -106,7 +106,7 @@ def parse_map_options(options: list[str] | tuple[str, ...]) -> dict[str, str | i
 
 
 def load_mapping(path: Path | None = None, *, map_options: list[str] | tuple[str, ...] = (),
-                 delimiter: str | None = None) -> Mapping:
+                 delimiter: str | None = None, no_header: bool = False) -> Mapping:
     """A mapping from a JSON or YAML file and/or `--map` options (options win)."""
     mapping = Mapping()
     if path is not None:
@@ -131,6 +131,8 @@ def load_mapping(path: Path | None = None, *, map_options: list[str] | tuple[str
     mapping.columns.update(parse_map_options(map_options))
     if delimiter is not None:
         mapping.delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
+    if no_header:
+        mapping.header = False
     return mapping.check()
 
 
@@ -394,7 +396,14 @@ class _RowImporter:
                     attribution[name] = fields[name]
             if fields.get("attribution_uid"):
                 attribution["uid"] = fields["attribution_uid"]
-            claim["attributions"] = [attribution]
+            # The bundle importer recognizes a repeated attribution by its uid or quote; one
+            # with neither is recognized here, so importing a sheet twice changes nothing.
+            from ledger.store.exchange import cited_without_quote
+
+            if "quote" in attribution or "uid" in attribution or new_source is not None or \
+                    not cited_without_quote(self.session, statement=fields["statement"],
+                                            source_key=key):
+                claim["attributions"] = [attribution]
         elif any(fields.get(n) for n in ("quote", "voice")):
             raise InvalidValue("a quote or voice needs a source column (--map source=COLUMN)")
         records.append(claim)

@@ -44,3 +44,14 @@ def count_rows(session: Session, model) -> int:
     from sqlalchemy import func
 
     return session.exec(select(func.count()).select_from(model)).one()
+
+
+def cited_without_quote(session: Session, *, statement: str, source_key: str) -> bool:
+    """Whether a claim with this statement already cites the source with no quote."""
+    from ledger.models import Attribution, Claim
+
+    query = (select(Attribution.id).join(Claim, col(Claim.id) == Attribution.claim_id)
+             .join(Source, col(Source.id) == Attribution.source_id)
+             .where(Claim.statement == values.nfc(statement).strip(), Source.key == source_key,
+                    col(Attribution.quote).is_(None)).limit(1))
+    return session.exec(query).first() is not None
