@@ -29,6 +29,9 @@ def import_(ctx: typer.Context,
             delimiter: Annotated[str | None, typer.Option(
                 "--delimiter", help="csv: the cell delimiter (default , or tab for .tsv).")]
             = None,
+            no_header: Annotated[bool, typer.Option(
+                "--no-header", help="csv: the first row is data (map columns by number).")]
+            = False,
             create_missing: Annotated[bool, typer.Option(
                 "--create-missing", help="csv: create the people and sources the ledger does "
                 "not know.")] = False,
@@ -49,10 +52,10 @@ def import_(ctx: typer.Context,
     """
     fmt = _format_of(file, format)
     if fmt == "csv":
-        _import_csv(ctx, file, map_ or [], mapping, delimiter, create_missing, dry_run,
-                    strict, json)
+        _import_csv(ctx, file, map_ or [], mapping, delimiter, no_header, create_missing,
+                    dry_run, strict, json)
         return
-    if map_ or mapping or delimiter or create_missing or dry_run:
+    if map_ or mapping or delimiter or no_header or create_missing or dry_run:
         from ledger.errors import InvalidValue
 
         raise InvalidValue("--map, --mapping, --delimiter, --create-missing and --dry-run are "
@@ -87,14 +90,14 @@ def _format_of(file: str, fmt: str | None) -> str:
                                                      ".json": "json"}.get(suffix, "jsonl")
 
 
-def _import_csv(ctx, file, map_options, mapping, delimiter, create_missing, dry_run, strict,
-                json) -> None:
+def _import_csv(ctx, file, map_options, mapping, delimiter, no_header, create_missing, dry_run,
+                strict, json) -> None:
     from contextlib import nullcontext
 
     from ledger.io.csv_io import import_csv, load_mapping, read_rows
 
     spec = load_mapping(Path(mapping) if mapping else None, map_options=map_options,
-                        delimiter=delimiter)
+                        delimiter=delimiter, no_header=no_header)
     rows = read_rows(Path(file), spec)
     show_bar = sys.stderr.isatty() and len(rows) >= 200
     bar_context = (typer.progressbar(length=len(rows), label="Importing", file=sys.stderr)
