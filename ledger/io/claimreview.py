@@ -303,7 +303,7 @@ def rating_status(rating: Any) -> str:
 def review_records(session: Session, reviews: list[tuple[str, dict[str, Any]]]
                    ) -> list[tuple[str, dict[str, Any]]]:
     """Bundle records (people, sources, claims) for the reviews, for `import_records`."""
-    from ledger.store.exchange import find_source_by_url
+    from ledger.store.exchange import cited_without_quote, find_source_by_url
 
     records: list[tuple[str, dict[str, Any]]] = []
     people: set[str] = set()
@@ -336,7 +336,8 @@ def review_records(session: Session, reviews: list[tuple[str, dict[str, Any]]]
         attributions = []
         for work in works:
             key = _work_source(session, work, where, records, keys, taken, find_source_by_url)
-            if key and key not in [a["source"] for a in attributions]:
+            if key and key not in [a["source"] for a in attributions] and not \
+                    cited_without_quote(session, statement=statement, source_key=key):
                 attributions.append({"source": key})
         claim = {"type": "claim", "statement": statement.strip(), "about": [claimant],
                  "claimant": claimant, "status": status, "attributions": attributions}
@@ -356,7 +357,9 @@ def _work_source(session, work, where, records, keys, taken, find_by_url) -> str
         return None
     if handle in keys:
         return keys[handle]
-    known = find_by_url(session, url) if url else None
+    from ledger.store.exchange import find_source_by_title
+
+    known = find_by_url(session, url) if url else find_source_by_title(session, headline)
     if known is not None:
         keys[handle] = known.key
         return known.key

@@ -55,3 +55,9 @@ def cited_without_quote(session: Session, *, statement: str, source_key: str) ->
              .where(Claim.statement == values.nfc(statement).strip(), Source.key == source_key,
                     col(Attribution.quote).is_(None)).limit(1))
     return session.exec(query).first() is not None
+
+
+def find_source_by_title(session: Session, title: str) -> Source | None:
+    """The oldest source with exactly this title, if any."""
+    return session.exec(select(Source).where(Source.title == values.nfc(title).strip())
+                        .order_by(col(Source.id)).limit(1)).first()

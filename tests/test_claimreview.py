@@ -1,0 +1,174 @@
+"""ClaimReview: export for assessed claims, import of existing fact-checks (round trip), the
+safe script serializer, and the JSON-LD embedded in HTML dossiers checked by a real consumer
+(structured-data-testing-tool, `sdtt --presets Google`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ledger.io.claimreview import RATING_SCALE, jsonld_script, rating_status
+
+NODE_DIR = Path(__file__).parent / "node"
+SDTT = NODE_DIR / "node_modules" / ".bin" / "sdtt"
+
+
+def assess(cli):
+    cli.ok("source", "edit", "cbc-dong", "--url", "https://www.cbc.ca/news/politics/han-dong")
+    cli.ok("claim", "edit", "1", "--status", "corroborated")
+    cli.ok("claim", "edit", "2", "--status", "false")
+
+
+def test_export_only_assessed_claims(story, tmp_path):
+    assess(story)
+    out = tmp_path / "reviews.json"
+    story.ok("export", "--format", "claimreview", "--publisher", "Example News",
+             "--base-url", "https://example.org/ledger/", "--out", str(out))
+    reviews = json.loads(out.read_text(encoding="utf-8"))
+    assessed = [c for c in story.json("claim", "list") if c["status"] in RATING_SCALE]
+    assert len(reviews) == len(assessed) < len(story.json("claim", "list"))
+    first = reviews[0]
+    assert first["@type"] == "ClaimReview"
+    assert first["url"] == "https://example.org/ledger/people/han-dong.html#claim-1"
+    assert first["author"] == {"@type": "Organization", "name": "Example News"}
+    assert first["reviewRating"] == {"@type": "Rating", "ratingValue": 4, "bestRating": 5,
+                                     "worstRating": 1, "alternateName": "corroborated"}
+    assert len(first["datePublished"]) == 10
+    item = first["itemReviewed"]
+    assert item["@type"] == "Claim"
+    assert item["author"]["name"] == "Global News"
+    urls = [w.get("url") for w in item["appearance"]]
+    assert "https://www.cbc.ca/news/politics/han-dong" in urls
+    assert item["firstAppearance"] in item["appearance"]
+    second = next(r for r in reviews if r["url"].endswith("#claim-2"))
+    assert second["reviewRating"]["ratingValue"] == 1
+
+
+def test_publisher_from_environment(story, monkeypatch):
+    assess(story)
+    monkeypatch.setenv("LEDGER_PUBLISHER", "Env Desk")
+    reviews = json.loads(story.ok("export", "--format", "claimreview").out)
+    assert {r["author"]["name"] for r in reviews} == {"Env Desk"}
+
+
+def test_round_trip_keeps_statement_rating_claimant_dates_urls(story, tmp_path):
+    assess(story)
+    out = tmp_path / "reviews.json"
+    story.ok("export", "--format", "claimreview", "--out", str(out))
+    from conftest import Cli
+
+    fresh = Cli(str(tmp_path / "fresh.db"), story.capsys)
+    result = fresh("import", str(out), "--format", "claimreview")
+    assert result.code == 0, result.err
+    again = json.loads(fresh.ok("export", "--format", "claimreview").out)
+    original = json.loads(out.read_text(encoding="utf-8"))
+
+    def essentials(review):
+        item = review["itemReviewed"]
+        return (review["claimReviewed"], review["reviewRating"]["alternateName"],
+                review["reviewRating"]["ratingValue"], item["author"]["name"],
+                item.get("datePublished"),
+                sorted((w.get("url") or "", w.get("datePublished") or "", w["headline"])
+                       for w in item["appearance"]),
+                item["firstAppearance"].get("datePublished"))
+
+    assert [essentials(r) for r in again] == [essentials(r) for r in original]
+    # Importing the same reviews again adds nothing.
+    assert "nothing new" in fresh.ok("import", str(out), "--format", "claimreview").err
+
+
+def test_import_other_fact_checkers(cli, tmp_path):
+    page = tmp_path / "factcheck.html"
+    review = {
+        "@context": "https://schema.org", "@type": "ClaimReview",
+        "url": "https://checker.example/fc/1", "claimReviewed": "The moon is made of cheese",
+        "datePublished": "2024-05-02T10:00:00Z",
+        "author": {"@type": "Organization", "name": "Checker"},
+        "reviewRating": {"@type": "Rating", "ratingValue": 1, "bestRating": 6,
+                         "worstRating": 1, "alternateName": "Pants on Fire!"},
+        "itemReviewed": {"@type": "Claim",
+                         "author": {"@type": "Person", "name": "Wallace Example"},
+                         "datePublished": "2024-04-30",
+                         "appearance": [{"@type": "CreativeWork",
+                                         "url": "https://tv.example/show",
+                                         "headline": "Cheese Hour",
+                                         "datePublished": "2024-04-30T20:00:00-04:00"}]},
+    }
+    page.write_text("<html><head><script type=\"application/ld+json\">"
+                    + json.dumps({"@graph": [review]}) + "</script></head></html>")
+    cli.ok("import", str(page), "--format", "claimreview")
+    claim = cli.json("claim", "list")[0]
+    assert claim["status"] == "false" and claim["about"] == ["Wallace Example"]
+    source = cli.json("source", "list")[0]
+    assert source["url"] == "https://tv.example/show" and source["published"] == "2024-04-30"
+
+
+@pytest.mark.parametrize(("rating", "status"), [
+    ({"alternateName": "disputed"}, "disputed"),
+    ({"alternateName": "Mostly True"}, "corroborated"),
+    ({"alternateName": "Misleading"}, "disputed"),
+    ({"alternateName": "?", "ratingValue": 5, "bestRating": 5, "worstRating": 1},
+     "confirmed"),
+    ({"ratingValue": "2", "bestRating": "3", "worstRating": "1"}, "disputed"),
+])
+def test_rating_status(rating, status):
+    assert rating_status(rating) == status
+
+
+@pytest.mark.parametrize("content", [
+    "not json", "[]", '{"@type": "ClaimReview", "reviewRating": {"alternateName": "x"}}',
+    '{"@type": "ClaimReview", "claimReviewed": "S", "reviewRating": {"alternateName": "?"}}',
+    '{"@type": "ClaimReview", "claimReviewed": "S", '
+    '"reviewRating": {"alternateName": "false"}, "itemReviewed": {}}',
+])
+def test_bad_reviews_are_refused_cleanly(cli, tmp_path, content):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    result = cli("import", str(path), "--format", "claimreview")
+    assert result.code == 2, result.err
+    assert result.err.startswith("Error: ") and "Traceback" not in result.err
+    assert cli.json("claim", "list") == []
+
+
+def test_script_serializer_cannot_be_broken_out_of():
+    hostile = {"claimReviewed": "</script><script>alert(1)</script><!-- \u2028\u2029 & >"}
+    script = jsonld_script(hostile)
+    body = script.removeprefix('<script type="application/ld+json">').removesuffix("</script>")
+    assert "<" not in body and ">" not in body and "&" not in body
+    assert "\u2028" not in body and "\u2029" not in body
+    assert json.loads(body) == hostile
+
+
+def test_scale_is_documented_in_order():
+    assert list(RATING_SCALE.values()) == [1, 2, 3, 4, 5]
+
+
+def _sdtt() -> list[str] | None:
+    if SDTT.exists() and shutil.which("node"):
+        return [str(SDTT)]
+    return None
+
+
+def test_dossier_html_embeds_reviews_that_pass_the_google_checks(story, tmp_path):
+    assess(story)
+    page = tmp_path / "han-dong.html"
+    story.ok("dossier", "Han Dong", "--format", "html", "--out", str(page))
+    text = page.read_text(encoding="utf-8")
+    scripts = text.count('<script type="application/ld+json">')
+    assert scripts >= 2, "one per assessed allegation in Han Dong's dossier"
+    command = _sdtt()
+    if command is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("structured-data-testing-tool is not installed; run "
+                        ".ci/install-node-tools.sh")
+        pytest.skip("structured-data-testing-tool is not installed (needs npm; run "
+                    ".ci/install-node-tools.sh)")
+    result = subprocess.run([*command, "--file", str(page), "--presets", "Google"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ClaimReview" in result.stdout
