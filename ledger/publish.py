@@ -208,10 +208,17 @@ def _render(env, name: str, **context) -> str:
         raise LedgerError(f"template {name!r}{where}: {exc.message}") from None
 
 
-def _html(markdown: str, *, title: str, stylesheet: str | None) -> str:
+def _html(markdown: str, *, title: str, stylesheet: str | None, context=None) -> str:
     from ledger.render import render_html
 
-    return render_html(markdown, title=title, stylesheet=stylesheet)
+    page = render_html(markdown, title=title, stylesheet=stylesheet)
+    if context is None:
+        return page
+    # Each assessed allegation's ClaimReview JSON-LD goes into the page's head (issue 5).
+    from ledger.io.claimreview import from_allegation, insert_into_head, jsonld_script
+
+    reviews = [from_allegation(a, url=f"#claim-{a.id}") for a in context.allegations]
+    return insert_into_head(page, [jsonld_script(r) for r in reviews if r is not None])
 
 
 def stylesheet_text(env) -> str:
@@ -246,7 +253,8 @@ def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None
     context = contexts.build_dossier(person_id=row.id, overview=overview, batch=batch,
                                      graph=contexts.origin_graph(overview), as_of=day)
     markdown = _render(env, "dossier.md.j2", d=context)
-    return markdown if fmt == "md" else _html(markdown, title=context.title, stylesheet=None)
+    return markdown if fmt == "md" else _html(markdown, title=context.title, stylesheet=None,
+                                              context=context)
 
 
 # --- the whole ledger ----------------------------------------------------------------------
@@ -290,12 +298,13 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
             prefix="source")
         pages = contexts.Pages(people=people_names, sources=source_names)
 
-        def emit(relative_stem: str, markdown: str, title: str, depth: int) -> None:
+        def emit(relative_stem: str, markdown: str, title: str, depth: int,
+                 context=None) -> None:
             output.write(f"{relative_stem}.md", markdown)
             if html:
                 sheet = "../" * depth + STYLESHEET
                 output.write(f"{relative_stem}.html",
-                             _html(markdown, title=title, stylesheet=sheet))
+                             _html(markdown, title=title, stylesheet=sheet, context=context))
 
         entries = []
         for chunk in _chunks([p.id for p in live], batch_size):
@@ -304,7 +313,7 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
                 context = contexts.build_dossier(person_id=person_id, overview=overview,
                                                  batch=batch, graph=graph, pages=pages)
                 emit(f"people/{people_names[person_id]}",
-                     _render(env, "dossier.md.j2", d=context), context.title, 1)
+                     _render(env, "dossier.md.j2", d=context), context.title, 1, context)
                 row = overview.people[person_id]
                 entries.append(contexts.index_entry(context, contexts.PersonRef(
                     name=row.name, slug=row.slug,
