@@ -196,7 +196,7 @@ _REPLY_COLUMNS = (ReplyRequest.id, ReplyRequest.claim_id, ReplyRequest.addressee
 
 
 def load_overview(session: Session) -> Overview:
-    """Read the head, every person, alias, source (without text) and link: five queries."""
+    """Read the head, every person, alias, source (without text) and link: six queries."""
     sequence, head_hash = head(session)
     from ledger.models import Event
 
