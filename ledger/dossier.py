@@ -338,6 +338,16 @@ def reference_day(overview: Overview, as_of: str | None) -> str | None:
     return overview.head_at[:10] if overview.head_at else None
 
 
+class _Lists:
+    """Read-only view of a grouped index: a missing key is an empty list."""
+
+    def __init__(self, grouped: dict) -> None:
+        self.grouped = grouped
+
+    def __getitem__(self, key: int) -> list:
+        return self.grouped.get(key, [])
+
+
 class _Builder:
     """Shared lookups for one batch; `source_ref` numbers footnotes per page."""
 
@@ -345,18 +355,10 @@ class _Builder:
                  reference: str | None) -> None:
         self.overview, self.batch, self.graph, self.pages = overview, batch, graph, pages
         self.reference = reference
-        self.roles: dict[int, list] = defaultdict(list)
-        for row in batch.roles:
-            self.roles[row.claim_id].append(row)
-        self.attributions: dict[int, list[AttributionRow]] = defaultdict(list)
-        for row in batch.attributions:
-            self.attributions[row.claim_id].append(row)
-        self.responses: dict[int, list[ResponseRow]] = defaultdict(list)
-        for row in batch.responses:
-            self.responses[row.claim_id].append(row)
-        self.replies: dict[int, list[ReplyRow]] = defaultdict(list)
-        for row in batch.replies:
-            self.replies[row.claim_id].append(row)
+        self.roles = _Lists(batch.roles_by_claim)
+        self.attributions = _Lists(batch.attributions_by_claim)
+        self.responses = _Lists(batch.responses_by_claim)
+        self.replies = _Lists(batch.replies_by_claim)
         self._numbers: dict[int, SourceRef] = {}
 
     # people and sources
@@ -486,9 +488,8 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
     builder = _Builder(overview, batch, graph, pages, reference_day(overview, as_of))
     person = overview.people[person_id]
     mine: dict[int, list[str]] = defaultdict(list)
-    for row in batch.roles:
-        if row.person_id == person_id:
-            mine[row.claim_id].append(row.role)
+    for row in batch.roles_by_person.get(person_id, ()):
+        mine[row.claim_id].append(row.role)
 
     def known(claim_id: int) -> bool:
         return as_of is None or bool(builder.attributions[claim_id])
@@ -501,14 +502,14 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
         allegation = builder.allegation(batch.claims[claim_id], roles)
         (against if "subject" in roles else concerning).append(allegation)
     statements = []
-    for row in sorted((r for r in batch.responses
-                       if r.respondent_id == person_id and r.claim_id not in mine),
+    for row in sorted((r for r in batch.responses_by_respondent.get(person_id, ())
+                       if r.claim_id not in mine),
                       key=lambda r: (r.claim_id, *_response_order(r))):
         if row.claim_id in batch.claims and known(row.claim_id):
             statements.append(Statement(claim=builder.claim_ref(batch.claims[row.claim_id]),
                                         response=builder.response(row)))
-    alleges = tuple(builder.claim_ref(claim) for claim in batch.claims.values()
-                    if claim.claimant_id == person_id and known(claim.id))
+    alleges = tuple(builder.claim_ref(claim)
+                    for claim in batch.claims_by_claimant.get(person_id, ()) if known(claim.id))
     return DossierContext(
         title=f"Dossier: {person.name}", slug=person.slug, name=person.name, kind=person.kind,
         description=person.description, aliases=tuple(overview.aliases.get(person_id, ())),
@@ -540,10 +541,10 @@ def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph
                         f"{'s' if len(origin_ids) != 1 else ''}")
     claims = tuple(SourceClaim(claim=builder.claim_ref(batch.claims[a.claim_id]),
                                evidence=builder.evidence(a, numbered=False))
-                   for a in batch.attributions if a.source_id == source_id)
+                   for a in batch.attributions_by_source.get(source_id, ()))
     responses = tuple(Statement(claim=builder.claim_ref(batch.claims[r.claim_id]),
                                 response=builder.response(r, numbered=False))
-                      for r in sorted((r for r in batch.responses if r.source_id == source_id),
+                      for r in sorted(batch.responses_by_source.get(source_id, ()),
                                       key=_response_order))
     return SourcePageContext(
         title=f"Source: {row.title}", source=ref, language=row.language,

@@ -167,15 +167,62 @@ class Overview:
         return [p for p in self.people.values() if p.merged_into_id is None]
 
 
+def _group(rows, key) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(key(row), []).append(row)
+    return grouped
+
+
 @dataclass
 class Batch:
-    """Claims and everything attached to them, for one batch of people or sources."""
+    """Claims and everything attached to them, for one batch of people or sources.
+
+    The `by_*` indexes are built once per batch, on first use, so building each page of the
+    batch costs time in proportion to that page, not to the batch.
+    """
 
     claims: dict[int, ClaimRow] = field(default_factory=dict)
     roles: list[RoleRow] = field(default_factory=list)
     attributions: list[AttributionRow] = field(default_factory=list)
     responses: list[ResponseRow] = field(default_factory=list)
     replies: list[ReplyRow] = field(default_factory=list)
+
+    @cached_property
+    def roles_by_claim(self) -> dict[int, list[RoleRow]]:
+        return _group(self.roles, lambda r: r.claim_id)
+
+    @cached_property
+    def roles_by_person(self) -> dict[int, list[RoleRow]]:
+        return _group(self.roles, lambda r: r.person_id)
+
+    @cached_property
+    def attributions_by_claim(self) -> dict[int, list[AttributionRow]]:
+        return _group(self.attributions, lambda r: r.claim_id)
+
+    @cached_property
+    def attributions_by_source(self) -> dict[int, list[AttributionRow]]:
+        return _group(self.attributions, lambda r: r.source_id)
+
+    @cached_property
+    def responses_by_claim(self) -> dict[int, list[ResponseRow]]:
+        return _group(self.responses, lambda r: r.claim_id)
+
+    @cached_property
+    def responses_by_respondent(self) -> dict[int, list[ResponseRow]]:
+        return _group(self.responses, lambda r: r.respondent_id)
+
+    @cached_property
+    def responses_by_source(self) -> dict[int, list[ResponseRow]]:
+        return _group(self.responses, lambda r: r.source_id)
+
+    @cached_property
+    def replies_by_claim(self) -> dict[int, list[ReplyRow]]:
+        return _group(self.replies, lambda r: r.claim_id)
+
+    @cached_property
+    def claims_by_claimant(self) -> dict[int, list[ClaimRow]]:
+        return _group(self.claims.values(), lambda c: c.claimant_id)
 
 
 _PERSON_COLUMNS = (Person.id, Person.name, Person.slug, Person.kind, Person.description,
