@@ -34,7 +34,7 @@ from typing import Any
 from sqlmodel import Session
 
 from ledger import store, values
-from ledger.errors import Ambiguous, InvalidValue, LedgerError, NotFound, ReadFailed
+from ledger.errors import InvalidValue, LedgerError, NotFound, ReadFailed
 from ledger.io.bundle import import_records
 
 CLAIM_FIELDS = ("uid", "statement", "about", "targets", "mentioned", "claimant", "occurred",
@@ -73,6 +73,7 @@ class Mapping:
     header: bool = True
     delimiter: str | None = None
     separator: str = LIST_SEPARATOR
+    quoted: bool = True  # false: '"' is ordinary text (plain TSV exports, e.g. LIAR)
 
     def check(self) -> Mapping:
         for name in (*self.columns, *self.values, *self.defaults):
@@ -140,7 +141,8 @@ def _mapping_from(data: Any, path: Path) -> Mapping:
     where = f"--mapping {str(path)!r}"
     if not isinstance(data, dict):
         raise InvalidValue(f"{where} must be an object with 'columns'")
-    unknown = set(data) - {"columns", "values", "defaults", "header", "delimiter", "separator"}
+    unknown = set(data) - {"columns", "values", "defaults", "header", "delimiter", "separator",
+                           "quoted"}
     if unknown:
         raise InvalidValue(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     columns = data.get("columns") or {}
@@ -159,6 +161,7 @@ def _mapping_from(data: Any, path: Path) -> Mapping:
         header=bool(data.get("header", True)),
         delimiter=data.get("delimiter"),
         separator=str(data.get("separator", LIST_SEPARATOR)),
+        quoted=bool(data.get("quoted", True)),
     )
 
 
@@ -199,7 +202,8 @@ def read_rows(path: Path, mapping: Mapping) -> list[Row]:
     except OSError as exc:
         raise ReadFailed(f"cannot read {str(path)!r}: {exc.strerror}") from None
     delimiter = mapping.delimiter or ("\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True,
+                        quoting=csv.QUOTE_MINIMAL if mapping.quoted else csv.QUOTE_NONE)
     rows: list[Row] = []
     try:
         start = reader.line_num + 1
@@ -418,26 +422,25 @@ class _RowImporter:
             self.result.new_sources.append(key)
 
     def _person_missing(self, name: str) -> bool:
-        try:
-            store.get_person(self.session, name)
-        except NotFound:
-            if not self.create_missing:
-                raise NotFound(f"no person {name!r} in the ledger; add them first, or import "
-                               "with --create-missing") from None
-            return True
-        except Ambiguous as exc:
-            raise Ambiguous(f"{name!r} is ambiguous: {exc}") from None
-        self.people[name] = True
-        return False
+        from ledger.store.exchange import person_known
+
+        if person_known(self.session, name):
+            store.get_person(self.session, name)  # refuses an ambiguous name
+            self.people[name] = True
+            return False
+        if not self.create_missing:
+            store.get_person(self.session, name)  # NotFound, with the nearest names
+        return True
 
     def _source_key(self, ref: str) -> str | None:
+        if self.create_missing:
+            # Every known key and title is in self.sources; ids and other cases are not.
+            return self.sources.get(ref.lower())
         try:
             return store.get_source(self.session, ref).key
         except (NotFound, InvalidValue):
-            if not self.create_missing:
-                raise NotFound(f"no source {ref!r} (by key or title) in the ledger; add it "
-                               "first, or import with --create-missing") from None
-            return None
+            raise NotFound(f"no source {ref!r} (by key or title) in the ledger; add it "
+                           "first, or import with --create-missing") from None
 
     def _new_key(self, ref: str) -> str:
         try:
