@@ -141,3 +141,20 @@ def _assert_complete(db: str, *, claims: int) -> None:
     assert statements == expected
     assert sorted(event_uids) == sorted(claim_uids)
     assert actors == {f"writer-{w}": CLAIMS_EACH for w in range(WRITERS)}
+
+
+def test_backup_says_how_on_postgres_and_never_overwrites(db: str, cli, tmp_path: Path) -> None:
+    cli.ok("person", "add", "Han Dong")
+    target = tmp_path / "copy.db"
+    result = cli("backup", str(target))
+    if db.startswith("postgresql://"):
+        assert result.code == 1 and result.err.startswith("Error:")
+        assert "pg_dump" in result.err and "Traceback" not in result.err
+        assert not target.exists()
+        return
+    assert result.code == 0, result.err
+    again = cli("backup", str(target))
+    assert again.code == 1 and "already exists" in again.err
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
