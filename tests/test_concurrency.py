@@ -43,6 +43,12 @@ WORKER = textwrap.dedent("""
 """)
 
 
+def figure(capsys, message: str) -> None:
+    """Show a figure the test reached (printed, never asserted), even under capture."""
+    with capsys.disabled():
+        print(message)
+
+
 def _sql_url(db: str) -> str:
     if db.startswith("postgresql://"):
         return "postgresql+psycopg://" + db.split("://", 1)[1]
@@ -91,7 +97,8 @@ def test_concurrent_writers(db: str, cli, tmp_path: Path) -> None:
                 process.wait()
     elapsed = time.monotonic() - started
     stderr = "\n".join(log.read_text() for log in logs)
-    print(f"\n{WRITERS} writers x {CLAIMS_EACH} claims on "
+    figure(cli.capsys,
+           f"\n{WRITERS} writers x {CLAIMS_EACH} claims on "
           f"{'PostgreSQL' if db.startswith('postgresql') else 'SQLite'}: {elapsed:.1f} s, "
           f"{WRITERS * CLAIMS_EACH / elapsed:.0f} claims/s")
 
@@ -107,7 +114,7 @@ def test_concurrent_writers(db: str, cli, tmp_path: Path) -> None:
             assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
             assert copy.execute("PRAGMA foreign_key_check").fetchall() == []
             in_copy = copy.execute("SELECT count(*) FROM claim").fetchone()[0]
-        print(f"backup taken during the writes holds {in_copy} claims "
+        figure(cli.capsys, f"backup taken during the writes holds {in_copy} claims "
               f"(the live ledger had {claims_at_backup_end} when it finished)")
         assert 200 <= in_copy <= WRITERS * CLAIMS_EACH
         copy_verify = subprocess.run([str(LEDGER), "--db", str(backup_path), "verify", "--json"],
