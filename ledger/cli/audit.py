@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import emit_json, info, out, state, table
+from ledger.cli.common import emit_json, info, out, state
 
 Format = Annotated[str | None, typer.Option(
     "--format", help="table (default), md (a reviewer's report grouped by claim) or json.",
@@ -59,8 +59,7 @@ def audit(ctx: typer.Context, json: AuditJson = False, format: Format = None,
 
         out(markdown_report(findings, today=today).rstrip("\n"))
     else:
-        table([[f.code, f.severity, f"{f.subject} {f.subject_id}", f.message] for f in findings],
-              ["CODE", "SEVERITY", "SUBJECT", "MESSAGE"])
+        _table(findings)
     counts = count_by_severity(findings)
     info(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}: "
          f"{counts['error']} error{'s' if counts['error'] != 1 else ''}, "
@@ -69,3 +68,13 @@ def audit(ctx: typer.Context, json: AuditJson = False, format: Format = None,
     if strict and counts["error"]:
         raise AuditFailed(f"the audit found {counts['error']} error"
                           f"{'s' if counts['error'] != 1 else ''} (--strict)")
+
+
+def _table(findings) -> None:
+    """Aligned columns, the message last and whole: it is what the reviewer reads."""
+    rows = [[f.code, f.severity, f"{f.subject} {f.subject_id}",
+             " ".join(f.message.split())] for f in findings]
+    headers = ["CODE", "SEVERITY", "SUBJECT", "MESSAGE"]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers[:3])]
+    for row in [headers, *rows]:
+        out("  ".join([*(v.ljust(w) for v, w in zip(row, widths, strict=False)), row[3]]))
