@@ -89,9 +89,11 @@ def search(session: Session, *, query: str, limit: int = 20, raw: bool = False,
     quoted = fts_quote(query)  # also refuses a query with no word in it, on both backends
     match = quoted if sqlite and not raw else query
     hits = search_store.match_rows(session, match=match, raw=raw, limit=limit)
-    return [_describe(session, hit, search_store.snippet(session, hit=hit, match=match,
-                                                         raw=raw, mark=mark))
-            for hit in hits]
+    owners = search_store.load_owners(session, hits)
+    passages = search_store.snippets(session, hits=hits, match=match, raw=raw, mark=mark)
+    described = [_describe(session, hit, passages.get((hit.table, hit.id), "")) for hit in hits]
+    del owners  # held until here so the session's weak identity map keeps the rows
+    return described
 
 
 def _short(value: str, width: int = 80) -> str:

@@ -84,27 +84,35 @@ def bare_match(session: Session, *, match: str, limit: int) -> list[int]:
     return [row[0] for row in session.connection().execute(text(sql), {"q": match, "n": limit})]
 
 
-def snippet(session: Session, *, hit: RawHit, match: str, raw: bool, mark: tuple[str, str],
-            ellipsis: str = "…") -> str:
-    """The best passage of the matching row, with the matched words between `mark`."""
-    if _dialect(session) == "sqlite":
-        fts = f"search_{hit.table}"
-        sql = (f"SELECT snippet({fts}, -1, :open, :close, :ellipsis, {SNIPPET_TOKENS}) "
-               f"FROM {fts} WHERE {fts} MATCH :q AND rowid = :id")
-    else:
-        parser = "websearch_to_tsquery" if raw else "plainto_tsquery"
-        document = PG_DOCUMENTS[hit.table]
+def snippets(session: Session, *, hits: list[RawHit], match: str, raw: bool,
+             mark: tuple[str, str], ellipsis: str = "…") -> dict[tuple[str, int], str]:
+    """The best passage of each matching row, matched words between `mark`, keyed by
+    (table, id). One query per table that has hits."""
+    found: dict[tuple[str, int], str] = {}
+    sqlite = _dialect(session) == "sqlite"
+    for table in SEARCHED:
+        ids = [hit.id for hit in hits if hit.table == table]
+        if not ids:
+            continue
+        marks = ", ".join(str(int(i)) for i in ids)
+        if sqlite:
+            fts = f"search_{table}"
+            sql = (f"SELECT rowid, snippet({fts}, -1, :open, :close, :ellipsis, "
+                   f"{SNIPPET_TOKENS}) FROM {fts} WHERE {fts} MATCH :q AND rowid IN ({marks})")
+        else:
+            parser = "websearch_to_tsquery" if raw else "plainto_tsquery"
+            sql = (f"SELECT id, ts_headline({PG_CONFIG}, {PG_DOCUMENTS[table]}, "
+                   f"{parser}({PG_CONFIG}, :q), :options) FROM {table} WHERE id IN ({marks})")
         # The options string is built here from fixed values; the marks are ours, not the user's.
         options = (f"StartSel=\"{mark[0]}\", StopSel=\"{mark[1]}\", FragmentDelimiter=\""
                    f"{ellipsis}\", MaxFragments=1, MaxWords={SNIPPET_TOKENS + 4}, MinWords=6")
-        sql = (f"SELECT ts_headline({PG_CONFIG}, {document}, {parser}({PG_CONFIG}, :q), "
-               f":options) FROM {hit.table} WHERE id = :id")
-    params = {"q": match, "id": hit.id, "open": mark[0], "close": mark[1],
-              "ellipsis": ellipsis}
-    if _dialect(session) != "sqlite":
-        params["options"] = options
-    value = session.connection().execute(text(sql), params).scalar()
-    return " ".join((value or "").split())
+        params = {"q": match, "open": mark[0], "close": mark[1], "ellipsis": ellipsis,
+                  "options": options}
+        if sqlite:
+            params.pop("options")
+        for row_id, value in session.connection().execute(text(sql), params):
+            found[(table, int(row_id))] = " ".join((value or "").split())
+    return found
 
 
 def _syntax_hint(match: str, exc: OperationalError) -> str:
@@ -156,3 +164,29 @@ def rebuild_index(session: Session) -> None:
     for table in SEARCHED:
         connection.exec_driver_sql(
             f"INSERT INTO search_{table}(search_{table}) VALUES ('rebuild')")
+
+
+def load_owners(session: Session, hits: list[RawHit]) -> list:
+    """Load the hits' rows (and their sources and respondents) in one query per table, so
+    that describing each hit finds them in the session instead of querying again. Keep the
+    returned list while describing: the session holds its rows only weakly."""
+    from sqlmodel import col, select
+
+    from ledger.models import Attribution, Claim, Person, Response, Source
+
+    models = {"claim": Claim, "attribution": Attribution, "response": Response,
+              "source": Source}
+    loaded: dict[str, list] = {}
+    for table, model in models.items():
+        ids = [hit.id for hit in hits if hit.table == table]
+        if ids:
+            loaded[table] = list(session.exec(select(model).where(col(model.id).in_(ids))))
+    sources = {a.source_id for a in loaded.get("attribution", [])} | {
+        r.source_id for r in loaded.get("response", []) if r.source_id}
+    kept = [row for rows in loaded.values() for row in rows]
+    if sources:
+        kept += session.exec(select(Source).where(col(Source.id).in_(sources))).all()
+    people = {r.respondent_id for r in loaded.get("response", [])}
+    if people:
+        kept += session.exec(select(Person).where(col(Person.id).in_(people))).all()
+    return kept
