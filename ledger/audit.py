@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from ledger.errors import InvalidValue
@@ -149,6 +150,16 @@ def audit(session: Session, *, claim: str | int | None = None, source: str | Non
     return sorted(findings, key=Finding.sort_key)
 
 
+@lru_cache(maxsize=4096)
+def _earliest(value: str) -> date:
+    return PartialDate(value).earliest()
+
+
+@lru_cache(maxsize=4096)
+def _latest(value: str) -> date:
+    return PartialDate(value).latest()
+
+
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -166,19 +177,28 @@ class _Auditor:
         self.graph = OriginGraph(self.links)
         people, self.aliases = queries.people_rows(session)
         self.people = {p.id: p for p in people}
+        self.merged = self._merged_map()
         self.findings: list[Finding] = []
 
     # --- helpers ---------------------------------------------------------------------------
 
     def canonical(self, person_id: int) -> int:
         """The person a merged duplicate joined (the id itself when not merged)."""
-        seen = set()
-        while person_id in self.people and self.people[person_id].merged_into_id:
-            if person_id in seen:
-                break
-            seen.add(person_id)
-            person_id = self.people[person_id].merged_into_id
-        return person_id
+        return self.merged.get(person_id, person_id)
+
+    def _merged_map(self) -> dict[int, int]:
+        merged: dict[int, int] = {}
+        for person_id, person in self.people.items():
+            target, seen = person.merged_into_id, {person_id}
+            if target is None:
+                continue
+            while target in self.people and self.people[target].merged_into_id:
+                if target in seen:
+                    break
+                seen.add(target)
+                target = self.people[target].merged_into_id
+            merged[person_id] = target
+        return merged
 
     def name(self, person_id: int) -> str:
         person = self.people.get(self.canonical(person_id))
@@ -253,6 +273,10 @@ class _Auditor:
         for source_id, text in queries.source_texts(self.session, with_text):
             index = TextIndex(text)
             for row in work[source_id]:
+                # The stored anchor still holds: the passage there is the quote as typed.
+                if (isinstance(row, AttributionRow) and row.anchor_start is not None
+                        and text[row.anchor_start : row.anchor_end] == row.quote.strip()):
+                    continue
                 try:
                     if isinstance(row, AttributionRow):
                         check = recheck(text=text, quote=row.quote, start=row.anchor_start,
@@ -344,7 +368,7 @@ class _Auditor:
         for reply in replies:
             addressee = self.canonical(reply.addressee_id)
             if (reply.deadline and addressee not in responded
-                    and PartialDate(reply.deadline).latest() < self.today):
+                    and _latest(reply.deadline) < self.today):
                 name = self.name(addressee)
                 add("reply-overdue",
                     f"asked {name} on {reply.sent}; no response by the {reply.deadline} "
@@ -357,10 +381,10 @@ class _Auditor:
         dated = [self.sources[s] for s in source_ids if self.sources[s].published]
         if not dated:
             return
-        first = min(dated, key=lambda s: (PartialDate(s.published).earliest(), s.key))
-        first_earliest = PartialDate(first.published).earliest()
+        first = min(dated, key=lambda s: (_earliest(s.published), s.key))
+        first_earliest = _earliest(first.published)
         for response in self.responses[claim.id]:
-            if response.date and PartialDate(response.date).latest() < first_earliest:
+            if response.date and _latest(response.date) < first_earliest:
                 add("date-order",
                     f"{self.name(response.respondent_id)}'s response is dated {response.date}, "
                     f"before the claim was first reported ({first.key}, {first.published})",
@@ -368,9 +392,9 @@ class _Auditor:
                      "published": first.published},
                     [("person", self.canonical(response.respondent_id))])
         if claim.occurred:
-            happened = PartialDate(claim.occurred).earliest()
-            early = min(dated, key=lambda s: (PartialDate(s.published).latest(), s.key))
-            if happened > PartialDate(early.published).latest():
+            happened = _earliest(claim.occurred)
+            early = min(dated, key=lambda s: (_latest(s.published), s.key))
+            if happened > _latest(early.published):
                 add("date-order",
                     f"the claim says it happened {claim.occurred}, after {early.key} reported "
                     f"it ({early.published})",
@@ -384,7 +408,7 @@ class _Auditor:
             source, target = self.sources[source_id], self.sources[target_id]
             if not (source.published and target.published):
                 continue
-            if PartialDate(source.published).latest() < PartialDate(target.published).earliest():
+            if _latest(source.published) < _earliest(target.published):
                 self.add("date-order", "source", source.id, source.key,
                          f"{source.key} ({source.published}) is dated before {target.key} "
                          f"({target.published}), which it relies on",
@@ -486,14 +510,16 @@ def _near_pairs(names: dict[int, str], kinds: dict[int, str]) -> list[tuple[int,
     Names are compared only when they share a blocking key, so 10,000 people cost about
     200,000 dictionary entries and a handful of comparisons, never 50 million.
     """
-    blocks: dict[str, list[int]] = defaultdict(list)
+    # Most keys belong to one name only: keep a list just for the keys that are shared.
+    first: dict[str, int] = {}
+    shared: dict[str, list[int]] = {}
     for pid, folded in names.items():
         for key in _block_keys(folded):
-            blocks[key].append(pid)
+            holder = first.setdefault(key, pid)
+            if holder != pid:
+                shared.setdefault(key, [holder]).append(pid)
     found: dict[tuple[int, int], float] = {}
-    for members in blocks.values():
-        if len(members) < 2:
-            continue
+    for members in shared.values():
         for i, a in enumerate(members):
             for b in members[i + 1 :]:
                 pair = (a, b) if a < b else (b, a)

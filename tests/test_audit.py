@@ -357,7 +357,7 @@ def test_table_and_count_line(base) -> None:
     lines = result.out.splitlines()
     assert lines[0].split() == ["CODE", "SEVERITY", "SUBJECT", "MESSAGE"]
     assert any(line.startswith("no-response") and "claim 1" in line for line in lines)
-    assert result.err == "3 findings: 0 errors, 2 warnings, 1 info\n" or "findings:" in result.err
+    assert result.err == "3 findings: 0 errors, 1 warning, 2 info\n"
 
 
 def test_json_shape(base) -> None:
@@ -395,8 +395,7 @@ def test_filters(base) -> None:
     by_person = run_audit(base, "--person", "hang dong")
     assert {(f["subject"]["kind"], f["subject"]["id"]) for f in by_person} == {("claim", 1)}
     by_source = run_audit(base, "--source", "wire")
-    assert codes(by_source) == ["quote-unverifiable", "no-response"] or set(
-        codes(by_source)) == {"quote-unverifiable", "no-response"}
+    assert codes(by_source) == ["no-response", "quote-unverifiable"]
     assert all(f["subject"] == {"kind": "claim", "id": 2, "label": "Zhao Wei targeted a family."}
                for f in by_source)
     assert run_audit(base, "--claim", "1", "--person", "Zhao Wei") == []
