@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from conftest import EXAMPLE
 
 
@@ -104,3 +105,32 @@ def test_conflicting_uid_is_refused(story, tmp_path):
     result = story("import", str(bundle))
     assert result.code == 1
     assert "line 1" in result.err and "different name" in result.err
+
+
+def test_retracted_claim_with_sources_round_trips(cli, tmp_path):
+    cli.ok("person", "add", "Han Dong")
+    cli.ok("source", "add", "--title", "T", "--key", "t")
+    cli.ok("claim", "add", "S", "--about", "Han Dong", "--source", "t", "--voice", "an aide")
+    cli.ok("claim", "retract", "1", "--reason", "recorded against the wrong person")
+    first = tmp_path / "first.jsonl"
+    cli.ok("export", "--out", str(first))
+    cli.db = str(tmp_path / "fresh.db")
+    cli.ok("import", str(first))
+    claim = cli.json("claim", "show", "1")
+    assert claim["status"] == "retracted" and len(claim["attributions"]) == 1
+    second = tmp_path / "second.jsonl"
+    cli.ok("export", "--out", str(second))
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_quoteless_attribution_is_not_duplicated_on_reimport(cli, tmp_path):
+    bundle = tmp_path / "noquote.jsonl"
+    bundle.write_text(
+        '{"type": "person", "name": "Han Dong"}\n'
+        '{"type": "source", "key": "t", "title": "T"}\n'
+        '{"type": "claim", "ref": "c1", "statement": "S", "about": ["Han Dong"], '
+        '"attributions": [{"source": "t", "voice": "an aide"}, {"source": "t"}]}\n',
+        encoding="utf-8")
+    cli.ok("import", str(bundle))
+    cli.ok("import", str(bundle))
+    assert len(cli.json("claim", "show", "1")["attributions"]) == 2

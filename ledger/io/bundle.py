@@ -303,16 +303,26 @@ class _Importer:
         if unknown:
             raise InvalidValue(f"unknown attribution field(s): {', '.join(sorted(unknown))}")
         source = store.get_source(self.session, _str(item, "source") or "")
-        quote = _str(item, "quote")
-        if self._by_uid(Attribution, item) is not None or (
-            quote is not None and self.session.exec(select(Attribution).where(
-                Attribution.claim_id == claim.id, Attribution.source_id == source.id,
-                Attribution.quote == values.nfc(quote))).first()
-        ):
+        quote, voice = _str(item, "quote"), _str(item, "voice")
+        if self._by_uid(Attribution, item) is not None:
             return False
+        if not item.get("uid"):
+            # Without a uid, the same claim, source and words (or, with no quote, the same
+            # voice) is the same attribution.
+            same = select(Attribution).where(Attribution.claim_id == claim.id,
+                                             Attribution.source_id == source.id)
+            if quote is not None:
+                same = same.where(Attribution.quote == values.nfc(quote))
+            else:
+                spoken = values.line(voice, field="voice", required=False)
+                same = same.where(col(Attribution.quote).is_(None),
+                                  Attribution.voice == spoken if spoken
+                                  else col(Attribution.voice).is_(None))
+            if self.session.exec(same).first() is not None:
+                return False
         attribution = store.cite(self.session, claim=claim, source=source, quote=quote,
-                                 voice=_str(item, "voice"), sourcing=_str(item, "sourcing"),
-                                 strict=self.strict, uid=_str(item, "uid"))
+                                 voice=voice, sourcing=_str(item, "sourcing"),
+                                 strict=self.strict, uid=_str(item, "uid"), restoring=True)
         if attribution.quote_status == "not-found":
             self.result.warnings.append(
                 f"claim {claim.id}: the quote is not in the stored text of {source.key!r}")

@@ -312,13 +312,15 @@ def verify_attribution(session: Session, attribution: Attribution, source: Sourc
 
 def cite(session: Session, *, claim: Claim, source: Source, quote: str | None = None,
          voice: str | None = None, sourcing: str | None = None, strict: bool = False,
-         uid: str | None = None) -> Attribution:
+         uid: str | None = None, restoring: bool = False) -> Attribution:
     """Record that `source` carries `claim`, with the exact quote and who speaks in it.
 
     The quote is looked for in the source's stored text at once. With `strict`, a quote that
     is not found is refused; otherwise it is recorded as not found (the caller warns).
+    A retracted claim takes no new sources, except when an import is `restoring` the
+    attributions it had.
     """
-    if claim.status == "retracted":
+    if claim.status == "retracted" and not restoring:
         raise Conflict(f"claim {claim.id} is retracted; cite a live claim")
     quote = values.text(quote, field="quote", required=False)
     voice = values.line(voice, field="voice", required=False)
