@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ledger import values
+from ledger import shapes, values
 from ledger.errors import Conflict, InvalidValue, NotFound
 from ledger.models import (
     Attribution,
@@ -47,12 +47,11 @@ def _uid_of(session: Session, model, row_id: int | None) -> str | None:
 
 def claim_state(session: Session, claim: Claim) -> dict[str, Any]:
     """The claim as the event log records it."""
-    return {
-        "uid": claim.uid, "statement": claim.statement,
-        "people": [[role, person.uid] for role, person in people_of(session, claim)],
-        "claimant": _uid_of(session, Person, claim.claimant_id), "occurred": claim.occurred,
-        "status": claim.status, "retraction_reason": claim.retraction_reason,
-    }
+    return shapes.claim_state(
+        uid=claim.uid, statement=claim.statement,
+        people=[[role, person.uid] for role, person in people_of(session, claim)],
+        claimant=_uid_of(session, Person, claim.claimant_id), occurred=claim.occurred,
+        status=claim.status, retraction_reason=claim.retraction_reason)
 
 
 def claim_record(session: Session, claim: Claim, *, with_id: bool = True,
@@ -93,12 +92,11 @@ def attribution_record(session: Session, attribution: Attribution, *,
 
 def response_state(session: Session, response: Response) -> dict[str, Any]:
     """The response as the event log records it."""
-    return {
-        "uid": response.uid, "claim": _uid_of(session, Claim, response.claim_id),
-        "respondent": _uid_of(session, Person, response.respondent_id), "kind": response.kind,
-        "date": response.date, "source": _uid_of(session, Source, response.source_id),
-        "quote": response.quote, "summary": response.summary,
-    }
+    return shapes.response_state(
+        uid=response.uid, claim=_uid_of(session, Claim, response.claim_id),
+        respondent=_uid_of(session, Person, response.respondent_id), kind=response.kind,
+        date=response.date, source=_uid_of(session, Source, response.source_id),
+        quote=response.quote, summary=response.summary)
 
 
 def response_record(session: Session, response: Response, *, with_id: bool = True,
@@ -118,11 +116,10 @@ def response_record(session: Session, response: Response, *, with_id: bool = Tru
 
 def reply_state(session: Session, reply: ReplyRequest) -> dict[str, Any]:
     """The reply request as the event log records it."""
-    return {
-        "uid": reply.uid, "claim": _uid_of(session, Claim, reply.claim_id),
-        "addressee": _uid_of(session, Person, reply.addressee_id), "sent": reply.sent,
-        "deadline": reply.deadline, "channel": reply.channel,
-    }
+    return shapes.reply_state(
+        uid=reply.uid, claim=_uid_of(session, Claim, reply.claim_id),
+        addressee=_uid_of(session, Person, reply.addressee_id), sent=reply.sent,
+        deadline=reply.deadline, channel=reply.channel)
 
 
 def reply_record(session: Session, reply: ReplyRequest, *, with_id: bool = True,
@@ -161,13 +158,6 @@ def record_reply_event(session: Session, reply: ReplyRequest, action: str) -> No
 # --- claims -------------------------------------------------------------------------------
 
 
-def _status(value: str | None, *, allow_retracted: bool) -> str:
-    status = values.choice(value or "unverified", field="status", allowed=values.CLAIM_STATUSES)
-    if status == "retracted" and not allow_retracted:
-        raise InvalidValue("--status retracted is set by `ledger claim retract ID --reason R`")
-    return status
-
-
 def _resolve_people(session: Session, refs, field: str) -> list[Person]:
     people: list[Person] = []
     for ref in refs:
@@ -184,19 +174,16 @@ def add_claim(session: Session, *, statement: str, about: list[str] | tuple[str,
               allow_retracted: bool = False, retraction_reason: str | None = None,
               uid: str | None = None) -> Claim:
     """Record an allegation about one or more people."""
-    statement = values.text(statement, field="statement").strip()
-    occurred = values.partial_date(occurred, field="occurred")
-    status = _status(status, allow_retracted=allow_retracted)
+    cleaned = shapes.clean_claim(statement=statement, occurred=occurred, status=status,
+                                 allow_retracted=allow_retracted,
+                                 retraction_reason=retraction_reason)
     if not about:
         raise InvalidValue("--about is required: who is the claim about?")
     roles = [("subject", _resolve_people(session, about, "about")),
              ("target", _resolve_people(session, targets, "target")),
              ("mentioned", _resolve_people(session, mentioned, "mentioned"))]
     claimant_person = get_person(session, claimant, field="claimant") if claimant else None
-    claim = Claim(statement=statement, occurred=occurred, status=status,
-                  claimant_id=claimant_person.id if claimant_person else None,
-                  retraction_reason=values.text(retraction_reason, field="reason",
-                                                required=False))
+    claim = Claim(**cleaned, claimant_id=claimant_person.id if claimant_person else None)
     if uid:
         claim.uid = uid
     session.add(claim)
@@ -253,7 +240,7 @@ def edit_claim(session: Session, claim: Claim, *, statement: str | None = None,
     if occurred is not None:
         claim.occurred = values.partial_date(occurred, field="occurred")
     if status is not None:
-        claim.status = _status(status, allow_retracted=False)
+        claim.status = shapes.clean_status(status)
     if claimant is not None:
         claim.claimant_id = get_person(session, claimant, field="claimant").id
     existing = {(role, person.id) for role, person in people_of(session, claim)}
@@ -322,9 +309,8 @@ def cite(session: Session, *, claim: Claim, source: Source, quote: str | None = 
     """
     if claim.status == "retracted" and not restoring:
         raise Conflict(f"claim {claim.id} is retracted; cite a live claim")
-    quote = values.text(quote, field="quote", required=False)
-    voice = values.line(voice, field="voice", required=False)
-    sourcing = values.choice(sourcing or "named", field="sourcing", allowed=values.SOURCINGS)
+    cleaned = shapes.clean_attribution(quote=quote, voice=voice, sourcing=sourcing)
+    quote, voice, sourcing = cleaned["quote"], cleaned["voice"], cleaned["sourcing"]
     if quote is not None:
         duplicate = session.exec(select(Attribution).where(
             Attribution.claim_id == claim.id, Attribution.source_id == source.id,
@@ -342,8 +328,9 @@ def cite(session: Session, *, claim: Claim, source: Source, quote: str | None = 
         raise Conflict(f"the quote is not in the stored text of {source.key!r} "
                        "(--strict refuses it); `ledger audit` shows the closest passage")
     append_event(session, action="add", entity="attribution", uid=attribution.uid,
-                 state={"uid": attribution.uid, "claim": claim.uid, "source": source.uid,
-                        "quote": quote, "voice": voice, "sourcing": sourcing})
+                 state=shapes.attribution_state(uid=attribution.uid, claim=claim.uid,
+                                                source=source.uid, quote=quote, voice=voice,
+                                                sourcing=sourcing))
     return attribution
 
 
@@ -355,17 +342,12 @@ def add_response(session: Session, *, claim: Claim, by: str, kind: str,
                  quote: str | None = None, summary: str | None = None,
                  uid: str | None = None) -> Response:
     """Record an answer to a claim."""
-    kind = values.choice(kind, field="kind", allowed=values.RESPONSE_KINDS)
-    date = values.partial_date(date, field="date")
-    quote = values.text(quote, field="quote", required=False)
-    summary = values.text(summary, field="summary", required=False)
+    cleaned = shapes.clean_response(kind=kind, date=date, quote=quote, summary=summary,
+                                    has_source=bool(source))
     respondent = get_person(session, by, field="by")
     source_row = get_source(session, source) if source else None
-    if quote and source_row is None:
-        raise InvalidValue("--quote needs --source: which document carries these words?")
-    response = Response(claim_id=claim.id, respondent_id=respondent.id, kind=kind, date=date,
-                        source_id=source_row.id if source_row else None, quote=quote,
-                        summary=summary)
+    response = Response(**cleaned, claim_id=claim.id, respondent_id=respondent.id,
+                        source_id=source_row.id if source_row else None)
     if uid:
         response.uid = uid
     session.add(response)
@@ -383,16 +365,9 @@ def request_reply(session: Session, *, claim: Claim, to: str, sent: str,
                   deadline: str | None = None, channel: str | None = None,
                   uid: str | None = None) -> ReplyRequest:
     """Record that `to` was asked to answer `claim` (the right of reply)."""
-    sent = values.partial_date(sent, field="sent")
-    if sent is None:
-        raise InvalidValue("--sent is required: when was the request sent?")
-    deadline = values.partial_date(deadline, field="deadline")
-    if deadline and deadline < sent[: len(deadline)]:
-        raise InvalidValue(f"--deadline {deadline} is before --sent {sent}")
-    channel = values.line(channel, field="channel", required=False)
+    cleaned = shapes.clean_reply(sent=sent, deadline=deadline, channel=channel)
     addressee = get_person(session, to, field="to")
-    reply = ReplyRequest(claim_id=claim.id, addressee_id=addressee.id, sent=sent,
-                         deadline=deadline, channel=channel)
+    reply = ReplyRequest(**cleaned, claim_id=claim.id, addressee_id=addressee.id)
     if uid:
         reply.uid = uid
     session.add(reply)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from ledger import values
+from ledger import shapes, values
 from ledger.errors import Ambiguous, Conflict, InvalidValue, NotFound
 from ledger.models import Claim, ClaimPerson, Person, PersonAlias, ReplyRequest, Response
 from ledger.store.events import append_event
@@ -27,12 +27,10 @@ def aliases_of(session: Session, person: Person) -> list[str]:
 def person_state(session: Session, person: Person) -> dict[str, Any]:
     """The person as the event log records it."""
     merged = session.get(Person, person.merged_into_id) if person.merged_into_id else None
-    return {
-        "uid": person.uid, "name": person.name, "kind": person.kind,
-        "description": person.description, "slug": person.slug,
-        "aliases": aliases_of(session, person),
-        "merged_into": merged.uid if merged else None,
-    }
+    return shapes.person_state(uid=person.uid, name=person.name, kind=person.kind,
+                               description=person.description, slug=person.slug,
+                               aliases=aliases_of(session, person),
+                               merged_into=merged.uid if merged else None)
 
 
 def person_record(session: Session, person: Person, *, with_id: bool = True) -> dict[str, Any]:
@@ -55,33 +53,35 @@ def _unique_slug(session: Session, name: str) -> str:
     base = values.safe_slug(name, fallback="person")
     taken = set(session.exec(select(Person.slug).where(
         or_(Person.slug == base, col(Person.slug).startswith(f"{base}-")))))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    return shapes.next_free(base, taken)
 
 
 def add_person(session: Session, *, name: str, kind: str = "person",
                description: str | None = None, aliases: list[str] | tuple[str, ...] = (),
                uid: str | None = None) -> Person:
     """Record a person or organization; a person with the same exact name is a conflict."""
-    name = values.line(name, field="name")
-    kind = values.choice(kind, field="kind", allowed=values.PERSON_KINDS)
-    description = values.text(description, field="description", required=False)
-    existing = session.exec(select(Person).where(Person.name == name,
+    cleaned = shapes.clean_person(name=name, kind=kind, description=description,
+                                  aliases=aliases)
+    existing = session.exec(select(Person).where(Person.name == cleaned["name"],
                                                  col(Person.merged_into_id).is_(None))).first()
     if existing:
-        raise Conflict(f"a person named {name!r} is already recorded (id {existing.id}, slug "
-                       f"{existing.slug}); add a distinguishing detail to the name or use it")
-    person = Person(name=name, name_key=values.fold(name), kind=kind, description=description,
-                    slug=_unique_slug(session, name))
+        raise name_taken(cleaned["name"], existing.id, existing.slug)
+    person = Person(name=cleaned["name"], name_key=cleaned["name_key"], kind=cleaned["kind"],
+                    description=cleaned["description"],
+                    slug=_unique_slug(session, cleaned["name"]))
     if uid:
         person.uid = uid
     session.add(person)
     session.flush()
-    _add_aliases(session, person, aliases)
+    _add_aliases(session, person, cleaned["aliases"])
     _record_event(session, person, "add")
     return person
+
+
+def name_taken(name: str, person_id: int, slug: str) -> Conflict:
+    """The error for a second person with the same exact name."""
+    return Conflict(f"a person named {name!r} is already recorded (id {person_id}, slug "
+                    f"{slug}); add a distinguishing detail to the name or use it")
 
 
 def _add_aliases(session: Session, person: Person, aliases) -> bool:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from ledger import values
+from ledger import shapes, values
 from ledger.errors import Conflict, InvalidValue, NotFound
 from ledger.models import Attribution, Source, SourceLink
 from ledger.store.events import append_event
@@ -25,12 +24,11 @@ def links_of(session: Session, source: Source) -> list[tuple[str, Source]]:
 
 def source_state(session: Session, source: Source) -> dict[str, Any]:
     """The source as the event log records it (its text included: nothing is lost)."""
-    return {
-        "uid": source.uid, "key": source.key, "title": source.title,
-        "publisher": source.publisher, "author": source.author, "url": source.url,
-        "published": source.published, "kind": source.kind, "language": source.language,
-        "text": source.text, "text_sha256": source.text_sha256, "retrieved": source.retrieved,
-    }
+    return shapes.source_state(
+        uid=source.uid, key=source.key, title=source.title, publisher=source.publisher,
+        author=source.author, url=source.url, published=source.published, kind=source.kind,
+        language=source.language, text=source.text, text_sha256=source.text_sha256,
+        retrieved=source.retrieved)
 
 
 def source_record(session: Session, source: Source, *, with_id: bool = True,
@@ -63,31 +61,41 @@ def _record_event(session: Session, source: Source, action: str) -> None:
 
 
 def _unique_key(session: Session, base: str) -> str:
-    base = base[:48].rstrip("-") or "source"
     taken = set(session.exec(select(Source.key).where(col(Source.key).startswith(base))))
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}-{n}", n + 1
-    return key
+    return shapes.next_free(base, taken)
+
+
+def url_taken(key: str, url: str | None) -> Conflict:
+    """The error for a second source with the same normalized URL."""
+    return Conflict(f"source {key!r} already has this URL ({url}); cite it with --source {key}")
+
+
+def key_taken(key: str, title: str) -> Conflict:
+    """The error for a second source with the same key."""
+    return Conflict(f"a source with key {key!r} is already recorded ({title!r})")
+
+
+def _url_clash(session: Session, normalized: str | None, *, exclude_id: int | None = None):
+    if normalized is None:
+        return
+    clash = session.exec(select(Source).where(Source.url_normalized == normalized)).first()
+    if clash and clash.id != exclude_id:
+        raise url_taken(clash.key, clash.url)
 
 
 def _check_url(session: Session, url: str | None, *, exclude_id: int | None = None):
     checked = values.url(url)
     if checked is None:
         return None, None
-    typed, normalized = checked
-    clash = session.exec(select(Source).where(Source.url_normalized == normalized)).first()
-    if clash and clash.id != exclude_id:
-        raise Conflict(f"source {clash.key!r} already has this URL ({clash.url}); "
-                       f"cite it with --source {clash.key}")
-    return typed, normalized
+    _url_clash(session, checked[1], exclude_id=exclude_id)
+    return checked
 
 
 def set_text(source: Source, text: str | None, *, retrieved: str) -> None:
     """Store a text snapshot with its SHA-256 and the time it was taken."""
     checked = values.text(text, field="text", required=False)
     source.text = checked
-    source.text_sha256 = hashlib.sha256(checked.encode("utf-8")).hexdigest() if checked else None
+    source.text_sha256 = shapes.text_digest(checked)
     source.retrieved = retrieved if checked else None
 
 
@@ -98,27 +106,22 @@ def add_source(session: Session, *, title: str, key: str | None = None,
                retrieved: str | None = None, cites: list[str] | tuple[str, ...] = (),
                uid: str | None = None) -> Source:
     """Record a source; a key or normalized URL already in use is a conflict."""
-    title = values.line(title, field="title")
-    publisher = values.line(publisher, field="publisher", required=False)
-    author = values.line(author, field="author", required=False)
-    published = values.partial_date(published, field="published")
-    kind = values.choice(kind, field="kind", allowed=values.SOURCE_KINDS)
-    language = values.line(language, field="language", required=False)
-    if key is not None:
-        key = values.key(key)
-        clash = session.exec(select(Source).where(Source.key == key)).first()
+    cleaned = shapes.clean_source(title=title, key=key, publisher=publisher, author=author,
+                                  url=url, published=published, kind=kind, language=language,
+                                  text=text)
+    if cleaned["key"] is not None:
+        clash = session.exec(select(Source).where(Source.key == cleaned["key"])).first()
         if clash:
-            raise Conflict(f"a source with key {key!r} is already recorded ({clash.title!r})")
+            raise key_taken(cleaned["key"], clash.title)
     else:
-        base = values.slugify(" ".join(filter(None, [publisher or title, published])))
-        key = _unique_key(session, base)
-    typed_url, normalized = _check_url(session, url)
-    source = Source(key=key, title=title, publisher=publisher, author=author, url=typed_url,
-                    url_normalized=normalized, published=published, kind=kind,
-                    language=language)
+        cleaned["key"] = _unique_key(session, shapes.derived_key(
+            publisher=cleaned["publisher"], title=cleaned["title"],
+            published=cleaned["published"]))
+    _url_clash(session, cleaned["url_normalized"])
+    source = Source(**cleaned)
+    source.retrieved = (retrieved or session.info["clock"]()) if cleaned["text"] else None
     if uid:
         source.uid = uid
-    set_text(source, text, retrieved=retrieved or session.info["clock"]())
     session.add(source)
     session.flush()
     _record_event(session, source, "add")
@@ -242,8 +245,8 @@ def link_sources(session: Session, *, source: Source, target: Source,
     session.add(link)
     session.flush()
     append_event(session, action="add", entity="link", uid=link.uid,
-                 state={"uid": link.uid, "source": source.uid, "target": target.uid,
-                        "relation": relation})
+                 state=shapes.link_state(uid=link.uid, source=source.uid, target=target.uid,
+                                         relation=relation))
     return bool(path)
 
 
