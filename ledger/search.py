@@ -17,13 +17,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
-from typing import Any
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from ledger.errors import InvalidValue
-from ledger.models import Attribution, Claim, Person, Response, Source
 from ledger.store import search as search_store
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 MAX_QUERY = 1_000
 MAX_LIMIT = 1_000
@@ -88,12 +88,8 @@ def search(session: Session, *, query: str, limit: int = 20, raw: bool = False,
     sqlite = session.get_bind().dialect.name == "sqlite"
     quoted = fts_quote(query)  # also refuses a query with no word in it, on both backends
     match = quoted if sqlite and not raw else query
-    hits = search_store.match_rows(session, match=match, raw=raw, limit=limit)
-    owners = search_store.load_owners(session, hits)
-    passages = search_store.snippets(session, hits=hits, match=match, raw=raw, mark=mark)
-    described = [_describe(session, hit, passages.get((hit.table, hit.id), "")) for hit in hits]
-    del owners  # held until here so the session's weak identity map keeps the rows
-    return described
+    rows = search_store.search_rows(session, match=match, raw=raw, limit=limit, mark=mark)
+    return [_describe(row) for row in rows]
 
 
 def _short(value: str, width: int = 80) -> str:
@@ -101,28 +97,20 @@ def _short(value: str, width: int = 80) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
 
-def _describe(session: Session, hit: search_store.RawHit, snippet: str) -> SearchHit:
-    claim_id = source_key = person = None
-    if hit.table == "claim":
-        claim = session.get(Claim, hit.id)
-        claim_id, title = claim.id, f"claim {claim.id}: {_short(claim.statement)}"
-    elif hit.table == "attribution":
-        attribution = session.get(Attribution, hit.id)
-        source = session.get(Source, attribution.source_id)
-        claim_id, source_key = attribution.claim_id, source.key
-        title = f"quote in {source.key} for claim {claim_id}"
-        if attribution.voice:
-            title += f" ({_short(attribution.voice, 40)})"
-    elif hit.table == "response":
-        response = session.get(Response, hit.id)
-        respondent = session.get(Person, response.respondent_id)
-        source = session.get(Source, response.source_id) if response.source_id else None
-        claim_id, person = response.claim_id, respondent.name
-        source_key = source.key if source else None
-        title = f"{response.kind} by {respondent.name} to claim {claim_id}"
+def _describe(row: search_store.HitRow) -> SearchHit:
+    person = None
+    if row.table == "claim":
+        title = f"claim {row.claim_id}: {_short(row.statement)}"
+    elif row.table == "attribution":
+        title = f"quote in {row.source_key} for claim {row.claim_id}"
+        if row.voice:
+            title += f" ({_short(row.voice, 40)})"
+    elif row.table == "response":
+        person = row.respondent
+        title = f"{row.kind} by {row.respondent} to claim {row.claim_id}"
     else:
-        source = session.get(Source, hit.id)
-        source_key, title = source.key, f"source {source.key}: {_short(source.title)}"
-    return SearchHit(type=hit.table, id=hit.id, claim=claim_id, source=source_key,
+        title = f"source {row.source_key}: {_short(row.source_title)}"
+    snippet = " ".join((row.snippet or "").split())
+    return SearchHit(type=row.table, id=row.id, claim=row.claim_id, source=row.source_key,
                      person=person, title=title, snippet=snippet or title,
-                     score=round(hit.score, 6))
+                     score=round(row.score, 6))
