@@ -342,8 +342,7 @@ def test_publish_audit_and_search_are_inert(cli, tmp_path: Path) -> None:
         findings = json.loads(cli("audit", "--json").out)
         assert isinstance(findings, list)
         report, seconds = _timed(cli, "audit", "--format", "md")
-        assert seconds < RENDER_SECONDS * 5
-        assert markdown_problems(report) == []
+        assert markdown_problems(report) == []  # its time: test_audit_renders_within_bound
         ran.append(f"audit ({len(findings)} findings, md report {seconds:.1f} s)")
     if _registered("search"):
         searched = 0
@@ -386,3 +385,31 @@ def test_names_make_safe_distinct_file_names(cli, tmp_path: Path) -> None:
     figure(cli.capsys,
            f"\n{len(FILE_NAMES) + 1} hostile names: {len(slugs)} people with distinct, safe "
           f"slugs, {len(FILE_NAMES) + 1 - len(slugs)} refused as malformed")
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "known defect in ledger/quotes.py (quote verifier): the closest-passage search compares a "
+    "misquote with a whole 1 MB one-word text through difflib; recording one such quote takes "
+    "~12 s and auditing it ~8 s. Remove this mark when fixed"))
+def test_a_misquote_of_a_huge_text_records_and_audits_within_bound(tmp_path: Path,
+                                                                   capsys) -> None:
+    _need("audit")
+    from ledger.cli import run
+
+    db = str(tmp_path / "ledger.db")
+    records = [{"type": "person", "name": "Han Dong"},
+               {"type": "source", "key": "stars", "title": "Stars", "text": HUGE[0]},
+               {"type": "claim", "statement": "Misquoted", "about": ["Han Dong"],
+                "attributions": [{"source": "stars", "quote": f"{'*' * 50} word"}]}]
+    path = tmp_path / "misquote.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    started = time.perf_counter()
+    assert run(["--db", db, "import", str(path)]) == 0
+    recorded = time.perf_counter() - started
+    started = time.perf_counter()
+    assert run(["--db", db, "audit", "--format", "md"]) == 0
+    audited = time.perf_counter() - started
+    figure(capsys, f"\none misquote of a 1 MB text: recorded in {recorded:.1f} s, "
+           f"audited in {audited:.1f} s")
+    assert recorded < RENDER_SECONDS and audited < RENDER_SECONDS
