@@ -1,0 +1,585 @@
+"""The benchmark suite: every operation of issue 6 beside its bare baseline, in one table.
+
+    .venv/bin/python tests/benchmarks/run_all.py [--sizes 10k,100k,1m] [--only OP,...] [--quick]
+                                                 [--workdir /tmp/ledger-bench]
+
+Operations (--only): import, publish, search, audit, cli, pg, liar. Synthetic ledgers and
+bundles (tests/benchmarks/synthetic.py) are built once and cached in --workdir; delete it to
+rebuild. Every measurement runs in a child process of its own, which reports its figures and
+its peak resident memory (VmHWM), so memory figures are per operation. Figures are medians (or
+best of a few runs where a run is long); these machines are noisy, so ratios count and
+absolute figures are context. Not collected by pytest. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+LIAR = ROOT.parent / "shared" / "data" / "liar"
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+OPERATIONS = ("import", "publish", "search", "audit", "cli", "pg", "liar")
+SIZE_NAMES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+
+
+# --- in the child: one measurement, figures as a dict -----------------------------------------
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory in MB (VmHWM; ru_maxrss where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def ledger_db(workdir: Path, claims: int) -> Path:
+    """The cached synthetic ledger with `claims` claims (Core build, search index rebuilt),
+    migrated to the current schema."""
+    import synthetic
+
+    from ledger import db
+
+    path = workdir / f"ledger-{claims}.db"
+    if path.exists():
+        engine = db.make_engine(sqlite_url(path))
+        db.upgrade(engine)  # the schema may have moved on since it was built
+        engine.dispose()
+    else:
+        part = workdir / f"ledger-{claims}.db.part"
+        part.unlink(missing_ok=True)
+        synthetic.build_ledger(sqlite_url(part), claims)
+        part.replace(path)
+    return path
+
+
+def bundle_file(workdir: Path, claims: int) -> tuple[Path, int]:
+    """The cached JSONL bundle of the same ledger, and how many records it holds."""
+    import synthetic
+
+    path = workdir / f"bundle-{claims}.jsonl"
+    if not path.exists():
+        synthetic.write_bundle(path, claims)
+    with path.open("rb") as lines:
+        return path, sum(1 for _ in lines)
+
+
+def child_build(workdir: Path, claims: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    ledger_db(workdir, claims)
+    return {"seconds": time.perf_counter() - started}
+
+
+def child_import(workdir: Path, claims: int, url: str | None = None) -> dict[str, Any]:
+    """`ledger.io.bundle.import_records` of the cached bundle into a fresh migrated ledger, in
+    one transaction (reading and parsing the file included, migrating not)."""
+    from ledger import db
+    from ledger.io.bundle import import_records, read_records
+
+    bundle, records = bundle_file(workdir, claims)
+    if url is None:
+        target = workdir / f"imported-{claims}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        url = sqlite_url(target)
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    started = time.perf_counter()
+    with db.transaction(engine, actor="bench") as session:
+        import_records(session, read_records(bundle), strict=False)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"seconds": seconds, "records": records, "rate": records / seconds,
+            "peak_mb": peak_mb()}
+
+
+def child_import_baseline(workdir: Path, claims: int) -> dict[str, Any]:
+    """Raw sqlite3: executemany of the rows the import wrote (every table, the event log too)
+    into the same tables of a fresh migrated ledger, search triggers off, then the full-text
+    index rebuilt and the triggers restored, one transaction."""
+    import sqlite3
+
+    from ledger import db
+
+    source = workdir / f"imported-{claims}.db"
+    target = workdir / f"baseline-{claims}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    engine = db.make_engine(sqlite_url(target))
+    db.upgrade(engine)
+    engine.dispose()
+    read = sqlite3.connect(source)
+    tables = [name for (name,) in read.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'search_%' "
+        "AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version'")]
+    rows = {table: read.execute(f'SELECT * FROM "{table}"').fetchall() for table in tables}
+    read.close()
+    records = bundle_file(workdir, claims)[1]
+    write = sqlite3.connect(target, isolation_level=None)
+    write.execute("PRAGMA journal_mode = WAL")
+    write.execute("PRAGMA foreign_keys = OFF")  # rows go in table by table, not in FK order
+    started = time.perf_counter()
+    write.execute("BEGIN IMMEDIATE")
+    triggers = write.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                             "AND name LIKE 'search%'").fetchall()
+    for name, _sql in triggers:
+        write.execute(f'DROP TRIGGER "{name}"')
+    for table, values in rows.items():
+        if values:
+            marks = ", ".join("?" * len(values[0]))
+            write.executemany(f'INSERT INTO "{table}" VALUES ({marks})', values)
+    for table in ("claim", "attribution", "response", "source"):
+        write.execute(f"INSERT INTO search_{table}(search_{table}) VALUES ('rebuild')")
+    for _name, sql in triggers:
+        write.execute(sql)
+    write.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    write.close()
+    for path in (source, target):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return {"seconds": seconds, "records": records, "rate": records / seconds,
+            "rows": sum(len(v) for v in rows.values()), "peak_mb": peak_mb()}
+
+
+def child_publish(workdir: Path, claims: int, url: str | None = None) -> dict[str, Any]:
+    """`ledger.publish.publish` of a synthetic ledger, Markdown, into an empty folder."""
+    from ledger.db import make_engine
+    from ledger.publish import publish
+
+    url = url or sqlite_url(ledger_db(workdir, claims))
+    out = Path(tempfile.mkdtemp(prefix="publish-", dir=workdir))
+    try:
+        engine = make_engine(url)
+        started = time.perf_counter()
+        result = publish(engine, out, html=False)
+        seconds = time.perf_counter() - started
+        engine.dispose()
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return {"seconds": seconds, "dossiers": result.people, "rate": result.people / seconds,
+            "peak_mb": peak_mb()}
+
+
+def child_publish_target(workdir: Path) -> dict[str, Any]:
+    """bench_publish at 10k people / 200k claims: through its run() when it has one, else by
+    running it and reading its printed figures."""
+    import bench_publish
+
+    if hasattr(bench_publish, "run"):
+        figures = bench_publish.run(people=10_000, claims=200_000, html=False)
+        return {"figures": figures, "peak_mb": peak_mb()}
+    done = subprocess.run([sys.executable, str(HERE / "bench_publish.py"), "--people",
+                           "10000", "--claims", "200000"], capture_output=True, text=True,
+                          check=True)
+    rates = {}
+    for line in done.stdout.splitlines():
+        words = line.split()
+        if words and words[0] in ("publish", "baseline:") and "dossiers/s" in words:
+            rates[words[0].rstrip(":")] = float(words[words.index("dossiers/s") - 1])
+    return {"figures": {"publish_rate": rates.get("publish"),
+                        "baseline_rate": rates.get("baseline")}, "output": done.stdout}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def child_search(workdir: Path, claims: int, queries: int = 300) -> dict[str, Any]:
+    """`ledger.search.search` (limit 20) beside the bare FTS5 MATCH on the same four tables,
+    and on claims alone, interleaved query by query."""
+    import synthetic
+
+    from ledger import db
+    from ledger.search import fts_quote, search
+    from ledger.store.search import SEARCHED, bare_match
+
+    engine = db.open_ledger(str(ledger_db(workdir, claims)))
+    words = synthetic.search_queries(queries)
+    times: dict[str, list[float]] = {"ours": [], "bare": [], "claims": []}
+    tables = tuple(SEARCHED)
+    with db.reading(engine) as session:
+        for query in words:  # every query once, untimed, so none pays for a cold cache
+            search(session, query=query, limit=20)
+            bare_match(session, match=fts_quote(query), limit=20, tables=tables)
+        order = ["bare", "claims", "ours"]
+        for query in words:
+            match = fts_quote(query)
+            order = order[1:] + order[:1]  # whoever goes first changes query by query
+            for name in order:
+                started = time.perf_counter()
+                if name == "ours":
+                    search(session, query=query, limit=20)
+                else:
+                    bare_match(session, match=match, limit=20,
+                               tables=tables if name == "bare" else ("claim",))
+                times[name].append((time.perf_counter() - started) * 1000)
+    engine.dispose()
+    return {name: {"p50": percentile(v, 50), "p95": percentile(v, 95)}
+            for name, v in times.items()} | {"peak_mb": peak_mb()}
+
+
+def child_audit(workdir: Path) -> dict[str, Any]:
+    """bench_audit's ledger (100k attributions over 10k texts), its audit and its substring
+    baseline, best of two each."""
+    import bench_audit
+
+    from ledger import db
+
+    path = workdir / "audit.db"
+    if not path.exists():
+        bench_audit.build(path)
+    engine = db.make_engine(db.database_url(str(path)))
+    audits, bases = [], []
+    for _ in range(2):
+        bases.append(bench_audit.baseline(engine)[0])
+        audits.append(bench_audit.run_audit(engine)[0])
+    engine.dispose()
+    return {"seconds": min(audits), "baseline": min(bases), "peak_mb": peak_mb()}
+
+
+def child_liar(workdir: Path) -> dict[str, Any]:
+    """The LIAR set through the CSV import, then every speaker's dossier (HTML)."""
+    from liar_import import import_liar
+
+    from ledger.db import open_ledger
+    from ledger.publish import publish
+
+    folder = Path(tempfile.mkdtemp(prefix="liar-", dir=workdir))
+    try:
+        started = time.perf_counter()
+        import_liar(str(folder / "liar.db"))
+        imported = time.perf_counter()
+        engine = open_ledger(str(folder / "liar.db"))
+        result = publish(engine, folder / "site", html=True)
+        engine.dispose()
+        published = time.perf_counter()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"import": imported - started, "publish": published - imported,
+            "dossiers": result.people, "peak_mb": peak_mb()}
+
+
+CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
+    "build": child_build, "import": child_import, "import_baseline": child_import_baseline,
+    "publish": child_publish, "publish_target": child_publish_target, "search": child_search,
+    "audit": child_audit, "liar": child_liar,
+}
+
+
+# --- in the parent: run the children, gather the table ----------------------------------------
+
+
+class Timeout(Exception):
+    """A measurement ran past its time limit."""
+
+
+def measure(name: str, workdir: Path, *args: Any, timeout: float | None = None,
+            **kwargs: Any) -> dict[str, Any]:
+    """Run one measurement in a child process; its figures (and its peak memory)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", name,
+               "--workdir", str(workdir), "--child-args", json.dumps([args, kwargs])]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Timeout(f"{name} {args} ran past {timeout:.0f} s") from None
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} {args} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class Table:
+    """The main table: operation, ledger figure, baseline figure, ratio, target, verdict."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, ...]] = []
+        self.notes: list[str] = []
+
+    def add(self, operation: str, ours: float, baseline: float, unit: str, *,
+            at_least: float | None = None, at_most: float | None = None,
+            baseline_name: str = "", ratio: float | None = None) -> None:
+        ratio = ours / baseline if ratio is None else ratio
+        if at_least is not None:
+            target, met = f">= {at_least}x", ratio >= at_least
+        elif at_most is not None:
+            target, met = f"<= {at_most}x", ratio <= at_most
+        else:
+            target, met = "", None
+        verdict = "" if met is None else ("met" if met else "NOT met")
+        self.rows.append((operation, f"{ours:,.2f} {unit}", f"{baseline:,.2f} {unit}",
+                          baseline_name, f"{ratio:.2f}x", target, verdict))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        print(f"  note: {text}", flush=True)
+
+    def render(self) -> str:
+        header = ("operation", "ledger", "baseline", "baseline is", "ratio", "target", "")
+        rows = [header, *self.rows]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        lines = ["  ".join(cell.ljust(widths[i]) if i in (0, 3, 5, 6) else cell.rjust(widths[i])
+                           for i, cell in enumerate(row)).rstrip() for row in rows]
+        lines.insert(1, "-" * len(lines[0]))
+        return "\n".join(lines + [f"- {note}" for note in self.notes])
+
+
+def size_label(claims: int) -> str:
+    return f"{claims // 1_000_000}M" if claims >= 1_000_000 else f"{claims // 1000}k"
+
+
+def run_import(table: Table, growth: list[tuple], workdir: Path, sizes: list[int],
+               budget: float) -> tuple[int, float] | None:
+    """Import at each size (smallest first) beside its baseline; a size whose import the
+    previous rate projects past `budget` seconds is skipped. Returns (size, seconds) of the
+    largest size imported."""
+    rate, largest = None, None
+    for claims in sizes:
+        records = bundle_file(workdir, claims)[1]
+        if rate is not None and records / rate > budget:
+            table.note(f"import at {size_label(claims)} skipped: {records:,} records at "
+                       f"{rate:,.0f} records/s would take {records / rate / 60:.0f} min "
+                       f"(--import-budget {budget:.0f} s)")
+            continue
+        print(f"import {size_label(claims)} ...", flush=True)
+        try:
+            ours = measure("import", workdir, claims, timeout=budget * 2)
+        except Timeout as exc:
+            table.note(f"import at {size_label(claims)}: {exc}")
+            break
+        bare = measure("import_baseline", workdir, claims)
+        rate, largest = ours["rate"], (claims, ours["seconds"])
+        table.add(f"bundle import {size_label(claims)}, records/s", ours["rate"], bare["rate"],
+                  "rec/s", at_least=0.5, baseline_name="sqlite3 executemany + FTS rebuild")
+        growth.append(("import", claims, ours["seconds"], ours["peak_mb"],
+                       ours["seconds"] / claims * 1e6))
+    return largest
+
+
+def run_publish(table: Table, growth: list[tuple], workdir: Path, sizes: list[int],
+                quick: bool) -> None:
+    if not quick:
+        print("publish 10k people / 200k claims (bench_publish) ...", flush=True)
+        figures = measure("publish_target", workdir)["figures"]
+        ours = figures.get("publish_rate") or figures.get("dossiers_per_s")
+        bare = figures.get("baseline_rate") or figures.get("baseline_dossiers_per_s")
+        if ours and bare:
+            table.add("publish 10k people/200k claims, dossiers/s", ours, bare, "/s",
+                      at_least=0.5, baseline_name="a query per table + same render")
+        else:
+            table.note(f"bench_publish gave no rates: {figures}")
+    for claims in sizes:
+        print(f"publish {size_label(claims)} ...", flush=True)
+        measure("build", workdir, claims)
+        result = measure("publish", workdir, claims)
+        growth.append(("publish", claims, result["seconds"], result["peak_mb"],
+                       result["seconds"] / claims * 1e6))
+        if claims >= 1_000_000:
+            table.add(f"publish {size_label(claims)}: peak memory", result["peak_mb"], 500,
+                      "MB", at_most=1.0, baseline_name="the 500 MB limit")
+
+
+def run_search(table: Table, workdir: Path, sizes: list[int]) -> None:
+    claims = max(sizes)
+    print(f"search {size_label(claims)} ...", flush=True)
+    measure("build", workdir, claims)
+    result = measure("search", workdir, claims)
+    for p in ("p50", "p95"):
+        table.add(f"search {p} at {size_label(claims)}, ms", result["ours"][p],
+                  result["bare"][p], "ms", at_most=2.0,
+                  baseline_name="bare FTS5 MATCH, the 4 tables")
+    for p in ("p50", "p95"):
+        table.add(f"  (context) search {p}, ms", result["ours"][p], result["claims"][p], "ms",
+                  baseline_name="bare FTS5 MATCH, claims only")
+
+
+def run_audit(table: Table, workdir: Path) -> None:
+    print("audit ...", flush=True)
+    result = measure("audit", workdir)
+    table.add("audit 100k attributions, s", result["seconds"], result["baseline"], "s",
+              at_most=3.0, baseline_name="plain substring checks")
+
+
+def run_cli(table: Table, runs: int) -> None:
+    import bench_cli
+
+    sqlite_utils = shutil.which("sqlite-utils", path=str(bench_cli.BIN)) or shutil.which(
+        "sqlite-utils")
+    if sqlite_utils is None:
+        table.note("cli: sqlite-utils is missing (pip install -e '.[bench]')")
+        return
+    print("cli ...", flush=True)
+    ledger = str(bench_cli.BIN / "ledger")
+    with tempfile.TemporaryDirectory() as folder:
+        env = dict(os.environ, LEDGER_DB=str(Path(folder) / "bench.db"), LEDGER_ACTOR="bench")
+        subprocess.run([ledger, "person", "add", "Han Dong"], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        peer = bench_cli.median_wall([sqlite_utils, "--help"], runs, env)
+        ours = bench_cli.median_wall([ledger, "--help"], runs, env)
+        table.add("ledger --help, ms", ours * 1000, peer * 1000, "ms", at_most=1.2,
+                  baseline_name="sqlite-utils --help")
+        floor = bench_cli.median_wall([sys.executable, "-c", "import sqlmodel, typer"], runs,
+                                      env)
+        times = []
+        for n in range(runs):
+            started = time.perf_counter()
+            subprocess.run([ledger, "claim", "add", f"Claim {n}", "--about", "Han Dong"],
+                           check=True, env=env, stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - started)
+        table.add("ledger claim add, ms", statistics.median(times) * 1000, floor * 1000, "ms",
+                  at_most=1.3, baseline_name="python -c 'import sqlmodel, typer'")
+
+
+def run_pg(table: Table, workdir: Path, claims: int, import_claims: int | None) -> None:
+    import pgcluster
+
+    reason = pgcluster.skip_or_fail_reason()
+    if reason:
+        table.note(f"pg skipped: {reason}")
+        return
+    print(f"pg {size_label(claims)} ...", flush=True)
+    measure("build", workdir, claims)
+    with pgcluster.throwaway_cluster() as cluster:
+        if import_claims:
+            pg = measure("import", workdir, import_claims, url=cluster.create_database())
+            lite = measure("import", workdir, import_claims)
+            table.add(f"import on PostgreSQL {size_label(import_claims)}, s", pg["seconds"],
+                      lite["seconds"], "s", at_most=3.0, baseline_name="the same on SQLite")
+        url = cluster.create_database()
+        build_started = time.perf_counter()
+        import synthetic
+
+        synthetic.build_ledger(url, claims)
+        print(f"  built the PostgreSQL ledger in {time.perf_counter() - build_started:.0f} s",
+              flush=True)
+        pg = measure("publish", workdir, claims, url=url)
+        lite = measure("publish", workdir, claims)
+        table.add(f"publish on PostgreSQL {size_label(claims)}, s", pg["seconds"],
+                  lite["seconds"], "s", at_most=3.0, baseline_name="the same on SQLite")
+
+
+def run_liar(table: Table, workdir: Path) -> None:
+    if not (LIAR / "train.tsv").exists():
+        table.note(f"LIAR skipped: no {LIAR}/train.tsv")
+        return
+    print("LIAR ...", flush=True)
+    result = measure("liar", workdir)
+    table.note(f"LIAR (12.8k statements, {result['dossiers']:,} speakers): CSV import "
+               f"{result['import']:.1f} s, publish HTML {result['publish']:.1f} s, peak "
+               f"{result['peak_mb']:.0f} MB (no baseline; context)")
+
+
+def render_growth(growth: list[tuple]) -> str:
+    lines = [f"{'operation':<10} {'claims':>10} {'seconds':>9} {'peak MB':>8} "
+             f"{'µs/claim':>9} {'vs previous size':>18}"]
+    previous: dict[str, tuple] = {}
+    for operation, claims, seconds, peak, per_claim in growth:
+        before = previous.get(operation)
+        change = (f"x{claims / before[1]:.0f} claims: x{seconds / before[2]:.1f} time"
+                  if before else "")
+        lines.append(f"{operation:<10} {claims:>10,} {seconds:>9.1f} {peak:>8.0f} "
+                     f"{per_claim:>9.1f} {change:>18}")
+        previous[operation] = (operation, claims, seconds)
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", default="/tmp/ledger-bench", type=Path)
+    parser.add_argument("--sizes", default="10k,100k,1m",
+                        help="synthetic ledger sizes (10k, 100k, 1m or a number of claims)")
+    parser.add_argument("--only", default=",".join(OPERATIONS),
+                        help=f"comma-separated: {', '.join(OPERATIONS)}")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 2k and 10k claims, fewer repeats, no 200k publish")
+    parser.add_argument("--import-budget", type=float, default=600,
+                        help="skip an import size projected to take longer (seconds)")
+    parser.add_argument("--pg-claims", default="100k")
+    parser.add_argument("--runs", type=int, default=15, help="repeats of the CLI timings")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-args", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.child:
+        positional, keywords = json.loads(args.child_args)
+        print(json.dumps(CHILDREN[args.child](args.workdir, *positional, **keywords)))
+        return 0
+
+    def claims_of(value: str) -> int:
+        return SIZE_NAMES.get(value.lower()) or int(value.replace("_", ""))
+
+    sizes = sorted(claims_of(s) for s in args.sizes.split(","))
+    pg_claims = claims_of(args.pg_claims)
+    runs = args.runs
+    if args.quick:
+        sizes, pg_claims, runs = [2_000, 10_000], 10_000, 5
+    only = {name.strip() for name in args.only.split(",")}
+    unknown = only - set(OPERATIONS)
+    if unknown:
+        parser.error(f"unknown operation(s): {', '.join(sorted(unknown))}")
+    table, growth = Table(), []
+    started = time.perf_counter()
+    print(f"sizes: {', '.join(size_label(s) for s in sizes)}; workdir {args.workdir}; "
+          f"{os.cpu_count()} CPUs", flush=True)
+    imported = None
+    if "import" in only:
+        imported = run_import(table, growth, args.workdir, sizes, args.import_budget)
+    if "publish" in only:
+        run_publish(table, growth, args.workdir, sizes, args.quick)
+    if "search" in only:
+        run_search(table, args.workdir, sizes)
+    if "audit" in only:
+        if args.quick:
+            table.note("audit skipped in --quick (its ledger is fixed at 100k attributions)")
+        else:
+            run_audit(table, args.workdir)
+    if "cli" in only:
+        run_cli(table, runs)
+    if "pg" in only:
+        # The import on both backends at the PostgreSQL size, unless that size's SQLite
+        # import did not fit the budget (then at the largest size that did).
+        import_claims = None
+        if imported or "import" not in only:
+            import_claims = pg_claims if (imported is None or imported[0] >= pg_claims) else (
+                imported[0])
+            if imported and import_claims != pg_claims:
+                table.note(f"import on PostgreSQL measured at {size_label(import_claims)}: "
+                           f"the SQLite import at {size_label(pg_claims)} did not fit the "
+                           "budget")
+        run_pg(table, args.workdir, pg_claims, import_claims)
+    if "liar" in only:
+        run_liar(table, args.workdir)
+    print()
+    print(table.render())
+    if growth:
+        print()
+        print("growth (each run in its own process; peak MB is that process's VmHWM)")
+        print(render_growth(growth))
+    print(f"\n{os.cpu_count()} CPUs; whole run {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
