@@ -169,7 +169,15 @@ def display_text(text: str) -> str:
 
 # CommonMark lets a backslash escape every ASCII punctuation character, so escaping all of them
 # needs no knowledge of where the value lands (line start, table cell, link label, emphasis).
-_MD_ESCAPES = {ord(char): "\\" + char for char in string.punctuation}
+# The escapes are replace steps, the backslash first so no inserted backslash is escaped
+# again. A `char in text` probe per character skips the absent ones: on ordinary text this is
+# several times faster than str.translate, which has no fast path for one-to-two mappings.
+_MD_ESCAPE_STEPS = (
+    ("\\", "\\\\"),
+    *((char, "\\" + char) for char in string.punctuation if char != "\\"),
+)
+# Values at most this long are cached: names, titles, labels and dates repeat on every page.
+_CACHED_LENGTH = 400
 
 
 def _as_text(value: object, filter_name: str) -> str:
@@ -179,6 +187,29 @@ def _as_text(value: object, filter_name: str) -> str:
             f"the {filter_name!r} filter got None; guard optional fields with {{% if %}}"
         )
     return value if isinstance(value, str) else str(value)
+
+
+def _escape_text(text: str) -> str:
+    """md_inline of a string, uncached."""
+    # isprintable() is false for every line break, tab, control, format character and lone
+    # surrogate, and for all whitespace but the ASCII space; what it lets through that
+    # display_text would still change is only the two blank letters. Such text shows as it is,
+    # stripped.
+    if text.isprintable() and (text.isascii() or _BLANK_LETTERS.isdisjoint(text)):
+        escaped = text.strip()
+    else:
+        escaped = display_text(text)
+    for char, replacement in _MD_ESCAPE_STEPS:
+        if char in escaped:
+            escaped = escaped.replace(char, replacement)
+    if escaped.endswith("\\\\"):
+        # Every output backslash is half of an escape pair, so a trailing pair is the value's
+        # own final backslash.
+        escaped = escaped[:-2] + "&#92;"
+    return escaped
+
+
+_escape_cached = functools.lru_cache(maxsize=8192)(_escape_text)
 
 
 def md_inline(value: object) -> str:
@@ -198,12 +229,11 @@ def md_inline(value: object) -> str:
     >>> md_inline("# 1. <b>*x*</b> | y")
     '\\\\# 1\\\\. \\\\<b\\\\>\\\\*x\\\\*\\\\<\\\\/b\\\\> \\\\| y'
     """
-    escaped = display_text(_as_text(value, "md")).translate(_MD_ESCAPES)
-    if escaped.endswith("\\\\"):
-        # Every output backslash is half of an escape pair, so a trailing pair is the value's
-        # own final backslash.
-        escaped = escaped[:-2] + "&#92;"
-    return escaped
+    # Exact type check: a str subclass could hash or compare in its own way in the cache.
+    text = value if type(value) is str else _as_text(value, "md")
+    if len(text) <= _CACHED_LENGTH and type(text) is str:
+        return _escape_cached(text)
+    return _escape_text(text)
 
 
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
