@@ -110,6 +110,10 @@ class Claim(SQLModel, table=True):
     status: str = Field(default="unverified", nullable=False, index=True)
     retraction_reason: str | None = _text()
 
+    # Imports match a claim without a uid on its statement. A hash index on PostgreSQL: a
+    # b-tree refuses entries over about 2.7 kB, which a long non-ASCII statement can reach.
+    __table_args__ = (Index("ix_claim_statement", "statement", postgresql_using="hash"),)
+
 
 class ClaimPerson(SQLModel, table=True):
     """A person a claim is about, with their role: subject, target or mentioned."""

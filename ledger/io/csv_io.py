@@ -29,13 +29,15 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
+if TYPE_CHECKING:
+    from ledger.io.importer import Importer
+
 from ledger import store, values
 from ledger.errors import InvalidValue, LedgerError, NotFound, ReadFailed
-from ledger.io.bundle import import_records
 
 CLAIM_FIELDS = ("uid", "statement", "about", "targets", "mentioned", "claimant", "occurred",
                 "status", "retraction_reason")
@@ -308,21 +310,22 @@ def import_csv(session: Session, rows: list[Row], *, create_missing: bool = Fals
                separator: str = LIST_SEPARATOR) -> CsvImportResult:
     """Import mapped rows in the caller's transaction (see the module docstring).
 
-    Each row is tried in a savepoint, so every refused row is found in one pass. If any row
-    is refused (and this is not a dry run) the error lists them all and the caller rolls
-    back. A dry run leaves the rows in the transaction: the caller rolls it back. The search
-    index is rebuilt once at the end instead of row by row.
+    Rows are staged in one bulk importer; a refused row is rolled back to the checkpoint
+    before it, so every refused row is found in one pass. If any row is refused (and this is
+    not a dry run) the error lists them all and the caller rolls back. A dry run leaves the
+    rows in the transaction: the caller rolls it back. The bulk importer rebuilds the search
+    index once at the end when the import is large.
     """
-    from ledger.store.search import resume_index, suspend_index
+    from ledger.io.importer import Importer
 
     result = CsvImportResult(rows=len(rows), dry_run=dry_run)
-    importer = _RowImporter(session, result, create_missing=create_missing, strict=strict,
+    bulk = Importer(session, strict=strict)
+    importer = _RowImporter(session, result, bulk, create_missing=create_missing,
                             separator=separator)
     from ledger.models import Attribution, Claim
     from ledger.store.exchange import count_rows
 
     before = count_rows(session, Claim), count_rows(session, Attribution)
-    triggers = suspend_index(session)
     errors: list[LedgerError] = []
     for done, row in enumerate(rows, start=1):
         try:
@@ -332,7 +335,11 @@ def import_csv(session: Session, rows: list[Row], *, create_missing: bool = Fals
             result.refused.append((row.line, str(exc)))
         if progress is not None:
             progress(done, len(rows))
-    resume_index(session, triggers)
+    bulk.finish()
+    for kind, n in bulk.result.skipped.items():
+        result.skipped[kind] = result.skipped.get(kind, 0) + n
+    for kind, n in bulk.result.created.items():
+        result.created[kind] = result.created.get(kind, 0) + n
     # The bundle importer counts a claim row that only adds a source as a claim; say claims.
     result.created["claim"] = count_rows(session, Claim) - before[0]
     result.created["attribution"] = count_rows(session, Attribution) - before[1]
@@ -347,12 +354,12 @@ def import_csv(session: Session, rows: list[Row], *, create_missing: bool = Fals
 
 
 class _RowImporter:
-    def __init__(self, session: Session, result: CsvImportResult, *, create_missing: bool,
-                 strict: bool, separator: str) -> None:
+    def __init__(self, session: Session, result: CsvImportResult, bulk: Importer, *,
+                 create_missing: bool, separator: str) -> None:
         self.session = session
         self.result = result
+        self.bulk = bulk
         self.create_missing = create_missing
-        self.strict = strict
         self.separator = separator
         self.people: dict[str, bool] = {}  # name -> known (resolved or created)
         self.sources: dict[str, str] = {}  # key, or title, -> key
@@ -462,22 +469,16 @@ class _RowImporter:
         return record
 
     def _import(self, row: Row, records: list[dict[str, Any]]) -> None:
-        head = self.session.info.get("chain_head")
-        savepoint = self.session.begin_nested()
+        point = self.bulk.checkpoint()
+        warned = len(self.bulk.result.warnings)
         try:
-            outcome = import_records(self.session, [(f"line {row.line}", r) for r in records],
-                                     strict=self.strict)
-        except LedgerError as exc:
-            savepoint.rollback()
-            # The event chain's cached head belongs to the rolled-back savepoint too.
-            self.session.info["chain_head"] = head
-            raise type(exc)(str(exc).removeprefix(f"line {row.line}: ")) from None
-        savepoint.commit()
-        for kind, n in outcome.created.items():
-            self.result.created[kind] = self.result.created.get(kind, 0) + n
-        for kind, n in outcome.skipped.items():
-            self.result.skipped[kind] = self.result.skipped.get(kind, 0) + n
-        self.result.warnings.extend(f"line {row.line}: {w}" for w in outcome.warnings)
+            for record in records:
+                self.bulk.add(record)
+        except LedgerError:
+            self.bulk.rollback(point)
+            raise
+        self.result.warnings.extend(f"line {row.line}: {w}"
+                                    for w in self.bulk.result.warnings[warned:])
 
 
 # --- export ---------------------------------------------------------------------------------

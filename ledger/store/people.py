@@ -139,10 +139,14 @@ def get_person(session: Session, ref: str, *, field: str = "person") -> Person:
     if len(unique) == 1:
         return next(iter(unique.values()))
     if len(unique) > 1:
-        names = ", ".join(f"{p.name!r} (id {p.id}, slug {p.slug})"
-                          for p in sorted(unique.values(), key=lambda p: p.id))
-        raise Ambiguous(f"{raw!r} could be any of: {names}; use the id or slug")
+        raise ambiguous(raw, [(p.id, p.name, p.slug) for p in unique.values()])
     raise NotFound(f"no person {raw!r}{_suggestion(session, folded)}")
+
+
+def ambiguous(raw: str, candidates: list[tuple[int, str, str]]) -> Ambiguous:
+    """The error for a reference that matches several people: (id, name, slug) each."""
+    names = ", ".join(f"{name!r} (id {pid}, slug {slug})" for pid, name, slug in sorted(candidates))
+    return Ambiguous(f"{raw!r} could be any of: {names}; use the id or slug")
 
 
 def _follow(session: Session, person: Person) -> Person:
@@ -160,6 +164,11 @@ def _suggestion(session: Session, folded: str) -> str:
     for key, name in session.exec(select(PersonAlias.name_key, Person.name)
                                   .join(Person, col(Person.id) == PersonAlias.person_id)):
         names.setdefault(key, name)
+    return suggest(folded, names)
+
+
+def suggest(folded: str, names: dict[str, str]) -> str:
+    """The "did you mean" end of a not-found message; `names` maps folded forms to names."""
     close = difflib.get_close_matches(folded, list(names), n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(names[k] for k in close))
     if not suggestions:
