@@ -319,7 +319,10 @@ def import_csv(session: Session, rows: list[Row], *, create_missing: bool = Fals
     from ledger.io.importer import Importer
 
     result = CsvImportResult(rows=len(rows), dry_run=dry_run)
-    bulk = Importer(session, strict=strict)
+    # What the rows name, so the importer indexes those claims in a few queries up front.
+    bulk = Importer(session, strict=strict, expected=[
+        {"type": "claim", "statement": row.fields.get("statement"), "uid": row.fields.get("uid")}
+        for row in rows])
     importer = _RowImporter(session, result, bulk, create_missing=create_missing,
                             separator=separator)
     from ledger.models import Attribution, Claim
@@ -407,14 +410,9 @@ class _RowImporter:
                     attribution[name] = fields[name]
             if fields.get("attribution_uid"):
                 attribution["uid"] = fields["attribution_uid"]
-            # The bundle importer recognizes a repeated attribution by its uid or quote; one
-            # with neither is recognized here, so importing a sheet twice changes nothing.
-            from ledger.store.exchange import cited_without_quote
-
-            if "quote" in attribution or "uid" in attribution or new_source is not None or \
-                    not cited_without_quote(self.session, statement=fields["statement"],
-                                            source_key=key):
-                claim["attributions"] = [attribution]
+            # The importer recognizes a repeated attribution by its uid, its quote, or (with
+            # neither) its source and voice, so importing a sheet twice changes nothing.
+            claim["attributions"] = [attribution]
         elif any(fields.get(n) for n in ("quote", "voice")):
             raise InvalidValue("a quote or voice needs a source column (--map source=COLUMN)")
         records.append(claim)
@@ -429,14 +427,11 @@ class _RowImporter:
             self.result.new_sources.append(key)
 
     def _person_missing(self, name: str) -> bool:
-        from ledger.store.exchange import person_known
-
-        if person_known(self.session, name):
-            store.get_person(self.session, name)  # refuses an ambiguous name
+        if self.bulk.find_person(name, field="about") is not None:  # ambiguous: refused
             self.people[name] = True
             return False
         if not self.create_missing:
-            store.get_person(self.session, name)  # NotFound, with the nearest names
+            self.bulk.person(name, field="about")  # NotFound, with the nearest names
         return True
 
     def _source_key(self, ref: str) -> str | None:

@@ -355,6 +355,18 @@ class Importer:
 
     def person(self, ref: str | None, *, field: str) -> int:
         """Resolve a person reference exactly as `ledger.store.get_person` does."""
+        pid = self.find_person(ref, field=field)
+        if pid is None:
+            folded = values.fold(ref or "")
+            names: dict[str, str] = {}
+            for key, pids in [*self.name_folds.items(), *self.alias_folds.items()]:
+                if pids:
+                    names.setdefault(key, self.people[self._follow(min(pids))].name)
+            raise NotFound(f"no person {ref.strip()!r}{suggest(folded, names)}")
+        return pid
+
+    def find_person(self, ref: str | None, *, field: str) -> int | None:
+        """The person a reference names, or None; ambiguous and malformed ones raise."""
         raw = (ref or "").strip() if isinstance(ref, str) else ref
         if not isinstance(raw, str):
             raise InvalidValue(f"{field!r} must be a string")
@@ -374,16 +386,10 @@ class Importer:
         folded = values.fold(raw)
         matches = set(self.name_folds.get(folded, ()))
         matches |= {self._follow(pid) for pid in self.alias_folds.get(folded, ())}
-        if len(matches) == 1:
-            return matches.pop()
-        if matches:
+        if len(matches) > 1:
             raise ambiguous(raw, [(p, self.people[p].name, self.people[p].slug)
                                   for p in matches])
-        names: dict[str, str] = {}
-        for key, pids in [*self.name_folds.items(), *self.alias_folds.items()]:
-            if pids:
-                names.setdefault(key, self.people[self._follow(min(pids))].name)
-        raise NotFound(f"no person {raw!r}{suggest(folded, names)}")
+        return matches.pop() if matches else None
 
     def source(self, ref: str | None, *, field: str = "source") -> int:
         """Resolve a source key (or id) as `ledger.store.get_source` does."""
