@@ -8,7 +8,13 @@ rows the store read in batches (`ledger.store.reports`).
   view of one source.
 - `IndexContext` (`index.md.j2`, variable `i`): everyone with counts, and every source.
 
-Every text field is untrusted and reaches Markdown only through the `md` filters. Links
+Every text field is untrusted and reaches Markdown only through the `md` filters, or through
+the same functions (`ledger.render.md_inline`, `md_link`) in the `*md` properties: the
+Markdown of a person link, a citation, a source line, a piece of evidence, a response and a
+claim reference, made once per object instead of by a Jinja macro per use (macro calls were
+most of the time a publish took). The shipped templates print those properties; the macros in
+`_macros.md.j2` return them too, and a restyled template may still build its own from the
+plain fields. Links
 between pages (`page` fields) are made here from safe file names, or None when the dossier is
 rendered alone (`ledger dossier`), where no other page exists.
 
@@ -23,8 +29,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from ledger.origins import OriginGraph, describe_origins
+from ledger.render import md_inline, md_link
 from ledger.store.reports import (
     AttributionRow,
     Batch,
@@ -72,6 +80,12 @@ class PersonRef:
     slug: str
     page: str | None
 
+    @cached_property
+    def md(self) -> str:
+        """Markdown: the name, linked to `page` when there is one."""
+        name = md_inline(self.name)
+        return f"[{name}](<{self.page}>)" if self.page else name
+
 
 @dataclass(frozen=True)
 class SourceRef:
@@ -90,6 +104,34 @@ class SourceRef:
     url: str | None
     kind: str
     page: str | None
+
+    @cached_property
+    def name_md(self) -> str:
+        """Markdown: the publisher (else the key), linked to `page` when there is one."""
+        name = md_inline(self.publisher or self.key)
+        return f"[{name}](<{self.page}>)" if self.page else name
+
+    @cached_property
+    def cite_md(self) -> str:
+        """Markdown: `name_md` with the footnote mark `[^number]` (none when number is 0)."""
+        return f"{self.name_md}[^{self.number}]" if self.number else self.name_md
+
+    @cached_property
+    def line_md(self) -> str:
+        """Markdown: the source in one line: title, publisher, author, date, link, key."""
+        parts = [f"“{md_inline(self.title)}”"]
+        if self.publisher:
+            parts.append(f", {md_inline(self.publisher)}")
+        if self.author:
+            parts.append(f", by {md_inline(self.author)}")
+        parts.append(f", {md_inline(self.published or 'undated')}.")
+        if self.url:
+            parts.append(f" {md_link(self.url, self.url)}")
+        parts.append(f" Key {md_inline(self.key)}")
+        if self.page:
+            parts.append(f", [source page](<{self.page}>)")
+        parts.append(".")
+        return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -110,6 +152,17 @@ class Evidence:
     quote_status: str
     quote_check: str
 
+    @cached_property
+    def md(self) -> str:
+        """Markdown: the voice, the citation, the quote, the sourcing and the quote check."""
+        parts = ["**Anonymous voice:** " if self.anonymous else "",
+                 md_inline(self.voice or "voice not recorded"), ", in ", self.source.cite_md]
+        if self.quote:
+            parts.append(f": “{md_inline(self.quote)}”")
+        parts.append(f" (sourcing: {md_inline(self.sourcing_label)}; "
+                     f"quote {md_inline(self.quote_check)})")
+        return "".join(parts)
+
 
 @dataclass(frozen=True)
 class ResponseView:
@@ -122,6 +175,19 @@ class ResponseView:
     source: SourceRef | None
     quote: str | None
     summary: str | None
+
+    @cached_property
+    def md(self) -> str:
+        """Markdown: the kind, who, when, the citation, the quote and the summary."""
+        parts = [f"**{md_inline(self.kind_label)}** by {self.respondent.md}, ",
+                 md_inline(self.date or "undated")]
+        if self.source:
+            parts.append(f", in {self.source.cite_md}")
+        if self.quote:
+            parts.append(f": “{md_inline(self.quote)}”")
+        if self.summary:
+            parts.append(f" (summary: {md_inline(self.summary)})")
+        return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -147,6 +213,13 @@ class ClaimRef:
     statement: str
     status: str
     subjects: tuple[PersonRef, ...]
+
+    @cached_property
+    def md(self) -> str:
+        """Markdown: the quoted statement, its id, whom it is about and its status."""
+        about = (", about " + ", ".join(p.md for p in self.subjects)) if self.subjects else ""
+        return (f"“{md_inline(self.statement)}” (claim {self.id}{about}; "
+                f"status {md_inline(self.status)})")
 
 
 @dataclass(frozen=True)
@@ -352,9 +425,10 @@ class _Builder:
     """Shared lookups for one batch; `source_ref` numbers footnotes per page."""
 
     def __init__(self, overview: Overview, batch: Batch, graph: OriginGraph, pages: Pages,
-                 reference: str | None) -> None:
+                 reference: str | None, people_refs: dict[int, PersonRef] | None) -> None:
         self.overview, self.batch, self.graph, self.pages = overview, batch, graph, pages
         self.reference = reference
+        self.people_refs = {} if people_refs is None else people_refs
         self.roles = _Lists(batch.roles_by_claim)
         self.attributions = _Lists(batch.attributions_by_claim)
         self.responses = _Lists(batch.responses_by_claim)
@@ -364,8 +438,12 @@ class _Builder:
     # people and sources
 
     def person(self, person_id: int) -> PersonRef:
-        row = self.overview.people[person_id]
-        return PersonRef(name=row.name, slug=row.slug, page=self.pages.person(person_id))
+        ref = self.people_refs.get(person_id)
+        if ref is None:
+            row = self.overview.people[person_id]
+            ref = PersonRef(name=row.name, slug=row.slug, page=self.pages.person(person_id))
+            self.people_refs[person_id] = ref
+        return ref
 
     def source_ref(self, source_id: int, *, numbered: bool = True) -> SourceRef:
         if numbered and source_id in self._numbers:
@@ -479,13 +557,16 @@ def _response_status(responses: tuple[ResponseView, ...], replies: tuple[ReplyVi
 
 
 def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: OriginGraph,
-                  pages: Pages = NO_PAGES, as_of: str | None = None) -> DossierContext:
+                  pages: Pages = NO_PAGES, as_of: str | None = None,
+                  people_refs: dict[int, PersonRef] | None = None) -> DossierContext:
     """The context of one person's dossier, from the batch that holds their claims.
 
     Under `as_of`, a claim none of whose sources had been published by then is left out, and
-    so are the answers to it.
+    so are the answers to it. `people_refs`, a dict the caller keeps for one publish (same
+    overview, same pages), lets every page share each person's reference and its Markdown.
     """
-    builder = _Builder(overview, batch, graph, pages, reference_day(overview, as_of))
+    builder = _Builder(overview, batch, graph, pages, reference_day(overview, as_of),
+                       people_refs)
     person = overview.people[person_id]
     mine: dict[int, list[str]] = defaultdict(list)
     for row in batch.roles_by_person.get(person_id, ()):
@@ -521,9 +602,12 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
 
 
 def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph: OriginGraph,
-                      pages: Pages = NO_PAGES) -> SourcePageContext:
-    """The context of one source's page, from the batch that holds what it carries."""
-    builder = _Builder(overview, batch, graph, pages, reference_day(overview, None))
+                      pages: Pages = NO_PAGES,
+                      people_refs: dict[int, PersonRef] | None = None) -> SourcePageContext:
+    """The context of one source's page, from the batch that holds what it carries
+    (`people_refs` as for `build_dossier`)."""
+    builder = _Builder(overview, batch, graph, pages, reference_day(overview, None),
+                       people_refs)
     row = overview.sources[source_id]
     ref = builder.source_ref(source_id, numbered=False)
     relies_on = tuple(SourceLinkView(link.relation, builder.source_ref(link.target_id,

@@ -300,6 +300,7 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
             [(s.id, s.key) for s in sorted(overview.sources.values(), key=lambda s: s.key)],
             prefix="source")
         pages = contexts.Pages(people=people_names, sources=source_names)
+        people_refs: dict[int, contexts.PersonRef] = {}
 
         def emit(relative_stem: str, markdown: str, title: str, depth: int,
                  context=None) -> None:
@@ -314,7 +315,8 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
             batch = reports.load_person_batch(session, first_id=chunk[0], last_id=chunk[-1])
             for person_id in chunk:
                 context = contexts.build_dossier(person_id=person_id, overview=overview,
-                                                 batch=batch, graph=graph, pages=pages)
+                                                 batch=batch, graph=graph, pages=pages,
+                                                 people_refs=people_refs)
                 emit(f"people/{people_names[person_id]}",
                      _render(env, "dossier.md.j2", d=context), context.title, 1, context)
                 row = overview.people[person_id]
@@ -330,7 +332,8 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
             batch = reports.load_source_batch(session, first_id=chunk[0], last_id=chunk[-1])
             for source_id in chunk:
                 context = contexts.build_source_page(source_id=source_id, overview=overview,
-                                                     batch=batch, graph=graph, pages=pages)
+                                                     batch=batch, graph=graph, pages=pages,
+                                                     people_refs=people_refs)
                 emit(f"sources/{source_names[source_id]}",
                      _render(env, "source.md.j2", s=context), context.title, 1)
                 counts[source_id] = (len(context.claims), len(context.responses))

@@ -1,23 +1,39 @@
-"""Benchmark: publish a synthetic ledger; dossiers/s, SQL queries and peak memory.
+"""Benchmark: publish a synthetic ledger; dossiers/s beside a bare baseline, SQL queries, memory.
 
     .venv/bin/python tests/benchmarks/bench_publish.py [--people 10000 --claims 200000]
+        [--sources 2000] [--html] [--both-sizes] [--keep DIR]
 
 Builds a synthetic SQLite ledger with bulk SQLAlchemy Core inserts (no events: the head is
-empty, which publishing does not mind), then for two sizes (half the claims, then all):
+empty, which publishing does not mind), then measures, each in a child process of its own so
+its peak memory (VmHWM) is its own:
 
-- publish: `ledger.publish.publish`, Markdown only, timed per dossier, with every SQL statement
-  counted by a `before_cursor_execute` listener;
+- publish: `ledger.publish.publish` (Markdown, or Markdown and HTML with --html), the dossier
+  phase timed (source pages and the index come after), with every SQL statement counted by a
+  `before_cursor_execute` listener;
 - baseline: a plain loop that reads the same rows with one query per table (everything in
-  memory at once), builds the same context and renders the same template to the same files.
+  memory at once), builds the same context and renders the same template (and the same HTML)
+  to the same files.
 
-Peak memory is the process's ru_maxrss after each phase (it only grows, so the baseline runs
-last). Not collected by pytest (no test_ prefix).
+Each person in the synthetic ledger is the subject of claims/people claims and the target of
+as many, alleges as many and answers those they are the subject of; each claim has two
+sources, a response and, one in four, a reply request: a dossier of 10k people / 200k claims
+holds about 40 allegations, 80 citations and 60 responses.
+
+Prints one result row per size:
+
+    RESULT people=10000 claims=200000 html=0 dossiers_per_s=... baseline_dossiers_per_s=...
+        ratio=... queries=... peak_mb=... seconds=...
+
+`run(people=, claims=, html=)` returns the same figures as a dict for the suite
+(tests/benchmarks/run_all.py). Not collected by pytest (no test_ prefix).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import json
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +53,7 @@ from ledger.models import (
     Source,
     SourceLink,
 )
-from ledger.publish import _render, environment, publish, write_atomically
+from ledger.publish import _html, _render, environment, publish, write_atomically
 from ledger.store import reports
 
 KINDS = ("denial", "partial-denial", "confirmation", "no-comment", "official-response", "action")
@@ -96,29 +112,44 @@ def build(url_path: Path, *, people: int, claims: int, sources: int) -> None:
 
 
 def peak_mb() -> float:
+    """This process's peak resident memory in MB (VmHWM; ru_maxrss where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / scale / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
-def run_publish(db: Path, out: Path) -> tuple[float, int, int]:
+def _counted(db: Path):
     engine = open_ledger(str(db))
     count = [0]
     event.listen(engine, "before_cursor_execute", lambda *a: count.__setitem__(0, count[0] + 1))
+    return engine, count
+
+
+def run_publish(db: Path, out: Path, *, html: bool) -> dict:
+    """The ledger's own publish; the dossier phase is timed."""
+    engine, count = _counted(db)
     marks: list[float] = []
     start = time.perf_counter()
-    result = publish(engine, out, html=False,
+    result = publish(engine, out, html=html,
                      progress=lambda m: marks.append(time.perf_counter()) if "dossiers" in m
                      else None)
+    total = time.perf_counter() - start
     engine.dispose()
-    people_time = (marks[-1] if marks else time.perf_counter()) - start
-    return people_time, result.people, count[0]
+    seconds = (marks[-1] if marks else time.perf_counter()) - start
+    return {"seconds": seconds, "dossiers": result.people, "queries": count[0],
+            "total_seconds": total, "peak_mb": peak_mb()}
 
 
-def run_baseline(db: Path, out: Path) -> tuple[float, int, int]:
+def run_baseline(db: Path, out: Path, *, html: bool) -> dict:
     """One query per table, everything in memory, the same context and template."""
-    engine = open_ledger(str(db))
-    count = [0]
-    event.listen(engine, "before_cursor_execute", lambda *a: count.__setitem__(0, count[0] + 1))
+    engine, count = _counted(db)
     env = environment()
     start = time.perf_counter()
     from ledger.db import reading
@@ -139,15 +170,71 @@ def run_baseline(db: Path, out: Path) -> tuple[float, int, int]:
     graph = contexts.origin_graph(overview)
     pages = contexts.Pages(people={p.id: p.slug for p in overview.live_people()},
                            sources={s.id: s.key for s in overview.sources.values()})
+    people_refs: dict = {}
     done = 0
     for person in overview.live_people():
         context = contexts.build_dossier(person_id=person.id, overview=overview, batch=batch,
-                                         graph=graph, pages=pages)
+                                         graph=graph, pages=pages, people_refs=people_refs)
         text = _render(env, "dossier.md.j2", d=context)
         write_atomically(out / "people" / f"{person.slug}.md", text.encode("utf-8"))
+        if html:
+            page = _html(text, title=context.title, stylesheet="../style.css", context=context)
+            write_atomically(out / "people" / f"{person.slug}.html", page.encode("utf-8"))
         done += 1
+    seconds = time.perf_counter() - start
     engine.dispose()
-    return time.perf_counter() - start, done, count[0]
+    return {"seconds": seconds, "dossiers": done, "queries": count[0], "peak_mb": peak_mb()}
+
+
+def _child(phase: str, db: Path, out: Path, html: bool) -> dict:
+    """Run one phase in a fresh interpreter, so its peak memory is its own."""
+    done = subprocess.run([sys.executable, __file__, "--child", phase, "--db", str(db),
+                           "--out", str(out), *(["--html"] if html else [])],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench_publish --child {phase} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(people: int, claims: int, html: bool, *, sources: int = 2_000,
+        workdir: str | Path | None = None) -> dict:
+    """Build a synthetic ledger and publish it beside the baseline, each in a child process.
+
+    Returns dossiers_per_s, baseline_dossiers_per_s, ratio (publish / baseline, higher is
+    better), queries (SQL statements of the whole publish), peak_mb (the publish's own peak
+    resident memory), seconds (the publish's dossier phase), plus build_seconds,
+    total_seconds (the whole publish: dossiers, source pages, index) and baseline_peak_mb.
+    `workdir` keeps the built ledger there (reused when it exists); else a temporary folder.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(workdir) if workdir else Path(scratch)
+        root.mkdir(parents=True, exist_ok=True)
+        db = root / f"bench-{people}-{claims}-{sources}.db"
+        started = time.perf_counter()
+        if not db.exists():
+            build(db, people=people, claims=claims, sources=sources)
+        build_seconds = time.perf_counter() - started
+        figures = {}
+        for phase in ("publish", "baseline"):
+            out = root / f"out-{phase}"
+            shutil.rmtree(out, ignore_errors=True)
+            figures[phase] = _child(phase, db, out, html)
+            shutil.rmtree(out, ignore_errors=True)
+    mine, bare = figures["publish"], figures["baseline"]
+    rate = mine["dossiers"] / mine["seconds"]
+    bare_rate = bare["dossiers"] / bare["seconds"]
+    return {"dossiers_per_s": round(rate, 1), "baseline_dossiers_per_s": round(bare_rate, 1),
+            "ratio": round(rate / bare_rate, 3), "queries": mine["queries"],
+            "peak_mb": round(mine["peak_mb"], 1), "seconds": round(mine["seconds"], 2),
+            "total_seconds": round(mine["total_seconds"], 2),
+            "baseline_peak_mb": round(bare["peak_mb"], 1),
+            "build_seconds": round(build_seconds, 1), "dossiers": mine["dossiers"]}
+
+
+def result_row(people: int, claims: int, html: bool, figures: dict) -> str:
+    """The one line per size that scripts parse: `RESULT key=value ...`."""
+    fields = " ".join(f"{key}={value}" for key, value in figures.items())
+    return f"RESULT people={people} claims={claims} html={int(html)} {fields}"
 
 
 def main() -> None:
@@ -155,23 +242,22 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--claims", type=int, default=200_000)
     parser.add_argument("--sources", type=int, default=2_000)
+    parser.add_argument("--html", action="store_true", help="publish HTML pages too")
+    parser.add_argument("--both-sizes", action="store_true",
+                        help="also measure half the claims first, to see growth")
+    parser.add_argument("--keep", help="build (or reuse) the ledgers in this folder")
+    parser.add_argument("--child", choices=("publish", "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        for claims in (args.claims // 2, args.claims):
-            db = root / f"bench-{claims}.db"
-            started = time.perf_counter()
-            build(db, people=args.people, claims=claims, sources=args.sources)
-            print(f"built {args.people:,} people, {claims:,} claims, {args.sources:,} sources "
-                  f"in {time.perf_counter() - started:.1f} s")
-            seconds, dossiers, queries = run_publish(db, root / f"out-{claims}")
-            print(f"  publish : {dossiers / seconds:8.0f} dossiers/s  ({dossiers:,} in "
-                  f"{seconds:.1f} s), {queries} SQL queries for the whole publish, "
-                  f"peak memory {peak_mb():.0f} MB")
-        seconds, dossiers, queries = run_baseline(db, root / "baseline")
-        print(f"  baseline: {dossiers / seconds:8.0f} dossiers/s  ({dossiers:,} in "
-              f"{seconds:.1f} s), {queries} SQL queries (one per table, all in memory), "
-              f"peak memory {peak_mb():.0f} MB")
+    if args.child:
+        phase = run_publish if args.child == "publish" else run_baseline
+        print(json.dumps(phase(Path(args.db), Path(args.out), html=args.html)))
+        return
+    sizes = (args.claims // 2, args.claims) if args.both_sizes else (args.claims,)
+    for claims in sizes:
+        figures = run(args.people, claims, args.html, sources=args.sources, workdir=args.keep)
+        print(result_row(args.people, claims, args.html, figures), flush=True)
 
 
 if __name__ == "__main__":
