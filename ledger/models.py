@@ -110,9 +110,10 @@ class Claim(SQLModel, table=True):
     status: str = Field(default="unverified", nullable=False, index=True)
     retraction_reason: str | None = _text()
 
-    # Imports match a claim without a uid on its statement. A hash index on PostgreSQL: a
-    # b-tree refuses entries over about 2.7 kB, which a long non-ASCII statement can reach.
-    __table_args__ = (Index("ix_claim_statement", "statement", postgresql_using="hash"),)
+    # Imports match a claim without a uid on its statement. Migration 0003 makes it a hash
+    # index on PostgreSQL (a b-tree refuses entries over about 2.7 kB); saying so here would
+    # import SQLAlchemy's PostgreSQL dialect on every start.
+    __table_args__ = (Index("ix_claim_statement", "statement"),)
 
 
 class ClaimPerson(SQLModel, table=True):
