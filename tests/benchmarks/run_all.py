@@ -335,6 +335,7 @@ class Table:
         verdict = "" if met is None else ("met" if met else "NOT met")
         self.rows.append((operation, f"{ours:,.2f} {unit}", f"{baseline:,.2f} {unit}",
                           baseline_name, f"{ratio:.2f}x", target, verdict))
+        print("  " + " | ".join(self.rows[-1]), flush=True)  # as it comes, for long runs
 
     def note(self, text: str) -> None:
         self.notes.append(text)
