@@ -557,20 +557,21 @@ def main() -> int:
     started = time.perf_counter()
     print(f"sizes: {', '.join(size_label(s) for s in sizes)}; workdir {args.workdir}; "
           f"{os.cpu_count()} CPUs", flush=True)
-    imported = None
-    if "import" in only:
-        imported = run_import(table, growth, args.workdir, sizes, args.import_budget)
-    if "publish" in only:
-        run_publish(table, growth, args.workdir, sizes, args.quick)
+    # Quick and independent first, so a long run shows its short rows early.
     if "search" in only:
         run_search(table, args.workdir, sizes)
+    if "cli" in only:
+        run_cli(table, runs)
     if "audit" in only:
         if args.quick:
             table.note("audit skipped in --quick (its ledger is fixed at 100k attributions)")
         else:
             run_audit(table, args.workdir)
-    if "cli" in only:
-        run_cli(table, runs)
+    imported = None
+    if "import" in only:
+        imported = run_import(table, growth, args.workdir, sizes, args.import_budget)
+    if "publish" in only:
+        run_publish(table, growth, args.workdir, sizes, args.quick)
     if "pg" in only:
         # The import on both backends at the PostgreSQL size, unless that size's SQLite
         # import did not fit the budget (then at the largest size that did).
