@@ -58,6 +58,9 @@ def root(ctx: typer.Context,
              "[default: your login name].", show_default=False)] = None) -> None:
     """A claim-and-response fact ledger."""
     ctx.obj = State(db=db) if actor is None else State(db=db, actor=actor)
+    # Close the ledger's connections when the command ends, so `run()` called in a loop
+    # (scripts, tests, a worker process) does not hold one open connection per call.
+    ctx.call_on_close(ctx.obj.close)
 
 
 @app.command("backup")

@@ -52,6 +52,12 @@ class State:
             self._engine = open_ledger(self.db)
         return self._engine
 
+    def close(self) -> None:
+        """Close the ledger's pooled connections, if it was opened."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One command, one write transaction."""
