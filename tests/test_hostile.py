@@ -108,12 +108,12 @@ def build(cli, tmp_path: Path, *, twin: bool) -> Built:
                 "--deadline=" + "2023-03-02", "--channel=" + value[:100])
     for j, value in enumerate(MULTILINE + LONG_STATEMENTS, start=len(HOSTILE)):
         value = text_of(value, j)
-        claim = add("claim", "add", value, "--about=" + str(anchor_person["id"]), "--source=huge0",
-                    "--quote=" + value[:5000])
+        claim = add("claim", "add", value, "--about=" + str(anchor_person["id"]),
+                    f"--source=s{j % len(HOSTILE)}", "--quote=" + value[:5000])
         if claim:
             built.stored.append(value.strip())
             add("response", "add", str(claim["id"]), "--by=" + str(anchor_person["id"]),
-                "--kind=official-response", "--source=huge1", "--summary=" + value,
+                "--kind=official-response", f"--source=s{j % len(HOSTILE)}", "--summary=" + value,
                 "--quote=" + value[:5000])
     built.people.append(anchor_person["slug"])
     return built
@@ -147,9 +147,9 @@ def bundle(*, twin: bool) -> list[dict]:
         value = t(raw, j)
         records += [
             {"type": "claim", "ref": f"c{j}", "statement": value, "about": [anchor],
-             "attributions": [{"source": "huge0", "quote": value}]},
+             "attributions": [{"source": f"s{j % len(HOSTILE)}", "quote": value}]},
             {"type": "response", "claim": f"c{j}", "by": anchor, "kind": "official-response",
-             "source": "huge1", "summary": value, "quote": value},
+             "source": f"s{j % len(HOSTILE)}", "summary": value, "quote": value},
         ]
     return records
 
@@ -168,6 +168,10 @@ def import_bundle(cli, tmp_path: Path, *, twin: bool) -> list[str]:
 def hostile(cli, tmp_path: Path) -> tuple:
     built = build(cli, tmp_path, twin=False)
     return cli, built
+
+
+# Misquotes are cited from the small sources: a misquote of a 1 MB text is pinned on its own
+# (test_a_misquote_of_a_huge_text_records_and_audits_within_bound), as it takes seconds each.
 
 
 # --- add, import, export ----------------------------------------------------------------------
