@@ -81,8 +81,12 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     cluster: pgcluster.PgCluster = request.getfixturevalue("pg_cluster")
     template = request.getfixturevalue("pg_template")
     name = cluster.new_database_name()
-    with cluster._admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        with cluster._admin() as admin:
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    except Exception as exc:  # the server is gone: say why, from its own log
+        pytest.fail(f"the test PostgreSQL cluster is unreachable ({exc}); its log ends:\n"
+                    f"{cluster._log_tail(40)}")
     url = cluster.url(name)
     yield url.replace("postgresql+psycopg://", "postgresql://")
     _dispose_engines()
