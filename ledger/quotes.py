@@ -14,7 +14,10 @@ Matches must start and end on word boundaries: "ring" is not found in "during", 
 Anything else is **not found**, however close: a one-word change ("February" for "March") is a
 misquote, not a typo to forgive. A not-found check carries the closest passage of the text, its
 similarity and a word-level difference, so a reviewer can see what the source says instead. The
-fuzzy search that finds that passage runs only for quotes that are not found.
+fuzzy search that finds that passage runs only for quotes that are not found, and never changes a
+verdict. Its cost follows where the quote's words occur, not the length of the text; a passage
+longer than three times the quote plus 100 characters (a "word" of a megabyte without a space)
+is compared and shown only up to that length from its start.
 
 A source without stored text leaves its quotes **unverifiable**.
 
@@ -26,9 +29,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
+from itertools import accumulate
+from operator import add
 from typing import Any, Literal
 
 __all__ = [
@@ -318,6 +324,8 @@ class TextIndex:
         self.text = text
         self._normalized: tuple[str, _OffsetMap] | None = None
         self._words: tuple[list[int], list[int], list[str]] | None = None
+        self._where: dict[str, list[int]] | None = None
+        self._searches = 0
 
     @property
     def normalized(self) -> str:
@@ -408,15 +416,45 @@ class TextIndex:
     def _word_table(self) -> tuple[list[int], list[int], list[str]]:
         """Start and end of every word of the normalized text, and its matching key."""
         if self._words is None:
-            starts: list[int] = []
-            ends: list[int] = []
-            keys: list[str] = []
-            for word in _WORD.finditer(self.normalized):
-                starts.append(word.start())
-                ends.append(word.end())
-                keys.append(_word_key(word.group()))
+            normalized = self.normalized
+            words = normalized.replace("-", " ").split(" ")
+            if "" in words:
+                # Separators side by side, or at an end: let the regex find the words.
+                spans = [m.span() for m in _WORD.finditer(normalized)]
+                starts = [start for start, _ in spans]
+                ends = [end for _, end in spans]
+                words = _WORD.findall(normalized)
+            else:
+                # One separator between words: offsets follow from the lengths alone.
+                before = list(accumulate(map(len, words), initial=0))
+                starts = list(map(add, before[:-1], range(len(words))))
+                ends = list(map(add, before[1:], range(len(words))))
+            # Case folding never makes or removes a separator, nor touches the punctuation
+            # `_word_key` strips, so folding the words at once gives the same keys.
+            keys = [word.strip(_KEY_EDGES) for word in "\0".join(words).casefold().split("\0")]
+            if len(keys) != len(words):
+                keys = [_word_key(word) for word in words]
             self._words = (starts, ends, keys)
         return self._words
+
+    def _occurrences(self, wanted: Counter[str]) -> list[tuple[int, str]]:
+        """(word number, key) of every word of the text that the quote has, in text order.
+
+        The first search scans the keys; a text searched again gets an index (key -> word
+        numbers), so many misquotes of one long text read only their own words' places.
+        """
+        keys = self._word_table()[2]
+        self._searches += 1
+        if self._searches == 1:
+            return [(number, key) for number, key in enumerate(keys) if key in wanted]
+        if self._where is None:
+            where: defaultdict[str, list[int]] = defaultdict(list)
+            for number, key in enumerate(keys):
+                where[key].append(number)
+            self._where = dict(where)
+        hits = [(number, key) for key in wanted for number in self._where.get(key, ())]
+        hits.sort()
+        return hits
 
     def _not_found(self, needle: str) -> QuoteCheck:
         normalized, offsets = self._normal()
@@ -435,9 +473,10 @@ class TextIndex:
     def _closest(self, needle: str) -> tuple[tuple[int, int] | None, float]:
         """The normalized span most like `needle`, and its similarity.
 
-        Windows of the quote's length are ranked by how many of its words they contain (a
-        linear scan); only the best few are compared word by word, and ties character by
-        character.
+        Windows of the quote's length are ranked by how many of its words they contain; only
+        the best few are compared word by word, and ties character by character. The ranking
+        reads only the places where the quote's words occur, so past one scan of the text's
+        words its cost follows those occurrences, not the length of the text.
         """
         starts, ends, keys = self._word_table()
         if not starts:
@@ -446,64 +485,107 @@ class TextIndex:
         # A quote of punctuation alone still gets a one-word window.
         n = max(1, min(len(quote_keys), len(starts)))
         wanted = Counter(quote_keys)
-        have: Counter[str] = Counter()
-        overlap = 0
-        scores: list[tuple[int, int]] = []
-        for i, key in enumerate(keys):
-            if key in wanted:
-                have[key] += 1
-                if have[key] <= wanted[key]:
-                    overlap += 1
-            if i >= n:
-                old = keys[i - n]
-                if old in wanted:
-                    if have[old] <= wanted[old]:
-                        overlap -= 1
-                    have[old] -= 1
-            if i >= n - 1:
-                scores.append((-overlap, i - n + 1))
-        scores.sort()
         spread = max(2, n // 8)
         normalized = self.normalized
+        # A window far longer than the quote (a giant "word", such as a megabyte without a
+        # space) is compared, and shown, only up to this many characters from its start.
+        longest = 3 * len(needle) + 100
         by_words: SequenceMatcher[str] = SequenceMatcher(None, autojunk=False)
         by_words.set_seq2(quote_keys)
         by_chars: SequenceMatcher[str] = SequenceMatcher(None, autojunk=False)
         by_chars.set_seq2(needle)
+        word_scores: dict[tuple[int, int], float] = {}
+        char_scores: dict[tuple[int, int], float] = {}
+
+        def shared(matched: int, window: int) -> float:
+            """`matched` words over the longer side's word count, computed as difflib's
+            ratio does (so a bound and a score agree to the last bit)."""
+            total = window + len(quote_keys)
+            ratio = 2.0 * matched / total if total else 1.0
+            return ratio * total / 2 / max(window, len(quote_keys), 1)
 
         def word_score(first: int, last: int) -> float:
             """Shared words over the longer side's word count, or -1 out of range."""
             if first < 0 or last >= len(starts) or last < first:
                 return -1.0
-            window = keys[first : last + 1]
-            by_words.set_seq1(window)
-            matched = by_words.ratio() * (len(window) + len(quote_keys)) / 2
-            return matched / max(len(window), len(quote_keys), 1)
+            score = word_scores.get((first, last))
+            if score is None:
+                by_words.set_seq1(keys[first : last + 1])
+                matched = sum(block.size for block in by_words.get_matching_blocks())
+                score = word_scores[first, last] = shared(matched, last + 1 - first)
+            return score
+
+        def word_bound(first: int, last: int) -> float:
+            """At least `word_score`: the words shared in any order."""
+            if first < 0 or last >= len(starts) or last < first:
+                return -1.0
+            have = Counter(keys[first : last + 1])
+            return shared(sum((have & wanted).values()), last + 1 - first)
+
+        def window_end(first: int, last: int) -> int:
+            return min(ends[last], starts[first] + longest)
+
+        def chars(matched: int, window: int) -> float:
+            """`matched` characters over the longer side's length, computed as difflib's
+            ratio does (so a bound and a score agree to the last bit)."""
+            total = window + len(needle)
+            ratio = 2.0 * matched / total if total else 1.0
+            return ratio * total / (2 * max(window, len(needle)))
 
         def char_score(first: int, last: int) -> float:
             """Matched characters over the longer side's length: a window that drops the
             quote's odd word does not beat the passage the odd word replaced."""
-            window = normalized[starts[first] : ends[last]]
-            by_chars.set_seq1(window)
-            longer = max(len(window), len(needle))
-            return by_chars.ratio() * (len(window) + len(needle)) / (2 * longer)
+            score = char_scores.get((first, last))
+            if score is None:
+                window = normalized[starts[first] : window_end(first, last)]
+                by_chars.set_seq1(window)
+                matched = sum(block.size for block in by_chars.get_matching_blocks())
+                score = char_scores[first, last] = chars(matched, len(window))
+            return score
+
+        needle_chars: Counter[str] = Counter(needle)
+
+        def char_bound(first: int, last: int) -> float:
+            """At least `char_score`: the characters shared in any order."""
+            score = char_scores.get((first, last))
+            if score is not None:
+                return score
+            size = window_end(first, last) - starts[first]
+            bound = chars(min(size, len(needle)), size)
+            if bound <= 0:
+                return bound
+            window = Counter(normalized[starts[first] : window_end(first, last)])
+            return chars(sum((window & needle_chars).values()), size)
 
         # Windows are ranked by words shared, in order (cheap: a quote has few words), and
         # only ties are compared character by character. The best few windows in different
         # places are compared as they stand; then a local search around the one or two most
         # alike slides the window, then moves its end, then its start. One-word changes,
         # drops and additions all sit within `spread` words of a window of the quote's length.
-        regions: list[tuple[float, int, int]] = []
-        for _, first in scores:
-            if all(abs(first - other) > spread for _, other, _ in regions):
-                regions.append((word_score(first, first + n - 1), first, first + n - 1))
-                if len(regions) == 6:
-                    break
-        regions.sort(key=lambda region: -region[0])
-        best_rank, best_first, best_last = (-1.0, -1.0), 0, 0
+        picked: list[tuple[int, int]] = []  # (words shared in any order, first word)
+        runs = _ranked_windows(self._occurrences(wanted), wanted, n, len(starts) - n + 1)
+        for negative, a, b in runs:
+            first = a
+            while first < b and len(picked) < 6:
+                near = next((o for _, o in picked if abs(first - o) <= spread), None)
+                if near is None:
+                    picked.append((-negative, first))
+                    first += spread + 1
+                else:
+                    first = near + spread + 1
+            if len(picked) == 6:
+                break
+        regions = _top_two(
+            [(shared(count, n), first, first + n - 1) for count, first in picked],
+            word_score,
+        )
+        # Ranks are (words, characters), compared as tuples; the characters are worked out
+        # only when the words tie, the costly half of a comparison.
+        best_words, best_first, best_last = -1.0, 0, 0
         # A second place is worth searching only if it is nearly as alike as the first.
         contenders = [r for r in regions[:2] if r[0] >= regions[0][0] - 0.25]
         for words, first, last in contenders:
-            rank = (words, char_score(first, last))
+            rank = words
             moves = (
                 [(d, d) for d in range(-spread, spread + 1) if d],
                 [(0, d) for d in range(-spread, spread + 1) if d],
@@ -512,22 +594,98 @@ class TextIndex:
             for options in moves:
                 base_first, base_last = first, last
                 for d_first, d_last in options:
-                    words = word_score(base_first + d_first, base_last + d_last)
-                    if words < rank[0]:
+                    new_first, new_last = base_first + d_first, base_last + d_last
+                    # The bound skips, unchanged, windows the full comparison would skip.
+                    if word_bound(new_first, new_last) < rank:
                         continue
-                    candidate = (words, char_score(base_first + d_first, base_last + d_last))
-                    if candidate > rank:
-                        rank, first, last = candidate, base_first + d_first, base_last + d_last
-            if rank > best_rank:
-                best_rank, best_first, best_last = rank, first, last
-        best_ratio = best_rank[1]
-        best = (starts[best_first], ends[best_last]) if best_ratio >= 0 else None
+                    words = word_score(new_first, new_last)
+                    if words < rank:
+                        continue
+                    if words == rank:
+                        # A tie on words is decided by characters: skip, unchanged, a window
+                        # that cannot have more of them.
+                        held = char_score(first, last)
+                        if char_bound(new_first, new_last) <= held:
+                            continue
+                        if char_score(new_first, new_last) <= held:
+                            continue
+                    rank, first, last = words, new_first, new_last
+            if rank > best_words or (
+                rank == best_words and char_score(first, last) > char_score(best_first, best_last)
+            ):
+                best_words, best_first, best_last = rank, first, last
+        best_ratio = char_score(best_first, best_last) if best_words >= 0 else -1.0
+        best = (starts[best_first], window_end(best_first, best_last)) if best_ratio >= 0 else None
         return best, max(best_ratio, 0.0)
+
+
+def _top_two(
+    regions: list[tuple[float, int, int]], score: Callable[[int, int], float]
+) -> list[tuple[float, int, int]]:
+    """The first two of `regions` (bound, first, last) once scored and sorted by score, best
+    first (ties in their given order), scoring only those whose bound could place them there:
+    a window's score never exceeds its bound."""
+    scored: list[tuple[float, int, int, int]] = []  # (score, order, first, last)
+    by_bound = sorted(range(len(regions)), key=lambda i: -regions[i][0])
+    for i in by_bound:
+        bound, first, last = regions[i]
+        if len(scored) >= 2:
+            ranked = sorted(scored, key=lambda s: (-s[0], s[1]))
+            if bound < ranked[1][0]:
+                break
+        scored.append((score(first, last), i, first, last))
+    ranked = sorted(scored, key=lambda s: (-s[0], s[1]))
+    return [(words, first, last) for words, _, first, last in ranked[:2]]
+
+
+def _ranked_windows(
+    hits: list[tuple[int, str]], wanted: Counter[str], n: int, count: int
+) -> list[tuple[int, int, int]]:
+    """Windows of `n` words, by starting word `0..count-1`, ranked as a scan of every window
+    would rank them: most of the quote's words first (counted up to as often as the quote
+    has them), then earliest. Returned as runs `(-shared, first, end)` of equal count.
+
+    Only the occurrences `hits` (word number, key) of the quote's words are read: a word at
+    `p` enters the windows starting at `p - n + 1` and leaves those starting after `p`.
+    """
+    events: list[tuple[int, int, str]] = []
+    for p, key in hits:
+        events.append((max(0, p - n + 1), 1, key))
+        events.append((p + 1, -1, key))
+    events.sort()
+    runs: list[tuple[int, int, int]] = []
+    have: Counter[str] = Counter()
+    overlap = 0
+    position = 0
+    i = 0
+    while i < len(events) and position < count:
+        at = events[i][0]
+        if at > position:
+            runs.append((-overlap, position, min(at, count)))
+            position = at
+        while i < len(events) and events[i][0] == at:
+            _, step, key = events[i]
+            if step > 0:
+                have[key] += 1
+                if have[key] <= wanted[key]:
+                    overlap += 1
+            else:
+                if have[key] <= wanted[key]:
+                    overlap -= 1
+                have[key] -= 1
+            i += 1
+    if position < count:
+        runs.append((-overlap, position, count))
+    runs.sort()
+    return runs
+
+
+_KEY_EDGES = "\"'.,;:!?()[]{}-"
 
 
 def _word_key(word: str) -> str:
     """A word stripped of surrounding punctuation and case, for counting shared words."""
-    return word.strip("\"'.,;:!?()[]{}-").casefold()
+    return word.strip(_KEY_EDGES).casefold()
 
 
 def _pick(

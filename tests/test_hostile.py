@@ -392,10 +392,6 @@ def test_names_make_safe_distinct_file_names(cli, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect in ledger/quotes.py (quote verifier): the closest-passage search compares a "
-    "misquote with a whole 1 MB one-word text through difflib; recording one such quote takes "
-    "~12 s and auditing it ~8 s. Remove this mark when fixed"))
 def test_a_misquote_of_a_huge_text_records_and_audits_within_bound(tmp_path: Path,
                                                                    capsys) -> None:
     _need("audit")

@@ -352,6 +352,59 @@ def test_fuzzy_search_stays_fast_on_a_long_text() -> None:
     assert (time.perf_counter() - started) / 10 < 0.25
 
 
+def _megabyte_with(sentence: str) -> str:
+    """About 1 MB of varied prose-like sentences with `sentence` planted in the middle."""
+    import random
+
+    rng = random.Random(7)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocabulary = sorted(
+        {"".join(rng.choice(letters) for _ in range(rng.randint(2, 10))) for _ in range(3000)}
+    )
+    parts: list[str] = []
+    size = 0
+    while size < 1_000_000:
+        words = rng.choices(vocabulary, k=rng.randint(8, 24))
+        parts.append(" ".join(words).capitalize() + ".")
+        size += len(parts[-1]) + 1
+    parts.insert(len(parts) // 2, sentence)
+    return " ".join(parts)
+
+
+RENDER_SECONDS = 2.0  # the product's bound for hostile 1 MB inputs
+
+
+def test_a_misquote_of_a_megabyte_text_is_checked_within_bound() -> None:
+    import time
+
+    planted = "The minister said on March 3 that the committee would publish its report."
+    text = _megabyte_with(planted)
+    assert len(text) >= 1_000_000
+    started = time.perf_counter()
+    check = check_quote(text=text, quote=planted.replace("March", "February"))
+    seconds = time.perf_counter() - started
+    assert seconds < RENDER_SECONDS, f"{seconds:.2f} s"
+    assert check.status == "not-found"  # the closest passage never makes it a match
+    assert check.closest is not None and planted in check.closest
+    assert check.similarity is not None and check.similarity > 0.8
+    assert check.diff is not None and "[-March-] {+February+}" in check.diff
+
+
+@pytest.mark.parametrize("char", ["*", ">", "a"])
+def test_a_misquote_of_a_megabyte_single_word_is_checked_within_bound(char: str) -> None:
+    import time
+
+    text = char * 1_000_000
+    started = time.perf_counter()
+    check = check_quote(text=text, quote=f"{char * 50} word")
+    seconds = time.perf_counter() - started
+    assert seconds < RENDER_SECONDS, f"{seconds:.2f} s"
+    assert check.status == "not-found"
+    # The closest passage is a readable stretch of the giant word, not the whole megabyte.
+    assert check.closest and set(check.closest) == {char} and len(check.closest) < 1_000
+    assert check.similarity is not None and 0 < check.similarity < 1
+
+
 def test_labeled_corpus_has_no_misquote_accepted_and_no_true_quote_flagged() -> None:
     try:  # tests/ is on sys.path under pytest's default import mode; the package otherwise
         import quote_corpus
