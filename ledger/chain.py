@@ -18,19 +18,29 @@ from typing import Any
 GENESIS = "0" * 64
 
 
+# One encoder each, made once: json.dumps with options builds a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False).encode
+_STRING = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def canonical_json(value: Any) -> str:
     """The one JSON spelling of `value` that the chain hashes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return _CANONICAL(value)
 
 
 def event_hash(*, seq: int, at: str, actor: str, action: str, entity: str, uid: str,
                state: str, prev: str) -> str:
-    """The hash of one event, given its fields and the canonical JSON of its state."""
-    body = canonical_json({
-        "seq": seq, "at": at, "actor": actor, "action": action, "entity": entity,
-        "uid": uid, "state": json.loads(state), "prev": prev,
-    })
+    """The hash of one event, given its fields and the canonical JSON of its state.
+
+    The body is the canonical JSON of the event with the state embedded as an object. `state`
+    is canonical JSON already, so the body is assembled around it (keys in sorted order)
+    rather than parsed and written again: the same bytes, without the work.
+    """
+    text = _STRING
+    body = (f'{{"action":{text(action)},"actor":{text(actor)},"at":{text(at)},'
+            f'"entity":{text(entity)},"prev":{text(prev)},"seq":{int(seq)},'
+            f'"state":{state},"uid":{text(uid)}}}')
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 

@@ -124,7 +124,8 @@ def import_records(session: Session, records: list[tuple[str, dict[str, Any]]],
 
     Any error is re-raised with the line (or item) that caused it; the caller rolls back.
     """
-    importer = Importer(session, strict=strict, expected=[r for _, r in records])
+    importer = Importer(session, strict=strict, expected=[r for _, r in records],
+                        undoable=False)
     where = "the file"
     try:
         for position, record in records:

@@ -107,14 +107,18 @@ class Importer:
     """Stages bundle records and writes them in bulk; see the module docstring."""
 
     def __init__(self, session: Session, *, strict: bool = False,
-                 expected: Iterable[dict[str, Any]] = ()) -> None:
+                 expected: Iterable[dict[str, Any]] = (), undoable: bool = True) -> None:
+        """`undoable=False` for an all-or-nothing import: no undo log is kept (the caller's
+        transaction rolls back on any error), which saves work on every record."""
         self.session = session
+        self.undoable = undoable
         self.connection = session.connection()
         self.dialect = self.connection.dialect.name
         self.strict = strict
         self.result = ImportResult()
         self.actor = session.info["actor"]
-        self.clock = session.info["clock"]
+        # One time for the whole import: it is one transaction, recorded when it ran.
+        self.now = session.info["clock"]()
         session.flush()
         self.head = session.info.get("chain_head") or head(session)
         self.rows: dict[str, list[dict[str, Any]]] = {t.__tablename__: [] for t in _TABLES}
@@ -209,8 +213,10 @@ class Importer:
         self.claim_uids: dict[int, str] = {
             cid: uid for uid, cid in self.uid_ids["claim"].items() if cid is not None}
         self.by_statement: dict[str, list[tuple[int, frozenset[int]]]] = {}
+        # Every claim's statement: a claim without a uid is matched on it, and a new claim
+        # joins its statement's list for the ones that follow.
         self._load_statements({values.nfc(r["statement"]).strip() for r in expected
-                               if r.get("type") == "claim" and not r.get("uid")
+                               if r.get("type") == "claim"
                                and isinstance(r.get("statement"), str)})
         self.refs: dict[str, int] = {}
         # Natural keys of what existing claims already hold, loaded when first needed.
@@ -258,18 +264,21 @@ class Importer:
     def _put(self, mapping: dict, key: Any, value: Any) -> None:
         old = mapping.get(key, _MISSING)
         mapping[key] = value
-        self.undo.append(lambda: mapping.pop(key) if old is _MISSING
-                         else mapping.__setitem__(key, old))
+        if self.undoable:
+                self.undo.append(lambda: mapping.pop(key) if old is _MISSING
+                                 else mapping.__setitem__(key, old))
 
     def _add_to(self, mapping: dict, key: Any, value: Any) -> None:
         bucket = mapping.setdefault(key, set())
         if value not in bucket:
             bucket.add(value)
-            self.undo.append(lambda: bucket.discard(value))
+            if self.undoable:
+                self.undo.append(lambda: bucket.discard(value))
 
     def _append(self, items: list, value: Any) -> None:
         items.append(value)
-        self.undo.append(items.pop)
+        if self.undoable:
+            self.undo.append(items.pop)
 
     def checkpoint(self) -> _Checkpoint:
         """A point to roll the staging back to (rows staged since are forgotten)."""
@@ -308,7 +317,7 @@ class Importer:
 
     def _event(self, *, action: str, entity: str, uid: str, state: dict[str, Any]) -> None:
         seq, prev = self.head[0] + 1, self.head[1]
-        at = self.clock()
+        at = self.now
         state_json = canonical_json(state)
         digest = event_hash(seq=seq, at=at, actor=self.actor, action=action, entity=entity,
                             uid=uid, state=state_json, prev=prev)
@@ -336,13 +345,26 @@ class Importer:
         for model in _TABLES:
             rows = self.rows[model.__tablename__]
             if rows:
-                self.connection.execute(model.__table__.insert(), rows)
+                self._insert(model.__table__, rows)
                 self.inserted.add(model.__tablename__)
                 rows.clear()
         self.flushes += 1
         for source in self.sources.values():
             source.text = None  # it is in the database now; read back when needed
         self.undo.clear()
+
+    def _insert(self, table, rows: list[dict[str, Any]]) -> None:
+        if self.dialect != "sqlite":
+            # psycopg: SQLAlchemy batches the rows into multi-row INSERTs.
+            self.connection.execute(table.insert(), rows)
+            return
+        # SQLite: the driver's executemany on plain tuples; SQLAlchemy's per-row parameter
+        # processing cost more than the inserts themselves.
+        columns = [c.name for c in table.columns]
+        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+               f"VALUES ({', '.join('?' for _ in columns)})")
+        self.connection.exec_driver_sql(sql, [tuple(row.get(c) for c in columns)
+                                              for row in rows])
 
     # --- resolution -----------------------------------------------------------------------
 
@@ -490,7 +512,7 @@ class Importer:
             raise url_taken(self.sources[self.urls[cleaned["url_normalized"]]].key,
                             cleaned["url"])
         sid, uid = self._new_id("source"), uid or new_uid()
-        retrieved = (_str(record, "retrieved") or self.clock()) if cleaned["text"] else None
+        retrieved = (_str(record, "retrieved") or self.now) if cleaned["text"] else None
         row = {"id": sid, "uid": uid, **cleaned, "retrieved": retrieved}
         self._stage(Source, row)
         self._put(self.sources, sid, _Source(sid, uid, key, cleaned["text"]))
@@ -730,12 +752,15 @@ class Importer:
         if unknown:
             raise InvalidValue(f"unknown field{'s' if len(unknown) > 1 else ''} for a {kind}: "
                                f"{', '.join(sorted(unknown))}")
-        point = self.checkpoint()
-        try:
+        if self.undoable:
+            point = self.checkpoint()
+            try:
+                created = getattr(self, f"add_{kind}")(record)
+            except BaseException:
+                self.rollback(point)
+                raise
+        else:
             created = getattr(self, f"add_{kind}")(record)
-        except BaseException:
-            self.rollback(point)
-            raise
         self.result.created[kind] += int(created)
         self.result.skipped[kind] += int(not created)
         return created
