@@ -160,6 +160,14 @@ def _latest(value: str) -> date:
     return PartialDate(value).latest()
 
 
+def _by_earliest(bound: tuple[date, date, SourceRow]) -> tuple[date, str]:
+    return bound[0], bound[2].key
+
+
+def _by_latest(bound: tuple[date, date, SourceRow]) -> tuple[date, str]:
+    return bound[1], bound[2].key
+
+
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -243,6 +251,9 @@ class _Auditor:
             if claim.claimant_id is not None:
                 self.involved[claim.id].add(("person", self.canonical(claim.claimant_id)))
 
+        self._date_bounds = {
+            sid: (_earliest(s.published), _latest(s.published), s) if s.published else None
+            for sid, s in self.sources.items()}
         self.check_quotes()
         for claim in live.values():
             self.check_claim(claim)
@@ -315,29 +326,42 @@ class _Auditor:
     # --- claims ----------------------------------------------------------------------------
 
     def check_claim(self, claim: ClaimRow) -> None:
-        attributions = self.attributions[claim.id]
+        claim_id = claim.id
+        attributions = self.attributions.get(claim_id, ())
         source_ids = sorted({a.source_id for a in attributions})
-        keys = [self.key(s) for s in source_ids]
-        concerns = self.involved[claim.id] | {("source", s) for s in source_ids}
-        origins = sorted(self.graph.independent_origins(source_ids))
+        status = claim.status
+        # The origin walk only matters for two sources or more, or a corroborated claim.
+        origins = (sorted(self.graph.independent_origins(source_ids))
+                   if len(source_ids) > 1 or status == "corroborated" else source_ids)
+        base: frozenset | None = None
 
         def add(code: str, message: str, detail: dict[str, Any], extra=()) -> None:
-            self.add(code, "claim", claim.id, claim.statement, message, detail,
-                     concerns | set(extra))
+            # The concerns are built only for a claim that has a finding.
+            nonlocal base
+            if base is None:
+                base = frozenset([("claim", claim_id), *self.involved.get(claim_id, ()),
+                                  *[("source", s) for s in source_ids]])
+            self.findings.append(Finding(
+                code, CODES[code], "claim", claim_id, claim.statement, message, detail,
+                base.union(extra) if extra else base))
 
         if attributions and all(a.sourcing == "anonymous" for a in attributions):
+            keys = [self.key(s) for s in source_ids]
             add("anonymous-only",
                 f"every attribution ({len(attributions)}) is anonymous: the claim rests only "
                 f"on unnamed voices ({', '.join(keys)})", {"sources": keys})
         if len(source_ids) > 1 and len(origins) == 1:
+            keys = [self.key(s) for s in source_ids]
             origin = self.sources[origins[0]]
             add("single-origin",
                 f"its {len(source_ids)} sources ({', '.join(keys)}) all trace back to one "
                 f"origin: {origin.key} ({_short(origin.title, 60)})",
                 {"origin": origin.key, "sources": keys}, [("source", origin.id)])
-        self.check_status(claim, attributions, origins, add)
+        if status == "corroborated" or status == "confirmed":
+            self.check_status(claim, attributions, origins, add)
         self.check_reply(claim, add)
-        self.check_claim_dates(claim, source_ids, add)
+        if source_ids:
+            self.check_claim_dates(claim, source_ids, add)
 
     def check_status(self, claim: ClaimRow, attributions, origins: list[int], add) -> None:
         if claim.status == "corroborated" and len(origins) < 2:
@@ -356,12 +380,14 @@ class _Auditor:
                     "official-record attribution", {"status": claim.status})
 
     def check_reply(self, claim: ClaimRow, add) -> None:
-        responded = {self.canonical(r.respondent_id) for r in self.responses[claim.id]}
-        replies = self.replies[claim.id]
-        asked = {self.canonical(r.addressee_id) for r in replies}
-        subjects = list(dict.fromkeys(self.subjects[claim.id]))
-        if subjects and not (set(subjects) & (responded | asked)):
-            names = [self.name(p) for p in subjects]
+        canonical = self.merged.get
+        responses = self.responses.get(claim.id, ())
+        responded = {canonical(r.respondent_id, r.respondent_id) for r in responses}
+        replies = self.replies.get(claim.id, ())
+        asked = {canonical(r.addressee_id, r.addressee_id) for r in replies}
+        subjects = self.subjects.get(claim.id)
+        if subjects and responded.isdisjoint(subjects) and asked.isdisjoint(subjects):
+            names = [self.name(p) for p in dict.fromkeys(subjects)]
             add("no-response",
                 f"no response from {' or '.join(names)} and no reply request recorded; "
                 "record one with `ledger reply request`", {"subjects": names})
@@ -378,12 +404,13 @@ class _Auditor:
                     [("person", addressee)])
 
     def check_claim_dates(self, claim: ClaimRow, source_ids: list[int], add) -> None:
-        dated = [self.sources[s] for s in source_ids if self.sources[s].published]
+        # Each source's partial date is read once per audit, not once per claim citing it.
+        bounds = self._date_bounds
+        dated = [b for b in map(bounds.__getitem__, source_ids) if b is not None]
         if not dated:
             return
-        first = min(dated, key=lambda s: (_earliest(s.published), s.key))
-        first_earliest = _earliest(first.published)
-        for response in self.responses[claim.id]:
+        first_earliest, _, first = min(dated, key=_by_earliest)
+        for response in self.responses.get(claim.id, ()):
             if response.date and _latest(response.date) < first_earliest:
                 add("date-order",
                     f"{self.name(response.respondent_id)}'s response is dated {response.date}, "
@@ -393,8 +420,8 @@ class _Auditor:
                     [("person", self.canonical(response.respondent_id))])
         if claim.occurred:
             happened = _earliest(claim.occurred)
-            early = min(dated, key=lambda s: (_latest(s.published), s.key))
-            if happened > _latest(early.published):
+            _, early_latest, early = min(dated, key=_by_latest)
+            if happened > early_latest:
                 add("date-order",
                     f"the claim says it happened {claim.occurred}, after {early.key} reported "
                     f"it ({early.published})",
