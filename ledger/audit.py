@@ -270,11 +270,12 @@ class _Auditor:
         from ledger.quotes import TextIndex, recheck
 
         work: dict[int, list[AttributionRow | ResponseRow]] = defaultdict(list)
+        attributions, responses = self.attributions, self.responses
         for claim_id in self.claims:
-            for a in self.attributions[claim_id]:
+            for a in attributions.get(claim_id, ()):
                 if a.quote:
                     work[a.source_id].append(a)
-            for r in self.responses[claim_id]:
+            for r in responses.get(claim_id, ()):
                 if r.quote and r.source_id is not None:
                     work[r.source_id].append(r)
         with_text = [sid for sid in work if self.sources[sid].has_text]
@@ -282,12 +283,15 @@ class _Auditor:
             for row in work[source_id]:
                 self.quote_finding("quote-unverifiable", row, source_id, None)
         for source_id, text in queries.source_texts(self.session, with_text):
-            index = TextIndex(text)
+            index = None
             for row in work[source_id]:
                 # The stored anchor still holds: the passage there is the quote as typed.
-                if (isinstance(row, AttributionRow) and row.anchor_start is not None
-                        and text[row.anchor_start : row.anchor_end] == row.quote.strip()):
-                    continue
+                if row.__class__ is AttributionRow:
+                    start = row.anchor_start
+                    if start is not None and text[start : row.anchor_end] == row.quote.strip():
+                        continue
+                if index is None:  # prepared only for a source with a quote to search
+                    index = TextIndex(text)
                 try:
                     if isinstance(row, AttributionRow):
                         check = recheck(text=text, quote=row.quote, start=row.anchor_start,
