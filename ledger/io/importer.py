@@ -49,7 +49,9 @@ _UID_RE = re.compile(r"^[0-9a-f]{32}$")
 _TABLES = (Person, PersonAlias, Source, SourceLink, Claim, ClaimPerson, Attribution, Response,
            ReplyRequest, Event)
 _FLUSH_ROWS = 20_000
-_TEXT_CACHE = 256
+# Stored texts kept for quote checks, in characters (a source's quotes are scattered through
+# the input, so a small cache re-reads the same texts over and over).
+_TEXT_CACHE_CHARS = 32_000_000
 # Above this many new records, SQLite's full-text index is rebuilt once instead of per row.
 _REBUILD_INDEX_AT = 2_000
 
@@ -129,7 +131,8 @@ class Importer:
         self.undo: list[Callable[[], None]] = []
         self.flushes = 0
         self.pending_links: list[tuple[int, str, str, str]] = []
-        self.texts: OrderedDict[int, TextIndex | None] = OrderedDict()
+        self.texts: OrderedDict[int, tuple[TextIndex | None, int]] = OrderedDict()
+        self.text_chars = 0
         self.index_triggers: list[str] | None = None
         expected = list(expected)
         self._load_people()
@@ -300,6 +303,7 @@ class Importer:
         for table, length in point.rows.items():
             del self.rows[table][0 if flushed else length:]
         self.texts.clear()  # a forgotten source's id will be handed out again
+        self.text_chars = 0
         self.next_id, self.head = dict(point.next_id), point.head
         self.result.created, self.result.skipped = dict(point.created), dict(point.skipped)
         del self.result.warnings[point.warnings:]
@@ -434,18 +438,20 @@ class Importer:
         raise NotFound(f"no source {raw!r}{hint}")
 
     def _text_index(self, sid: int) -> TextIndex | None:
-        if sid in self.texts:
+        cached = self.texts.get(sid)
+        if cached is not None:
             self.texts.move_to_end(sid)
-            return self.texts[sid]
+            return cached[0]
         text_value = self.sources[sid].text
         if text_value is None:
-            text_value = self.connection.execute(
-                select(Source.text).where(Source.id == sid)).scalar()
-        index = TextIndex(text_value) if text_value else None
-        self.texts[sid] = index
-        if len(self.texts) > _TEXT_CACHE:
-            self.texts.popitem(last=False)
-        return index
+            text_value = self.connection.exec_driver_sql(
+                "SELECT text FROM source WHERE id = " + str(int(sid))).scalar()
+        size = len(text_value or "")
+        self.texts[sid] = (TextIndex(text_value) if text_value else None, size)
+        self.text_chars += size
+        while self.text_chars > _TEXT_CACHE_CHARS and len(self.texts) > 1:
+            self.text_chars -= self.texts.popitem(last=False)[1][1]
+        return self.texts[sid][0]
 
     # --- records --------------------------------------------------------------------------
 
