@@ -8,7 +8,7 @@ reports the cycle separately).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 
 class OriginGraph:
@@ -110,8 +110,3 @@ def describe_origins(count: int, sources: int) -> str:
     if count == sources:
         return f"{sources} independent source{'s' if sources != 1 else ''}"
     return f"{sources} sources tracing back to {count} independent origins"
-
-
-def origin_map(graph: OriginGraph, source_ids: Iterable[int]) -> Mapping[int, frozenset[int]]:
-    """Each source id mapped to its origins."""
-    return {sid: graph.origins(sid) for sid in source_ids}

@@ -61,21 +61,3 @@ def find_source_by_title(session: Session, title: str) -> Source | None:
     """The oldest source with exactly this title, if any."""
     return session.exec(select(Source).where(Source.title == values.nfc(title).strip())
                         .order_by(col(Source.id)).limit(1)).first()
-
-
-def person_known(session: Session, name: str) -> bool:
-    """Whether `name` names a person by exact name, slug, or folded name or alias.
-
-    A cheap yes/no for bulk imports (`get_person` would also work out suggestions).
-    """
-    from sqlalchemy import or_
-
-    from ledger.models import Person, PersonAlias
-
-    folded = values.fold(name)
-    if session.exec(select(Person.id).where(or_(Person.name == values.nfc(name).strip(),
-                                                Person.slug == name.strip(),
-                                                Person.name_key == folded)).limit(1)).first():
-        return True
-    return session.exec(select(PersonAlias.id).where(PersonAlias.name_key == folded)
-                        .limit(1)).first() is not None

@@ -265,11 +265,3 @@ def merge_people(session: Session, *, keep: Person, duplicate: Person) -> Person
     for reply in replies:
         record_reply_event(session, reply, "edit")
     return keep
-
-
-def person_names(session: Session, ids: set[int]) -> dict[int, str]:
-    """Names for person ids, in one query."""
-    if not ids:
-        return {}
-    return dict(session.exec(select(Person.id, Person.name).where(col(Person.id).in_(ids))))
-

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ledger import shapes, values
@@ -248,8 +247,3 @@ def link_sources(session: Session, *, source: Source, target: Source,
                  state=shapes.link_state(uid=link.uid, source=source.uid, target=target.uid,
                                          relation=relation))
     return bool(path)
-
-
-def count_sources(session: Session) -> int:
-    """How many sources are recorded."""
-    return session.exec(select(func.count()).select_from(Source)).one()
