@@ -30,7 +30,7 @@ from ledger.errors import InvalidValue
 from ledger.origins import OriginGraph
 from ledger.store import audit as queries
 from ledger.store.audit import AttributionRow, ClaimRow, ResponseRow, SourceRow
-from ledger.values import PartialDate, fold
+from ledger.values import ON_RECORD_SOURCINGS, PartialDate, fold
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -41,6 +41,7 @@ SubjectKind = Literal["claim", "source", "person"]
 CODES: dict[str, Severity] = {
     "quote-not-found": "error",
     "quote-unverifiable": "warning",
+    "quote-drifted": "warning",
     "anonymous-only": "warning",
     "single-origin": "warning",
     "no-response": "warning",
@@ -303,7 +304,10 @@ class _Auditor:
                     self.quote_finding("quote-not-found", row, source_id, None)
                     continue
                 if check.status == "not-found":
-                    self.quote_finding("quote-not-found", row, source_id, check)
+                    found_in = row.anchor_sha256
+                    drifted = found_in and found_in != self.sources[source_id].text_sha256
+                    self.quote_finding("quote-drifted" if drifted else "quote-not-found", row,
+                                       source_id, check)
 
     def quote_finding(self, code: str, row, source_id: int, check) -> None:
         claim = self.claims[row.claim_id]
@@ -316,6 +320,14 @@ class _Auditor:
         if code == "quote-unverifiable":
             message = (f"{key!r} has no stored text, so the {what} cannot be verified; add "
                        f"it with `ledger source edit {key} --text-file F`")
+        elif code == "quote-drifted":
+            source = self.sources[source_id]
+            detail.update(found_in=row.anchor_sha256, current=source.text_sha256,
+                          retrieved=source.retrieved)
+            message = (f"the {what} was in an earlier capture of {key!r} (text sha256 "
+                       f"{row.anchor_sha256[:12]}…) but is gone from the current one (sha256 "
+                       f"{source.text_sha256[:12]}…, retrieved {source.retrieved}): "
+                       f"“{_short(row.quote)}”")
         else:
             message = f"the {what} is not in the stored text of {key!r}: “{_short(row.quote)}”"
             detail.update(closest=check.closest if check else "",
@@ -349,11 +361,19 @@ class _Auditor:
                 code, CODES[code], "claim", claim_id, claim.statement, message, detail,
                 base.union(extra) if extra else base))
 
-        if attributions and all(a.sourcing == "anonymous" for a in attributions):
+        # Unknown sourcing is not on the record either: it cannot clear the warning.
+        if attributions and not any(a.sourcing in ON_RECORD_SOURCINGS for a in attributions):
             keys = [self.key(s) for s in source_ids]
-            add("anonymous-only",
-                f"every attribution ({len(attributions)}) is anonymous: the claim rests only "
-                f"on unnamed voices ({', '.join(keys)})", {"sources": keys})
+            unknown = sum(a.sourcing == "unknown" for a in attributions)
+            if not unknown:
+                message = (f"every attribution ({len(attributions)}) is anonymous: the claim "
+                           f"rests only on unnamed voices ({', '.join(keys)})")
+            else:
+                message = (f"no attribution ({len(attributions)}) puts a voice on the record "
+                           f"({unknown} of unknown sourcing): the claim may rest only on "
+                           f"unnamed voices ({', '.join(keys)}); record who speaks with "
+                           "`ledger claim cite ID --source KEY --voice V`")
+            add("anonymous-only", message, {"sources": keys})
         if len(source_ids) > 1 and len(origins) == 1:
             keys = [self.key(s) for s in source_ids]
             origin = self.sources[origins[0]]

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # The newest migration. A test checks it against alembic's head, so the everyday path can
 # compare revisions without importing alembic.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0006"
 DEFAULT_DB = "ledger.db"
 # Any constant: the key of the PostgreSQL advisory lock that serializes writers.
 _PG_WRITE_LOCK = 0x1ED6E5
@@ -208,17 +208,32 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     return True
 
 
+def no_ledger(path: Path) -> LedgerError:
+    """The error for a SQLite ledger file that is not there (a typo must not make one)."""
+    return LedgerError(f"no ledger at {path}; run `ledger init {path}` to create one")
+
+
+def require_file(url: str) -> None:
+    """Refuse a SQLite URL whose file does not exist, creating nothing."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise no_ledger(path)
+
+
 def open_ledger(db: str | None, *, create: bool = True) -> Engine:
     """An engine for the ledger at `db`, its schema checked.
 
     A database with no tables (a missing SQLite file included) is created at the latest schema
-    when `create` is true. A database behind the code is never migrated silently: that is an
-    error telling the user to run `ledger db upgrade`.
+    when `create` is true; otherwise a missing SQLite file is an error and nothing is made.
+    A database behind the code is never migrated silently: that is an error telling the user
+    to run `ledger db upgrade`.
     """
     url = database_url(db)
     path = sqlite_path(url)
     if path is not None and not path.parent.exists():
         raise LedgerError(f"the folder for the ledger {str(path)!r} does not exist")
+    if not create:
+        require_file(url)
     engine = make_engine(url)
     try:
         revision = current_revision(engine)
@@ -227,7 +242,7 @@ def open_ledger(db: str | None, *, create: bool = True) -> Engine:
     if revision is None and create:
         upgrade(engine)
     elif revision is None:
-        raise SchemaMismatch(f"no ledger at {_describe(url)}; run `ledger init`")
+        raise SchemaMismatch(f"no ledger at {_describe(url)}; run `ledger init` to create one")
     elif revision != HEAD_REVISION:
         raise SchemaMismatch(
             f"the ledger at {_describe(url)} is at schema {revision}, this version needs "

@@ -81,6 +81,9 @@ class Source(SQLModel, table=True):
     text: str | None = _text()
     text_sha256: str | None = Field(default=None, max_length=64)
     retrieved: str | None = None  # UTC ISO time the text snapshot was taken
+    # The file the text was extracted from (HTML, PDF, WARC, text), so a capture can be proved.
+    file_sha256: str | None = Field(default=None, max_length=64)
+    media_type: str | None = None
 
 
 class SourceLink(SQLModel, table=True):
@@ -137,13 +140,16 @@ class Attribution(SQLModel, table=True):
     source_id: int = Field(foreign_key="source.id", index=True, nullable=False)
     quote: str | None = _text()
     voice: str | None = None
-    sourcing: str = Field(default="named", nullable=False)
+    sourcing: str = Field(default="unknown", nullable=False)
     # Where the quote was found in the source's stored text (derived; re-checked on change).
     quote_status: str = Field(default="unverifiable", nullable=False)
     anchor_start: int | None = None
     anchor_end: int | None = None
     anchor_prefix: str | None = None
     anchor_suffix: str | None = None
+    # The text_sha256 of the capture the quote was last found in: a quote gone from a newer
+    # capture has drifted.
+    anchor_sha256: str | None = Field(default=None, max_length=64)
 
 
 class Response(SQLModel, table=True):
@@ -158,6 +164,13 @@ class Response(SQLModel, table=True):
     source_id: int | None = Field(default=None, foreign_key="source.id", index=True)
     quote: str | None = _text()
     summary: str | None = _text()
+    # Checked against the source's stored text like an attribution's quote (derived).
+    quote_status: str = Field(default="no-quote", nullable=False)
+    anchor_start: int | None = None
+    anchor_end: int | None = None
+    anchor_prefix: str | None = None
+    anchor_suffix: str | None = None
+    anchor_sha256: str | None = Field(default=None, max_length=64)
 
 
 class ReplyRequest(SQLModel, table=True):

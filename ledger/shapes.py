@@ -8,6 +8,7 @@ these pure functions, so a record is validated and logged the same way whichever
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,6 +27,27 @@ def next_free(base: str, taken: set[str] | frozenset[str]) -> str:
 def text_digest(text: str | None) -> str | None:
     """The SHA-256 of a stored text snapshot."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
+
+
+def quote_anchor(*, text: str | None, digest: str | None, quote: str | None,
+                 check: Any = None, found_in: str | None = None) -> dict[str, Any]:
+    """Where a quote stands in a source's stored text, as the anchor columns hold it.
+
+    `check` is a `ledger.quotes.QuoteCheck` already made (for a prepared text); without one
+    the quote is looked for here. `anchor_sha256` names the capture it was last found in:
+    this one (`digest`) when it is found, else `found_in`, the one it was found in before.
+    """
+    if not quote:
+        return {"quote_status": "no-quote", "anchor_start": None, "anchor_end": None,
+                "anchor_prefix": None, "anchor_suffix": None, "anchor_sha256": None}
+    if check is None:
+        from ledger.quotes import check_quote
+
+        check = check_quote(text=text, quote=quote)
+    return {"quote_status": check.status, "anchor_start": check.start,
+            "anchor_end": check.end, "anchor_prefix": check.prefix,
+            "anchor_suffix": check.suffix,
+            "anchor_sha256": digest if check.status == "verified" else found_in}
 
 
 # --- cleaning: validate what the user gave, in the form the tables hold -------------------
@@ -50,10 +72,14 @@ def clean_person(*, name: str | None, kind: str | None, description: str | None,
 
 def clean_source(*, title: str | None, key: str | None, publisher: str | None,
                  author: str | None, url: str | None, published: str | None,
-                 kind: str | None, language: str | None, text: str | None) -> dict[str, Any]:
+                 kind: str | None, language: str | None, text: str | None,
+                 file_sha256: str | None = None,
+                 media_type: str | None = None) -> dict[str, Any]:
     """A new source's values (`key` None when it is to be derived)."""
     checked_url = values.url(url)
     stored = values.text(text, field="text", required=False)
+    file_sha256, media_type = clean_capture(file_sha256=file_sha256, media_type=media_type,
+                                            has_text=stored is not None)
     return {
         "title": values.line(title, field="title"),
         "key": values.key(key) if key is not None else None,
@@ -65,7 +91,22 @@ def clean_source(*, title: str | None, key: str | None, publisher: str | None,
         "kind": values.choice(kind or "article", field="kind", allowed=values.SOURCE_KINDS),
         "language": values.line(language, field="language", required=False),
         "text": stored, "text_sha256": text_digest(stored),
+        "file_sha256": file_sha256, "media_type": media_type,
     }
+
+
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def clean_capture(*, file_sha256: str | None, media_type: str | None,
+                  has_text: bool) -> tuple[str | None, str | None]:
+    """The saved file behind a stored text: its SHA-256 (64 hex) and media type."""
+    if file_sha256 is not None and not _SHA256_RE.match(file_sha256):
+        raise InvalidValue(f"file_sha256 {file_sha256!r} must be 64 lowercase hex characters")
+    media_type = values.line(media_type, field="media_type", required=False)
+    if (file_sha256 or media_type) and not has_text:
+        raise InvalidValue("file_sha256 and media_type describe a stored text; give the text")
+    return file_sha256, media_type
 
 
 def derived_key(*, publisher: str | None, title: str, published: str | None) -> str:
@@ -83,12 +124,37 @@ def clean_status(value: str | None, *, allow_retracted: bool = False) -> str:
     return status
 
 
+def clean_statement(value: str | None) -> str:
+    """A claim's statement: runs of white space (newlines too) collapsed to one space."""
+    return values.collapse_spaces(values.text(value, field="statement"))
+
+
+def clean_quote(value: str | None) -> str | None:
+    """A quote as pasted, without the quotation marks around it and with runs of white
+    space collapsed; marks inside it stay."""
+    checked = values.text(value, field="quote", required=False)
+    if checked is None:
+        return None
+    cleaned = values.collapse_spaces(values.strip_quote_marks(checked))
+    if not cleaned:
+        raise InvalidValue("--quote must not be empty (nothing is left without its quotation "
+                           "marks)")
+    return cleaned
+
+
+def clean_sourcing(sourcing: str | None, *, voice: str | None) -> str:
+    """The sourcing as given; without one, `named` when a voice is named, else `unknown`."""
+    if sourcing is None:
+        return "named" if voice else "unknown"
+    return values.choice(sourcing, field="sourcing", allowed=values.SOURCINGS)
+
+
 def clean_claim(*, statement: str | None, occurred: str | None, status: str | None,
                 allow_retracted: bool = False,
                 retraction_reason: str | None = None) -> dict[str, Any]:
     """A new claim's values."""
     return {
-        "statement": values.text(statement, field="statement").strip(),
+        "statement": clean_statement(statement),
         "status": clean_status(status, allow_retracted=allow_retracted),
         "occurred": values.partial_date(occurred, field="occurred"),
         "retraction_reason": values.text(retraction_reason, field="reason", required=False),
@@ -98,12 +164,9 @@ def clean_claim(*, statement: str | None, occurred: str | None, status: str | No
 def clean_attribution(*, quote: str | None, voice: str | None,
                       sourcing: str | None) -> dict[str, Any]:
     """A new attribution's values."""
-    return {
-        "quote": values.text(quote, field="quote", required=False),
-        "voice": values.line(voice, field="voice", required=False),
-        "sourcing": values.choice(sourcing or "named", field="sourcing",
-                                  allowed=values.SOURCINGS),
-    }
+    voice = values.line(voice, field="voice", required=False)
+    return {"quote": clean_quote(quote), "voice": voice,
+            "sourcing": clean_sourcing(sourcing, voice=voice)}
 
 
 def clean_response(*, kind: str | None, date: str | None, quote: str | None,
@@ -112,7 +175,7 @@ def clean_response(*, kind: str | None, date: str | None, quote: str | None,
     cleaned = {
         "kind": values.choice(kind, field="kind", allowed=values.RESPONSE_KINDS),
         "date": values.partial_date(date, field="date"),
-        "quote": values.text(quote, field="quote", required=False),
+        "quote": clean_quote(quote),
         "summary": values.text(summary, field="summary", required=False),
     }
     if cleaned["quote"] and not has_source:
@@ -145,11 +208,14 @@ def person_state(*, uid: str, name: str, kind: str, description: str | None, slu
 def source_state(*, uid: str, key: str, title: str, publisher: str | None,
                  author: str | None, url: str | None, published: str | None, kind: str,
                  language: str | None, text: str | None, text_sha256: str | None,
-                 retrieved: str | None) -> dict[str, Any]:
-    # The text is in the state: an edit that replaces it must not lose the old one.
+                 retrieved: str | None, file_sha256: str | None = None,
+                 media_type: str | None = None) -> dict[str, Any]:
+    # The text is in the state: an edit that replaces it must not lose the old one. An older
+    # event without file_sha256 and media_type means None for both.
     return {"uid": uid, "key": key, "title": title, "publisher": publisher, "author": author,
             "url": url, "published": published, "kind": kind, "language": language,
-            "text": text, "text_sha256": text_sha256, "retrieved": retrieved}
+            "text": text, "text_sha256": text_sha256, "retrieved": retrieved,
+            "file_sha256": file_sha256, "media_type": media_type}
 
 
 def link_state(*, uid: str, source: str, target: str, relation: str) -> dict[str, Any]:

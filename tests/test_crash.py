@@ -25,6 +25,8 @@ from sqlalchemy.engine import Engine
 
 from ledger.cli import run
 
+from conftest import new_ledger
+
 LEDGER = Path(sys.executable).with_name("ledger")
 KILLS = 50
 PEOPLE, CLAIMS = 300, 1200
@@ -74,6 +76,7 @@ def _copy(source: Path, target: Path) -> None:
 @pytest.mark.slow
 def test_import_killed_at_random_points(tmp_path: Path, capsys) -> None:
     base = tmp_path / "base.db"
+    new_ledger(base)
     assert run(["--db", str(base), "person", "add", "Han Dong"]) == 0
     assert run(["--db", str(base), "claim", "add", "Already recorded", "--about", "Han Dong"]) == 0
     with sqlite3.connect(base) as connection:  # fold the WAL in, so copying one file suffices
@@ -238,7 +241,7 @@ def _dialect_classes() -> list[type]:
 
 def test_a_full_database_refuses_an_import_cleanly(tmp_path: Path, capsys) -> None:
     """A real SQLITE_FULL: the database may not grow past a few more pages."""
-    db = str(tmp_path / "ledger.db")
+    db = new_ledger(tmp_path / "ledger.db")
     assert run(["--db", db, "person", "add", "Han Dong"]) == 0
     bundle = tmp_path / "big.jsonl"
     bundle.write_text(json.dumps({"type": "source", "key": "big", "title": "A long document",

@@ -127,9 +127,9 @@ def test_export_neutralizes_and_round_trips(story, tmp_path, db):
     before = {(c["uid"], c["statement"], c["status"], tuple(c["about"]))
               for c in story.json("claim", "list")}
     # Into an empty ledger: every claim comes back.
-    from conftest import Cli
+    from conftest import Cli, new_ledger
 
-    fresh = Cli(str(tmp_path / "empty.db"), story.capsys)
+    fresh = Cli(new_ledger(tmp_path / "empty.db"), story.capsys)
     result = fresh("import", str(out), "--create-missing")
     assert result.code == 0, result.err
     after = {(c["uid"], c["statement"], c["status"], tuple(c["about"]))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import new_ledger
 from hostile import FILE_NAMES, HOSTILE, HUGE, LONG_STATEMENTS, MULTILINE, TOO_LONG_NAME
 
 RENDER_SECONDS = 2.0
@@ -89,7 +90,8 @@ def build(cli, tmp_path: Path, *, twin: bool) -> Built:
     assert anchor_person is not None
     for i, value in enumerate(HOSTILE):
         value = text_of(value, i)
-        person = add("person", "add", value, "--description=" + value, "--alias=" + value + " a")
+        person = add("person", "add", value, "--description=" + value, "--alias=" + value + " a",
+                     "--distinct")
         ref = str(person["id"]) if person else str(anchor_person["id"])
         if person:
             built.people.append(person["slug"])
@@ -101,7 +103,7 @@ def build(cli, tmp_path: Path, *, twin: bool) -> Built:
         claim = add("claim", "add", value, "--about=" + ref, "--claimant=" + ref,
                     f"--source=s{i}", "--quote=" + value, "--voice=" + value, "--anonymous")
         if claim:
-            built.stored.append(value.strip())
+            built.stored.append(" ".join(value.split()))  # runs of white space collapse
             add("response", "add", str(claim["id"]), "--by=" + ref, "--kind=" + "denial",
                 f"--source=s{i}", "--quote=" + value, "--summary=" + value, "--date=2023-03")
             add("reply", "request", str(claim["id"]), "--to=" + ref, "--sent=" + "2023-03-01",
@@ -111,7 +113,7 @@ def build(cli, tmp_path: Path, *, twin: bool) -> Built:
         claim = add("claim", "add", value, "--about=" + str(anchor_person["id"]),
                     f"--source=s{j % len(HOSTILE)}", "--quote=" + value[:5000])
         if claim:
-            built.stored.append(value.strip())
+            built.stored.append(" ".join(value.split()))  # runs of white space collapse
             add("response", "add", str(claim["id"]), "--by=" + str(anchor_person["id"]),
                 "--kind=official-response", f"--source=s{j % len(HOSTILE)}", "--summary=" + value,
                 "--quote=" + value[:5000])
@@ -193,7 +195,7 @@ def test_hostile_text_is_stored_and_exported_exactly(hostile, tmp_path: Path) ->
     bundle.write_text(export, encoding="utf-8")
     from ledger.cli import run
 
-    fresh = str(tmp_path / "fresh.db")
+    fresh = new_ledger(tmp_path / "fresh.db")
     assert run(["--db", fresh, "import", str(bundle)]) == 0
     cli.capsys.readouterr()
     assert run(["--db", fresh, "export"]) == 0
@@ -312,7 +314,7 @@ def _body(markdown: str) -> str:
 
 def _twin_database(db: str, tmp_path: Path) -> str:
     if not db.startswith("postgresql://"):
-        return str(tmp_path / "twin.db")  # created and migrated on first use
+        return new_ledger(tmp_path / "twin.db")
     from sqlalchemy import create_engine, text
 
     base, _ = db.rsplit("/", 1)
@@ -367,7 +369,7 @@ def test_publish_audit_and_search_are_inert(cli, tmp_path: Path) -> None:
 def test_names_make_safe_distinct_file_names(cli, tmp_path: Path) -> None:
     slugs = []
     for name in FILE_NAMES:
-        result = cli("person", "add", name, "--json")
+        result = cli("person", "add", name, "--distinct", "--json")
         assert result.code in (0, 2) and "Traceback" not in result.err, (name, result.err)
         if result.code == 0:
             slugs.append(json.loads(result.out)["slug"])
@@ -397,7 +399,7 @@ def test_a_misquote_of_a_huge_text_records_and_audits_within_bound(tmp_path: Pat
     _need("audit")
     from ledger.cli import run
 
-    db = str(tmp_path / "ledger.db")
+    db = new_ledger(tmp_path / "ledger.db")
     records = [{"type": "person", "name": "Han Dong"},
                {"type": "source", "key": "stars", "title": "Stars", "text": HUGE[0]},
                {"type": "claim", "statement": "Misquoted", "about": ["Han Dong"],

@@ -62,11 +62,11 @@ def test_ledger_behind_the_code_is_refused(cli, db):
     assert "ledger db upgrade" in result.err
 
 
-def test_missing_sqlite_file_is_created_current(tmp_path, capsys):
+def test_init_creates_a_current_ledger(tmp_path, capsys):
     from ledger.cli import run
 
     path = tmp_path / "new.db"
-    assert run(["--db", str(path), "person", "list"]) == 0
+    assert run(["init", str(path)]) == 0
     assert run(["--db", str(path), "db", "check"]) == 0
     assert "matching the models" in capsys.readouterr().out
 

@@ -41,7 +41,7 @@ def test_unknown_suggests_nearest(people):
 
 def test_ambiguous_lists_candidates(cli):
     cli.ok("person", "add", "Mélanie Joly")
-    cli.ok("person", "add", "Melanie Joly")
+    cli.ok("person", "add", "Melanie Joly", "--distinct")
     assert cli.json("person", "show", "Melanie Joly")["slug"] == "melanie-joly-2"
     result = cli("person", "show", "MELANIE JOLY")
     assert result.code == 1

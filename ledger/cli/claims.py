@@ -85,8 +85,8 @@ def add(ctx: typer.Context,
 
     \b
     Example:
-      ledger claim add "Han Dong advised a Chinese diplomat to delay the release of the two
-        Michaels" --about "Han Dong" --claimant "Global News" --occurred 2021-02 \\
+      ledger claim add "Han Dong advised a Chinese diplomat to delay freeing two Canadians" \\
+        --about "Han Dong" --claimant "Global News" --occurred 2021-02 \\
         --source cbc-dong --quote "hold off on freeing" --anonymous \\
         --voice "two unnamed national security sources"
     """
@@ -259,13 +259,13 @@ def response_add(ctx: typer.Context, claim_id: ClaimId,
                  = None,
                  source: SourceKey = None, quote: Quote = None,
                  summary: Annotated[str | None, typer.Option("--summary")] = None,
-                 json: Json = False) -> None:
-    """Record an answer to a claim.
+                 strict: Strict = False, json: Json = False) -> None:
+    """Record an answer to a claim; its quote is checked against the source's stored text.
 
     \b
     Example:
       ledger response add 1 --by "Han Dong" --kind denial --date 2023-03-22 \\
-        --source cbc-dong --quote "the reporting is false"
+        --source cbc-dong --quote "What has been reported is false"
     """
     from ledger import store
     from ledger.errors import InvalidValue
@@ -275,8 +275,10 @@ def response_add(ctx: typer.Context, claim_id: ClaimId,
     with state(ctx).write() as session:
         response = store.add_response(session, claim=store.get_claim(session, claim_id), by=by,
                                       kind=kind, date=date, source=source, quote=quote,
-                                      summary=summary)
+                                      summary=summary, strict=strict)
         record = store.response_record(session, response)
+    if response.quote:
+        report_quote(response, source)
     if json:
         emit_json(record)
     else:

@@ -45,11 +45,12 @@ class State:
     actor: str = field(default_factory=default_actor)
     _engine: Engine | None = None
 
-    def engine(self) -> Engine:
+    def engine(self, *, create: bool = False) -> Engine:
+        """The ledger, opened once. Only `ledger init` and `ledger demo` may create one."""
         if self._engine is None:
             from ledger.db import open_ledger
 
-            self._engine = open_ledger(self.db)
+            self._engine = open_ledger(self.db, create=create)
         return self._engine
 
     def close(self) -> None:
@@ -126,7 +127,8 @@ Voice = Annotated[str | None, typer.Option(
     "--voice", help='Who speaks inside the source, e.g. "two unnamed national security sources".')]
 Anonymous = Annotated[bool, typer.Option("--anonymous", help="Short for --sourcing anonymous.")]
 Sourcing = Annotated[str | None, typer.Option(
-    "--sourcing", help="named | anonymous | document | official-record (default named).")]
+    "--sourcing", help="named | anonymous | document | official-record | unknown (default: "
+    "named with --voice, else unknown).")]
 Strict = Annotated[bool, typer.Option(
     "--strict", help="Refuse a quote that is not in the source's stored text.")]
 
@@ -140,26 +142,9 @@ def sourcing_of(sourcing: str | None, anonymous: bool) -> str | None:
     return "anonymous" if anonymous else sourcing
 
 
-def read_text_file(path: str | None) -> str | None:
-    """Read --text-file as UTF-8; a missing or undecodable file is an error (exit 1)."""
-    if path is None:
-        return None
-    from ledger.errors import ReadFailed
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise ReadFailed(f"--text-file: no file {path!r}") from None
-    except UnicodeDecodeError as exc:
-        raise ReadFailed(f"--text-file {path!r} is not UTF-8 text ({exc.reason} at byte "
-                         f"{exc.start}); convert it first, e.g. with iconv") from None
-    except OSError as exc:
-        raise ReadFailed(f"--text-file {path!r}: {exc.strerror}") from None
-
-
 def report_quote(attribution: Any, source_key: str) -> None:
-    """Warn at once when a recorded quote is not in the source's stored text."""
+    """Warn at once when a recorded quote (an attribution's or a response's) is not in the
+    source's stored text."""
     if attribution.quote_status == "not-found":
         warn(f"the quote is not in the stored text of {source_key!r}; it is recorded as "
              "not found (`ledger audit` shows the closest passage, --strict refuses it)")

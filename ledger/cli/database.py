@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from ledger.cli.common import info, new_app, out, state
@@ -9,27 +11,35 @@ from ledger.cli.common import info, new_app, out, state
 app = new_app("The database schema: migrations (alembic under the hood).")
 
 
-def _engine(ctx: typer.Context):
-    from ledger.db import database_url, make_engine, sqlite_path
+def _engine(ctx: typer.Context, *, create: bool = False, db: str | None = None):
+    from ledger.db import database_url, make_engine, require_file, sqlite_path
     from ledger.errors import LedgerError
 
-    url = database_url(state(ctx).db)
+    url = database_url(db or state(ctx).db)
     path = sqlite_path(url)
     if path is not None and not path.parent.exists():
         raise LedgerError(f"the folder for the ledger {str(path)!r} does not exist")
+    if not create:
+        require_file(url)
     return make_engine(url)
 
 
-def init(ctx: typer.Context) -> None:
+def init(ctx: typer.Context,
+         path: Annotated[str | None, typer.Argument(
+             help="The ledger file or postgresql:// URL [default: --db].",
+             show_default=False)] = None) -> None:
     """Create the ledger database at the latest schema, or report that it is current.
+
+    Only `ledger init` and `ledger demo` create a ledger; every other command refuses a
+    ledger file that does not exist.
 
     \b
     Example:
-      ledger --db newsroom.db init
+      ledger init newsroom.db
     """
     from ledger import db
 
-    engine = _engine(ctx)
+    engine = _engine(ctx, create=True, db=path)
     revision = db.current_revision(engine)
     if revision is None:
         db.upgrade(engine)

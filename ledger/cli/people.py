@@ -20,8 +20,14 @@ Description = Annotated[str | None, typer.Option("--description", help="One or t
 def add(ctx: typer.Context,
         name: Annotated[str, typer.Argument(help="Full name, as it should appear.")],
         alias: Aliases = None, kind: Kind = None, description: Description = None,
+        distinct: Annotated[bool, typer.Option(
+            "--distinct", help="Record it although the name looks like an existing person's "
+            "name, alias or slug: this is someone else.")] = False,
         json: Json = False) -> None:
     """Record a person or organization.
+
+    A name that looks like one already recorded (case, accents, width, invisible characters
+    or look-alike letters aside) is refused, naming that person, unless --distinct.
 
     \b
     Example:
@@ -31,7 +37,8 @@ def add(ctx: typer.Context,
 
     with state(ctx).write() as session:
         person = store.add_person(session, name=name, kind=kind or "person",
-                                  description=description, aliases=alias or [])
+                                  description=description, aliases=alias or [],
+                                  distinct=distinct)
         record = store.person_record(session, person)
     if json:
         emit_json(record)

@@ -87,7 +87,7 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
     from ledger.publish import load_example
     from ledger.publish import publish as publish_all
 
-    engine = state(ctx).engine()
+    engine = state(ctx).engine(create=True)
     imported = load_example(engine, force=force)
     info(imported.summary().capitalize())
     result = publish_all(engine, out, html=True)

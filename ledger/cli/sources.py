@@ -10,9 +10,9 @@ from ledger.cli.common import (
     Json,
     SourceRef,
     emit_json,
+    info,
     new_app,
     out,
-    read_text_file,
     state,
     table,
 )
@@ -30,7 +30,30 @@ Kind = Annotated[str | None, typer.Option(
     "other.")]
 Language = Annotated[str | None, typer.Option("--language", help="e.g. en, fr.")]
 TextFile = Annotated[str | None, typer.Option(
-    "--text-file", help="The document's text (UTF-8), stored with its SHA-256.")]
+    "--text-file", help="The document as saved: text (UTF-8), HTML, PDF or WARC. Its text is "
+    "extracted and stored with its SHA-256, and the file's own SHA-256 and media type.")]
+Format = Annotated[str | None, typer.Option(
+    "--format", help="txt | html | pdf | warc (default: from the file's content).")]
+
+
+def _capture(path: str | None, fmt: str | None):
+    """The --text-file's capture, or None; --format without --text-file is an error."""
+    from ledger.errors import InvalidValue
+
+    if path is None:
+        if fmt is not None:
+            raise InvalidValue("--format needs --text-file")
+        return None
+    from ledger.io.capture import read_capture
+
+    return read_capture(path, format=fmt)
+
+
+def _capture_fields(capture) -> dict:
+    if capture is None:
+        return {}
+    return {"text": capture.text, "file_sha256": capture.file_sha256,
+            "media_type": capture.media_type, "retrieved": capture.retrieved}
 
 
 @app.command("add")
@@ -40,28 +63,37 @@ def add(ctx: typer.Context, title: Title = None,
             "and date).")] = None,
         publisher: Publisher = None, author: Author = None, url: Url = None,
         published: Published = None, kind: Kind = None, language: Language = None,
-        text_file: TextFile = None,
+        text_file: TextFile = None, format: Format = None,
         cites: Annotated[list[str] | None, typer.Option(
             "--cites", help="Key of a source this one relies on (repeatable).")] = None,
         json: Json = False) -> None:
-    """Record a source document, optionally with its text.
+    """Record a source document, optionally with its text from the file you saved.
+
+    An HTML page (or the page in a WARC) fills in --title, --published, --author and --url
+    from its metadata when they are not given, saying where each came from.
 
     \b
     Example:
       ledger source add --key cbc-dong --title "Han Dong leaves Liberal caucus" \\
-        --publisher "CBC News" --published 2023-03 --text-file cbc.txt --cites globalnews
+        --publisher "CBC News" --published 2023-03 --text-file cbc.html --cites globalnews
     """
     from ledger import store
     from ledger.errors import InvalidValue
 
-    if title is None:
+    capture = _capture(text_file, format)
+    given = {"title": title, "published": published, "author": author, "url": url}
+    for name, (value, where) in (capture.metadata.items() if capture else ()):
+        if given.get(name) is None:
+            given[name] = value
+            info(f"--{name} from {where}: {value}")
+    if given["title"] is None:
         raise InvalidValue("--title is required")
-    text = read_text_file(text_file)
     with state(ctx).write() as session:
-        source = store.add_source(session, title=title, key=key, publisher=publisher,
-                                  author=author, url=url, published=published,
-                                  kind=kind or "article", language=language, text=text,
-                                  cites=cites or [])
+        source = store.add_source(session, title=given["title"], key=key, publisher=publisher,
+                                  author=given["author"], url=given["url"],
+                                  published=given["published"], kind=kind or "article",
+                                  language=language, cites=cites or [],
+                                  **_capture_fields(capture))
         record = store.source_record(session, source)
     if json:
         emit_json(record)
@@ -110,6 +142,8 @@ def show(ctx: typer.Context, key: SourceRef, json: Json = False) -> None:
             out(f"  {name}: {record[name]}")
     if record["text_sha256"]:
         out(f"  text: {record['text_length']:,} characters, sha256 {record['text_sha256']}")
+    if record["file_sha256"]:
+        out(f"  captured from: {record['media_type']}, sha256 {record['file_sha256']}")
     for relation in ("cites", "republishes", "translates"):
         if record[relation]:
             out(f"  {relation}: {', '.join(record[relation])}")
@@ -119,8 +153,11 @@ def show(ctx: typer.Context, key: SourceRef, json: Json = False) -> None:
 def edit(ctx: typer.Context, key: SourceRef, title: Title = None, publisher: Publisher = None,
          author: Author = None, url: Url = None, published: Published = None,
          kind: Kind = None, language: Language = None, text_file: TextFile = None,
-         json: Json = False) -> None:
+         format: Format = None, json: Json = False) -> None:
     """Change a source's details or its stored text; quotes against it are re-checked.
+
+    To store a newer capture of the same document and see what it did to each quote, use
+    `ledger source recapture`.
 
     \b
     Example:
@@ -128,12 +165,12 @@ def edit(ctx: typer.Context, key: SourceRef, title: Title = None, publisher: Pub
     """
     from ledger import store
 
-    text = read_text_file(text_file)
+    capture = _capture(text_file, format)
     with state(ctx).write() as session:
         source = store.edit_source(session, store.get_source(session, key), title=title,
                                    publisher=publisher, author=author, url=url,
                                    published=published, kind=kind, language=language,
-                                   text=text)
+                                   **_capture_fields(capture))
         record = store.source_record(session, source)
     if json:
         emit_json(record)
@@ -168,3 +205,46 @@ def link(ctx: typer.Context, key: SourceRef,
         emit_json(record)
     else:
         out(f"Linked {source.key} {relation} {target.key}")
+
+
+@app.command("recapture")
+def recapture(ctx: typer.Context, key: SourceRef, text_file: TextFile = None,
+              format: Format = None, json: Json = False) -> None:
+    """Store a newer capture of a source and re-check every quote on it.
+
+    The old text stays in the history. Each attribution and response quote is looked for
+    again, exactly, and re-anchored; the report says which still stand, which moved and
+    which are gone (the audit then reports those as quote-drifted).
+
+    \b
+    Example:
+      ledger source recapture cbc-dong --text-file cbc-2023-04-02.html
+    """
+    from ledger import store
+    from ledger.errors import InvalidValue
+
+    capture = _capture(text_file, format)
+    if capture is None:
+        raise InvalidValue("--text-file is required: the newer capture of the document")
+    with state(ctx).write() as session:
+        source = store.get_source(session, key)
+        previous = source.text_sha256
+        moves = store.recapture_source(session, source, **_capture_fields(capture))
+        current = source.text_sha256
+    report = {"source": source.key, "previous_sha256": previous, "text_sha256": current,
+              "quotes": [{"entity": m.entity, "id": m.id, "claim": m.claim_id,
+                          "outcome": m.outcome, "quote": m.quote,
+                          "before": list(m.before) if m.before else None,
+                          "after": list(m.after) if m.after else None} for m in moves]}
+    if json:
+        emit_json(report)
+        return
+    counts = {o: sum(m.outcome == o for m in moves)
+              for o in ("stands", "moved", "gone", "not-found")}
+    out(f"Recaptured {source.key}: sha256 {previous[:12]}… -> {current[:12]}…; "
+        f"{counts['stands']} quote(s) still stand, {counts['moved']} moved, "
+        f"{counts['gone']} gone" + (f", {counts['not-found']} still not found"
+                                     if counts["not-found"] else ""))
+    for m in moves:
+        where = (f" (at {m.before[0]} -> {m.after[0]})" if m.outcome == "moved" else "")
+        out(f"  {m.outcome}: claim {m.claim_id} {m.entity} {m.id}{where}: “{m.quote}”")

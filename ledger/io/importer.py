@@ -39,7 +39,7 @@ from ledger.models import (
     SourceLink,
     new_uid,
 )
-from ledger.quotes import TextIndex
+from ledger.quotes import UNVERIFIABLE, TextIndex
 from ledger.store.events import head
 from ledger.store.people import ambiguous, suggest
 
@@ -87,6 +87,7 @@ class _Source:
     uid: str
     key: str
     text: str | None = None  # only while staged; flushed texts are read back on demand
+    digest: str | None = None  # text_sha256
 
 
 @dataclass
@@ -152,6 +153,7 @@ class Importer:
         self.name_folds: dict[str, set[int]] = {}
         self.alias_folds: dict[str, set[int]] = {}
         self.aliases: dict[int, list[str]] = {}
+        self.lookalikes: dict[str, tuple[int, str, str]] | None = None
         rows = self.connection.execute(select(Person.id, Person.uid, Person.name, Person.name_key,
                                               Person.slug, Person.merged_into_id))
         for pid, uid, name, key, slug, merged in rows:
@@ -173,10 +175,10 @@ class Importer:
         self.source_by_key: dict[str, int] = {}
         self.source_by_uid: dict[str, int] = {}
         self.urls: dict[str, int] = {}
-        for sid, uid, key, url in self.connection.execute(
-            select(Source.id, Source.uid, Source.key, Source.url_normalized)
+        for sid, uid, key, url, digest in self.connection.execute(
+            select(Source.id, Source.uid, Source.key, Source.url_normalized, Source.text_sha256)
         ):
-            self.sources[sid] = _Source(sid, uid, key)
+            self.sources[sid] = _Source(sid, uid, key, None, digest)
             self.source_by_key[key] = sid
             self.source_by_uid[uid] = sid
             if url:
@@ -404,11 +406,11 @@ class Importer:
             return self._follow(int(raw))
         if _UID_RE.match(raw) and raw in self.person_by_uid:
             return self._follow(self.person_by_uid[raw])
+        if raw in self.person_by_slug:  # a slug is never shadowed by a newer name
+            return self._follow(self.person_by_slug[raw])
         name = values.nfc(raw)
         if name in self.person_by_name:
             return self.person_by_name[name]
-        if raw in self.person_by_slug:
-            return self._follow(self.person_by_slug[raw])
         folded = values.fold(raw)
         matches = set(self.name_folds.get(folded, ()))
         matches |= {self._follow(pid) for pid in self.alias_folds.get(folded, ())}
@@ -436,6 +438,9 @@ class Importer:
         hint = ("; did you mean " + " or ".join(repr(k) for k in close) + "?") if close else (
             "; `ledger source list` shows the keys")
         raise NotFound(f"no source {raw!r}{hint}")
+
+    def _digest(self, sid: int) -> str | None:
+        return self.sources[sid].digest
 
     def _text_index(self, sid: int) -> TextIndex | None:
         cached = self.texts.get(sid)
@@ -471,6 +476,8 @@ class Importer:
 
             other = self.people[self.person_by_name[cleaned["name"]]]
             raise name_taken(cleaned["name"], other.id, other.slug)
+        if uid is None:  # a record with a uid was accepted by the ledger it came from
+            self._refuse_lookalike([cleaned["name"], *cleaned["aliases"]])
         pid, uid = self._new_id("person"), uid or new_uid()
         slug = shapes.next_free(values.safe_slug(cleaned["name"], fallback="person"),
                                 self.person_by_slug.keys())
@@ -483,6 +490,8 @@ class Importer:
         self._put(self.person_by_name, cleaned["name"], pid)
         self._put(self.person_by_slug, slug, pid)
         self._add_to(self.name_folds, cleaned["name_key"], pid)
+        self._index_lookalikes(pid, [(cleaned["name"], "name"), (slug, "slug"),
+                                     *[(alias, "alias") for alias in cleaned["aliases"]]])
         for alias in cleaned["aliases"]:
             self._stage(PersonAlias, {"id": self._new_id("person_alias"), "person_id": pid,
                                       "name": alias, "name_key": values.fold(alias)})
@@ -492,6 +501,31 @@ class Importer:
             description=cleaned["description"], slug=slug, aliases=cleaned["aliases"],
             merged_into=None))
         return True
+
+    def _refuse_lookalike(self, names: list[str]) -> None:
+        """Refuse a name that looks like a recorded one, as `ledger person add` does."""
+        from ledger.store.people import lookalike
+
+        if self.lookalikes is None:  # built at the first person without a uid
+            self.lookalikes = {}
+            for pid, person in self.people.items():
+                if person.merged_into is None:
+                    self._index_lookalikes(pid, [(person.name, "name"), (person.slug, "slug")])
+            for pid, aliases in self.aliases.items():
+                self._index_lookalikes(pid, [(alias, "alias") for alias in aliases])
+        for name in names:
+            seen = self.lookalikes.get(values.lookalike_key(name))
+            if seen is not None:
+                owner = self.people[self._follow(seen[0])]
+                raise lookalike(name, owner.id, owner.name, owner.slug, seen[2], seen[1])
+
+    def _index_lookalikes(self, pid: int, names: list[tuple[str, str]]) -> None:
+        if self.lookalikes is None:
+            return
+        for name, what in names:
+            key = values.lookalike_key(name)
+            if key and key not in self.lookalikes:
+                self._put(self.lookalikes, key, (pid, name, what))
 
     def add_source(self, record: dict[str, Any]) -> bool:
         uid = _uid(record)
@@ -511,7 +545,8 @@ class Importer:
             title=_str(record, "title"), key=key, publisher=_str(record, "publisher"),
             author=_str(record, "author"), url=_str(record, "url"),
             published=_str(record, "published"), kind=_str(record, "kind"),
-            language=_str(record, "language"), text=_str(record, "text"))
+            language=_str(record, "language"), text=_str(record, "text"),
+            file_sha256=_str(record, "file_sha256"), media_type=_str(record, "media_type"))
         if cleaned["url_normalized"] in self.urls:
             from ledger.store.sources import url_taken
 
@@ -521,7 +556,8 @@ class Importer:
         retrieved = (_str(record, "retrieved") or self.now) if cleaned["text"] else None
         row = {"id": sid, "uid": uid, **cleaned, "retrieved": retrieved}
         self._stage(Source, row)
-        self._put(self.sources, sid, _Source(sid, uid, key, cleaned["text"]))
+        self._put(self.sources, sid, _Source(sid, uid, key, cleaned["text"],
+                                             cleaned["text_sha256"]))
         self._put(self.source_by_key, key, sid)
         self._put(self.source_by_uid, uid, sid)
         if cleaned["url_normalized"]:
@@ -646,16 +682,11 @@ class Importer:
                                f"{self.sources[sid].key!r} (--strict refuses it); "
                                "`ledger audit` shows the closest passage")
         aid, uid = self._new_id("attribution"), uid or new_uid()
-        status = ("no-quote" if quote is None else "unverifiable" if check is None
-                  else check.status)
+        anchor = shapes.quote_anchor(text=None, digest=self._digest(sid), quote=quote,
+                                     check=check or UNVERIFIABLE)
+        status = anchor["quote_status"]
         self._stage(Attribution, {
-            "id": aid, "uid": uid, "claim_id": cid, "source_id": sid, **cleaned,
-            "quote_status": status,
-            "anchor_start": check.start if check else None,
-            "anchor_end": check.end if check else None,
-            "anchor_prefix": check.prefix if check else None,
-            "anchor_suffix": check.suffix if check else None,
-        })
+            "id": aid, "uid": uid, "claim_id": cid, "source_id": sid, **cleaned, **anchor})
         self._put(self.uid_ids["attribution"], uid, aid)
         self._add_to(self.claim_contents, cid, natural)
         if status == "not-found":
@@ -690,9 +721,22 @@ class Importer:
         if self._uid_id("response", uid) is not None or (
                 not uid and natural in self._contents(cid)):
             return False
+        check = None
+        if cleaned["quote"] is not None:
+            index = self._text_index(sid)
+            check = index.check(quote=cleaned["quote"]) if index is not None else UNVERIFIABLE
+            if self.strict and not check.verified and check.status != "unverifiable":
+                raise Conflict(f"the response's quote is not in the stored text of "
+                               f"{self.sources[sid].key!r} (--strict refuses it); "
+                               "`ledger audit` shows the closest passage")
+        anchor = shapes.quote_anchor(text=None, digest=self._digest(sid) if sid else None,
+                                     quote=cleaned["quote"], check=check)
         rid, uid = self._new_id("response"), uid or new_uid()
         self._stage(Response, {"id": rid, "uid": uid, "claim_id": cid, "respondent_id": by,
-                               "source_id": sid, **cleaned})
+                               "source_id": sid, **cleaned, **anchor})
+        if anchor["quote_status"] == "not-found":
+            self._append(self.result.warnings, f"claim {cid}: the response's quote is not in "
+                                               f"the stored text of {self.sources[sid].key!r}")
         self._put(self.uid_ids["response"], uid, rid)
         self._add_to(self.claim_contents, cid, natural)
         self._event(action="add", entity="response", uid=uid, state=shapes.response_state(
@@ -833,7 +877,8 @@ DERIVED = {"id", "slug", "text_sha256", "text_length", "quote_status"}
 FIELDS = {
     "person": {"type", "uid", "name", "aliases", "kind", "description"},
     "source": {"type", "uid", "key", "title", "publisher", "author", "url", "published", "kind",
-               "language", "text", "retrieved", *values.LINK_RELATIONS},
+               "language", "text", "retrieved", "file_sha256", "media_type",
+               *values.LINK_RELATIONS},
     "claim": {"type", "uid", "ref", "statement", "about", "targets", "mentioned", "claimant",
               "occurred", "status", "retraction_reason", "attributions"},
     "attribution": {"uid", "source", "quote", "voice", "sourcing"},

@@ -48,6 +48,7 @@ class AttributionRow(NamedTuple):
     anchor_end: int | None
     anchor_prefix: str | None
     anchor_suffix: str | None
+    anchor_sha256: str | None  # the capture the quote was last found in
 
 
 class ResponseRow(NamedTuple):
@@ -58,6 +59,7 @@ class ResponseRow(NamedTuple):
     date: str | None
     source_id: int | None
     quote: str | None
+    anchor_sha256: str | None
 
 
 class ReplyRow(NamedTuple):
@@ -74,6 +76,8 @@ class SourceRow(NamedTuple):
     title: str
     published: str | None
     has_text: bool
+    text_sha256: str | None = None
+    retrieved: str | None = None
 
 
 class PersonRow(NamedTuple):
@@ -125,10 +129,12 @@ def claim_rows(session: Session, *, claim_ids: set[int] | None = None) -> AuditR
         session, select(Attribution.id, Attribution.claim_id, Attribution.source_id,
                         Attribution.quote, Attribution.sourcing, Attribution.anchor_start,
                         Attribution.anchor_end, Attribution.anchor_prefix,
-                        Attribution.anchor_suffix), Attribution.claim_id, claim_ids)
+                        Attribution.anchor_suffix, Attribution.anchor_sha256),
+        Attribution.claim_id, claim_ids)
     responses = _select_in(
         session, select(Response.id, Response.claim_id, Response.respondent_id, Response.kind,
-                        Response.date, Response.source_id, Response.quote),
+                        Response.date, Response.source_id, Response.quote,
+                        Response.anchor_sha256),
         Response.claim_id, claim_ids)
     replies = _select_in(session, select(ReplyRequest.id, ReplyRequest.claim_id,
                                          ReplyRequest.addressee_id, ReplyRequest.sent,
@@ -148,8 +154,9 @@ def claim_rows(session: Session, *, claim_ids: set[int] | None = None) -> AuditR
 def source_rows(session: Session) -> dict[int, SourceRow]:
     """Every source, without its text (whether it has one is a flag)."""
     query = select(Source.id, Source.key, Source.title, Source.published,
-                   col(Source.text_sha256).is_not(None))
-    return {r[0]: SourceRow(r[0], r[1], r[2], r[3], bool(r[4])) for r in session.exec(query)}
+                   Source.text_sha256, Source.retrieved)
+    return {r[0]: SourceRow(r[0], r[1], r[2], r[3], r[4] is not None, r[4], r[5])
+            for r in session.exec(query)}
 
 
 def link_rows(session: Session) -> list[tuple[int, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -111,6 +112,8 @@ def response_record(session: Session, response: Response, *, with_id: bool = Tru
                   by=session.get(Person, response.respondent_id).name, kind=response.kind,
                   date=response.date, source=source.key if source else None,
                   quote=response.quote, summary=response.summary)
+    if with_id:
+        record["quote_status"] = response.quote_status
     return record
 
 
@@ -236,7 +239,7 @@ def edit_claim(session: Session, claim: Claim, *, statement: str | None = None,
         raise Conflict(f"claim {claim.id} is retracted; record a new claim instead")
     before = claim_state(session, claim)
     if statement is not None:
-        claim.statement = values.text(statement, field="statement").strip()
+        claim.statement = shapes.clean_statement(statement)
     if occurred is not None:
         claim.occurred = values.partial_date(occurred, field="occurred")
     if status is not None:
@@ -282,19 +285,72 @@ def retract_claim(session: Session, claim: Claim, *, reason: str) -> Claim:
 
 def verify_attribution(session: Session, attribution: Attribution, source: Source) -> str:
     """Look for the quote in the source's stored text and store the result and anchor."""
-    from ledger.quotes import check_quote
+    return _anchor(session, attribution, source)
 
-    if not attribution.quote:
-        attribution.quote_status = "no-quote"
-        attribution.anchor_start = attribution.anchor_end = None
-        attribution.anchor_prefix = attribution.anchor_suffix = None
-        return attribution.quote_status
-    result = check_quote(text=source.text, quote=attribution.quote)
-    attribution.quote_status = result.status
-    attribution.anchor_start, attribution.anchor_end = result.start, result.end
-    attribution.anchor_prefix, attribution.anchor_suffix = result.prefix, result.suffix
+
+def verify_response(session: Session, response: Response, source: Source | None) -> str:
+    """Look for a response's quote in its source's stored text, as for an attribution."""
+    return _anchor(session, response, source)
+
+
+def _anchor(session: Session, row: Attribution | Response, source: Source | None,
+            check: Any = None) -> str:
+    anchor = shapes.quote_anchor(text=source.text if source else None,
+                                 digest=source.text_sha256 if source else None,
+                                 quote=row.quote, check=check, found_in=row.anchor_sha256)
+    for name, value in anchor.items():
+        setattr(row, name, value)
     session.flush()
-    return result.status
+    return row.quote_status
+
+
+@dataclass(frozen=True)
+class QuoteMove:
+    """What a new capture did to one quote: it `stands`, `moved`, is `gone`, or was
+    `not-found` before and still is."""
+
+    entity: str  # attribution | response
+    id: int
+    claim_id: int
+    quote: str
+    outcome: str
+    before: tuple[int, int] | None
+    after: tuple[int, int] | None
+
+
+def recheck_quotes(session: Session, source: Source) -> list[QuoteMove]:
+    """Re-check and re-anchor every attribution and response quote on `source`'s new text.
+
+    Exact checks only (as typed, normalized or elided; the fuzzy search never decides): a
+    quote found before and not now is gone, and keeps the capture it was found in.
+    """
+    from ledger.quotes import TextIndex, recheck
+
+    index = TextIndex(source.text) if source.text is not None else None
+    rows: list[tuple[str, Attribution | Response]] = [
+        ("attribution", a) for a in session.exec(
+            select(Attribution).where(Attribution.source_id == source.id)
+            .order_by(col(Attribution.id)))]
+    rows += [("response", r) for r in session.exec(
+        select(Response).where(Response.source_id == source.id).order_by(col(Response.id)))]
+    moves = []
+    for entity, row in rows:
+        if not row.quote:
+            continue
+        before = ((row.anchor_start, row.anchor_end) if row.quote_status == "verified"
+                  and row.anchor_start is not None else None)
+        check = None
+        if index is not None:
+            check = recheck(text=source.text, quote=row.quote, start=row.anchor_start,
+                            end=row.anchor_end, prefix=row.anchor_prefix,
+                            suffix=row.anchor_suffix, index=index)
+        _anchor(session, row, source, check=check)
+        after = ((row.anchor_start, row.anchor_end) if row.quote_status == "verified"
+                 else None)
+        outcome = ("not-found" if before is None and after is None else "gone" if after is None
+                   else "stands" if before == after else "moved")
+        moves.append(QuoteMove(entity, row.id, row.claim_id, row.quote, outcome, before, after))
+    return moves
 
 
 def cite(session: Session, *, claim: Claim, source: Source, quote: str | None = None,
@@ -312,11 +368,15 @@ def cite(session: Session, *, claim: Claim, source: Source, quote: str | None = 
     cleaned = shapes.clean_attribution(quote=quote, voice=voice, sourcing=sourcing)
     quote, voice, sourcing = cleaned["quote"], cleaned["voice"], cleaned["sourcing"]
     if quote is not None:
-        duplicate = session.exec(select(Attribution).where(
-            Attribution.claim_id == claim.id, Attribution.source_id == source.id,
-            Attribution.quote == quote)).first()
-        if duplicate:
-            raise Conflict(f"claim {claim.id} already cites {source.key!r} with that quote")
+        from ledger.quotes import normalize
+
+        wanted = normalize(quote)
+        for other in session.exec(select(Attribution).where(
+                Attribution.claim_id == claim.id, Attribution.source_id == source.id,
+                col(Attribution.quote).is_not(None))):
+            if normalize(other.quote) == wanted:
+                raise Conflict(f"claim {claim.id} already cites {source.key!r} with that quote "
+                               f"(attribution {other.id}: “{other.quote}”); nothing was added")
     attribution = Attribution(claim_id=claim.id, source_id=source.id, quote=quote, voice=voice,
                               sourcing=sourcing)
     if uid:
@@ -340,8 +400,12 @@ def cite(session: Session, *, claim: Claim, source: Source, quote: str | None = 
 def add_response(session: Session, *, claim: Claim, by: str, kind: str,
                  date: str | None = None, source: str | None = None,
                  quote: str | None = None, summary: str | None = None,
-                 uid: str | None = None) -> Response:
-    """Record an answer to a claim."""
+                 uid: str | None = None, strict: bool = False) -> Response:
+    """Record an answer to a claim.
+
+    Its quote is looked for in the source's stored text, as an attribution's is: with
+    `strict`, a quote that is not found is refused; otherwise it is recorded as not found.
+    """
     cleaned = shapes.clean_response(kind=kind, date=date, quote=quote, summary=summary,
                                     has_source=bool(source))
     respondent = get_person(session, by, field="by")
@@ -351,6 +415,11 @@ def add_response(session: Session, *, claim: Claim, by: str, kind: str,
     if uid:
         response.uid = uid
     session.add(response)
+    session.flush()
+    status = verify_response(session, response, source_row)
+    if strict and status == "not-found":
+        raise Conflict(f"the quote is not in the stored text of {source_row.key!r} "
+                       "(--strict refuses it); `ledger audit` shows the closest passage")
     record_response_event(session, response, "add")
     return response
 

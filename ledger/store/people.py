@@ -58,14 +58,21 @@ def _unique_slug(session: Session, name: str) -> str:
 
 def add_person(session: Session, *, name: str, kind: str = "person",
                description: str | None = None, aliases: list[str] | tuple[str, ...] = (),
-               uid: str | None = None) -> Person:
-    """Record a person or organization; a person with the same exact name is a conflict."""
+               uid: str | None = None, distinct: bool = False) -> Person:
+    """Record a person or organization.
+
+    A person with the same exact name is a conflict. So is a name or alias that looks like
+    an existing person's name, alias or slug (`values.lookalike_key`: case, accents, width,
+    invisible characters, confusable letters), unless `distinct` says it is someone else.
+    """
     cleaned = shapes.clean_person(name=name, kind=kind, description=description,
                                   aliases=aliases)
     existing = session.exec(select(Person).where(Person.name == cleaned["name"],
                                                  col(Person.merged_into_id).is_(None))).first()
     if existing:
         raise name_taken(cleaned["name"], existing.id, existing.slug)
+    if not distinct:
+        _refuse_lookalike(session, [cleaned["name"], *cleaned["aliases"]])
     person = Person(name=cleaned["name"], name_key=cleaned["name_key"], kind=cleaned["kind"],
                     description=cleaned["description"],
                     slug=_unique_slug(session, cleaned["name"]))
@@ -76,6 +83,31 @@ def add_person(session: Session, *, name: str, kind: str = "person",
     _add_aliases(session, person, cleaned["aliases"])
     _record_event(session, person, "add")
     return person
+
+
+def _refuse_lookalike(session: Session, names: list[str]) -> None:
+    wanted = {values.lookalike_key(n): n for n in names}
+    wanted.pop("", None)
+    if not wanted:
+        return
+    people = session.exec(_live(select(Person.id, Person.name, Person.slug))).all()
+    aliases = session.exec(select(PersonAlias.person_id, PersonAlias.name)).all()
+    known: list[tuple[int, str, str]] = [(pid, name, "name") for pid, name, _ in people]
+    known += [(pid, slug, "slug") for pid, _, slug in people]
+    known += [(pid, name, "alias") for pid, name in aliases]
+    for pid, seen, what in known:
+        new = wanted.get(values.lookalike_key(seen))
+        if new is not None:
+            owner = _follow(session, session.get(Person, pid))
+            raise lookalike(new, owner.id, owner.name, owner.slug, what, seen)
+
+
+def lookalike(new: str, person_id: int, name: str, slug: str, what: str, seen: str) -> Conflict:
+    """The error for a new name that looks like an existing person's name, alias or slug."""
+    via = "" if what == "name" else f" (its {what} {seen!r})"
+    return Conflict(f"{new!r} looks like {name!r}{via}, already recorded as id {person_id}, "
+                    f"slug {slug}; refer to that person, or add --distinct if {new!r} is "
+                    "someone else")
 
 
 def name_taken(name: str, person_id: int, slug: str) -> Conflict:
@@ -105,7 +137,9 @@ def _live(query):
 def get_person(session: Session, ref: str, *, field: str = "person") -> Person:
     """Resolve a person by id, uid, exact name, slug, or name or alias folded.
 
-    Folding makes it case-, accent- and Unicode-form-insensitive. An unknown reference
+    Folding makes it case-, accent- and Unicode-form-insensitive. A slug wins over a name,
+    and an older person's alias over a newer person's name, so a record added later never
+    takes over a reference that already worked. An unknown reference
     suggests the nearest names; an ambiguous one lists the candidates. A merged duplicate
     resolves to the person it was merged into.
     """
@@ -121,13 +155,17 @@ def get_person(session: Session, ref: str, *, field: str = "person") -> Person:
         person = session.exec(select(Person).where(Person.uid == raw)).first()
         if person:
             return _follow(session, person)
-    name = values.nfc(raw)
-    exact = session.exec(_live(select(Person).where(Person.name == name))).first()
-    if exact:
-        return exact
+    # A slug, then an alias as written, is never shadowed by a newer person's name.
     by_slug = session.exec(select(Person).where(Person.slug == raw)).first()
     if by_slug:
         return _follow(session, by_slug)
+    name = values.nfc(raw)
+    exact = session.exec(_live(select(Person).where(Person.name == name))).first()
+    if exact:
+        owners = [_follow(session, session.get(Person, pid)) for pid in session.exec(
+            select(PersonAlias.person_id).where(PersonAlias.name == name))]
+        older = [p for p in owners if p.id < exact.id]
+        return min(older, key=lambda p: p.id) if older else exact
     folded = values.fold(raw)
     matches = list(session.exec(_live(select(Person).where(Person.name_key == folded))))
     alias_owner_ids = set(session.exec(select(PersonAlias.person_id)

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from ledger import shapes, values
 from ledger.errors import Conflict, InvalidValue, NotFound
-from ledger.models import Attribution, Source, SourceLink
+from ledger.models import Source, SourceLink
 from ledger.store.events import append_event
 
 
@@ -27,7 +27,8 @@ def source_state(session: Session, source: Source) -> dict[str, Any]:
         uid=source.uid, key=source.key, title=source.title, publisher=source.publisher,
         author=source.author, url=source.url, published=source.published, kind=source.kind,
         language=source.language, text=source.text, text_sha256=source.text_sha256,
-        retrieved=source.retrieved)
+        retrieved=source.retrieved, file_sha256=source.file_sha256,
+        media_type=source.media_type)
 
 
 def source_record(session: Session, source: Source, *, with_id: bool = True,
@@ -45,6 +46,8 @@ def source_record(session: Session, source: Source, *, with_id: bool = True,
         record["text_sha256"] = source.text_sha256
         record["text_length"] = len(source.text) if source.text is not None else None
     record["retrieved"] = source.retrieved
+    record["file_sha256"] = source.file_sha256
+    record["media_type"] = source.media_type
     grouped: dict[str, list[str]] = defaultdict(list)
     for relation, target in links_of(session, source):
         grouped[relation].append(target.key)
@@ -90,12 +93,15 @@ def _check_url(session: Session, url: str | None, *, exclude_id: int | None = No
     return checked
 
 
-def set_text(source: Source, text: str | None, *, retrieved: str) -> None:
-    """Store a text snapshot with its SHA-256 and the time it was taken."""
+def set_text(source: Source, text: str | None, *, retrieved: str,
+             file_sha256: str | None = None, media_type: str | None = None) -> None:
+    """Store a text snapshot with its SHA-256, the time it was taken and the saved file."""
     checked = values.text(text, field="text", required=False)
     source.text = checked
     source.text_sha256 = shapes.text_digest(checked)
     source.retrieved = retrieved if checked else None
+    source.file_sha256, source.media_type = shapes.clean_capture(
+        file_sha256=file_sha256, media_type=media_type, has_text=checked is not None)
 
 
 def add_source(session: Session, *, title: str, key: str | None = None,
@@ -103,11 +109,15 @@ def add_source(session: Session, *, title: str, key: str | None = None,
                url: str | None = None, published: str | None = None, kind: str = "article",
                language: str | None = None, text: str | None = None,
                retrieved: str | None = None, cites: list[str] | tuple[str, ...] = (),
-               uid: str | None = None) -> Source:
-    """Record a source; a key or normalized URL already in use is a conflict."""
+               uid: str | None = None, file_sha256: str | None = None,
+               media_type: str | None = None) -> Source:
+    """Record a source; a key or normalized URL already in use is a conflict.
+
+    `file_sha256` and `media_type` describe the saved file the text was extracted from.
+    """
     cleaned = shapes.clean_source(title=title, key=key, publisher=publisher, author=author,
                                   url=url, published=published, kind=kind, language=language,
-                                  text=text)
+                                  text=text, file_sha256=file_sha256, media_type=media_type)
     if cleaned["key"] is not None:
         clash = session.exec(select(Source).where(Source.key == cleaned["key"])).first()
         if clash:
@@ -159,9 +169,10 @@ def edit_source(session: Session, source: Source, *, title: str | None = None,
                 publisher: str | None = None, author: str | None = None,
                 url: str | None = None, published: str | None = None,
                 kind: str | None = None, language: str | None = None,
-                text: str | None = None) -> Source:
+                text: str | None = None, file_sha256: str | None = None,
+                media_type: str | None = None, retrieved: str | None = None) -> Source:
     """Change a source's fields or its text; quotes against a changed text are re-checked."""
-    from ledger.store.claims import verify_attribution
+    from ledger.store.claims import recheck_quotes
 
     before = source_state(session, source)
     if title is not None:
@@ -183,16 +194,42 @@ def edit_source(session: Session, source: Source, *, title: str | None = None,
     text_changed = False
     if text is not None:
         old_hash = source.text_sha256
-        set_text(source, values.text(text, field="text"), retrieved=session.info["clock"]())
+        set_text(source, values.text(text, field="text"),
+                 retrieved=retrieved or session.info["clock"](), file_sha256=file_sha256,
+                 media_type=media_type)
         text_changed = source.text_sha256 != old_hash
     if source_state(session, source) == before:
         raise InvalidValue("nothing to change: give at least one new value")
     _record_event(session, source, "edit")
     if text_changed:
-        for attribution in session.exec(select(Attribution)
-                                         .where(Attribution.source_id == source.id)):
-            verify_attribution(session, attribution, source)
+        recheck_quotes(session, source)
     return source
+
+
+def recapture_source(session: Session, source: Source, *, text: str,
+                     file_sha256: str | None = None, media_type: str | None = None,
+                     retrieved: str | None = None) -> list[Any]:
+    """Store a newer capture of the same document and re-check every quote on it.
+
+    The new text is a new event (`recapture`); the old one stays in the history. Each
+    attribution and response quote is re-checked exactly (as typed or normalized, never
+    fuzzily) and re-anchored; the result says which still stand, which moved and which are
+    gone (`ledger.store.claims.QuoteMove`).
+    """
+    from ledger.store.claims import recheck_quotes
+
+    if source.text is None:
+        raise Conflict(f"source {source.key!r} has no stored text to recapture; give it one "
+                       f"with `ledger source edit {source.key} --text-file F`")
+    previous = source.text_sha256
+    set_text(source, values.text(text, field="text"),
+             retrieved=retrieved or session.info["clock"](), file_sha256=file_sha256,
+             media_type=media_type)
+    if source.text_sha256 == previous:
+        raise Conflict(f"the new capture of {source.key!r} has the same text as the stored "
+                       f"one (sha256 {previous[:12]}…); nothing changed")
+    _record_event(session, source, "recapture")
+    return recheck_quotes(session, source)
 
 
 def _reachable(session: Session, start: Source, goal: Source) -> list[int] | None:
