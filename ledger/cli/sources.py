@@ -240,11 +240,12 @@ def recapture(ctx: typer.Context, key: SourceRef, text_file: TextFile = None,
         emit_json(report)
         return
     counts = {o: sum(m.outcome == o for m in moves)
-              for o in ("stands", "moved", "gone", "not-found")}
+              for o in ("stands", "moved", "gone", "found", "not-found")}
+    extra = "".join(f", {counts[o]} {label}" for o, label in (
+        ("found", "found again"), ("not-found", "still not found")) if counts[o])
     out(f"Recaptured {source.key}: sha256 {previous[:12]}… -> {current[:12]}…; "
         f"{counts['stands']} quote(s) still stand, {counts['moved']} moved, "
-        f"{counts['gone']} gone" + (f", {counts['not-found']} still not found"
-                                     if counts["not-found"] else ""))
+        f"{counts['gone']} gone{extra}")
     for m in moves:
         where = (f" (at {m.before[0]} -> {m.after[0]})" if m.outcome == "moved" else "")
         out(f"  {m.outcome}: claim {m.claim_id} {m.entity} {m.id}{where}: “{m.quote}”")

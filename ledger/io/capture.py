@@ -30,15 +30,28 @@ from urllib.parse import urljoin
 from ledger.errors import InvalidValue, ReadFailed
 
 FORMATS = ("txt", "html", "pdf", "warc")
-MEDIA_TYPES = {"txt": "text/plain", "html": "text/html", "pdf": "application/pdf",
-               "warc": "application/warc"}
+MEDIA_TYPES = {
+    "txt": "text/plain",
+    "html": "text/html",
+    "pdf": "application/pdf",
+    "warc": "application/warc",
+}
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """A saved file larger than this is refused before it is read."""
 
-_EXTENSIONS = {".txt": "txt", ".text": "txt", ".html": "html", ".htm": "html",
-               ".xhtml": "html", ".pdf": "pdf", ".warc": "warc"}
-_HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",
-                         re.IGNORECASE | re.DOTALL)
+_EXTENSIONS = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".pdf": "pdf",
+    ".warc": "warc",
+}
+_HTML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 _HTML_TAG = re.compile(rb"<(?:head|body|title|meta|p|div|article)\b", re.IGNORECASE)
 _ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 
@@ -67,15 +80,26 @@ def read_capture(path: str | Path, *, format: str | None = None) -> Capture:
             raise InvalidValue(f"--format must be one of {', '.join(FORMATS)}; got {format!r}")
     data = _read_bytes(Path(path))
     kind = format or sniff(data, name=name)
-    extract = {"txt": _text_capture, "html": _html_capture, "pdf": _pdf_capture,
-               "warc": _warc_capture}[kind]
+    extract = {
+        "txt": _text_capture,
+        "html": _html_capture,
+        "pdf": _pdf_capture,
+        "warc": _warc_capture,
+    }[kind]
     text, metadata, retrieved = extract(data, name)
     if not text.strip():
-        raise ReadFailed(f"--text-file {name!r}: no text could be extracted from this {kind} "
-                         f"file; {_EMPTY_HINT[kind]}")
-    return Capture(text=text, format=kind, media_type=MEDIA_TYPES[kind],
-                   file_sha256=hashlib.sha256(data).hexdigest(), metadata=metadata,
-                   retrieved=retrieved)
+        raise ReadFailed(
+            f"--text-file {name!r}: no text could be extracted from this {kind} "
+            f"file; {_EMPTY_HINT[kind]}"
+        )
+    return Capture(
+        text=text,
+        format=kind,
+        media_type=MEDIA_TYPES[kind],
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        metadata=metadata,
+        retrieved=retrieved,
+    )
 
 
 _EMPTY_HINT = {
@@ -90,8 +114,10 @@ def _read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ReadFailed(f"--text-file {str(path)!r} is {size:,} bytes; the limit is "
-                             f"{MAX_FILE_BYTES:,}: save only the document itself")
+            raise ReadFailed(
+                f"--text-file {str(path)!r} is {size:,} bytes; the limit is "
+                f"{MAX_FILE_BYTES:,}: save only the document itself"
+            )
         return path.read_bytes()
     except FileNotFoundError:
         raise ReadFailed(f"--text-file: no file {str(path)!r}") from None
@@ -113,8 +139,9 @@ def sniff(data: bytes, *, name: str = "") -> str:
             inner = b""
         if inner.startswith(b"WARC/"):
             return "warc"
-        raise ReadFailed(f"--text-file {name!r} is a gzip file that is not a WARC; "
-                         "decompress it first (gunzip)")
+        raise ReadFailed(
+            f"--text-file {name!r} is a gzip file that is not a WARC; decompress it first (gunzip)"
+        )
     if head.startswith(b"WARC/"):
         return "warc"
     stripped = head.lstrip(b"\xef\xbb\xbf")
@@ -133,23 +160,32 @@ def _text_capture(data: bytes, name: str) -> tuple[str, dict, None]:
     try:
         return data.decode("utf-8-sig"), {}, None
     except UnicodeDecodeError as exc:
-        raise ReadFailed(f"--text-file {name!r} is not UTF-8 text ({exc.reason} at byte "
-                         f"{exc.start}); convert it first, e.g. with iconv, or give "
-                         "--format html|pdf|warc") from None
+        raise ReadFailed(
+            f"--text-file {name!r} is not UTF-8 text ({exc.reason} at byte "
+            f"{exc.start}); convert it first, e.g. with iconv, or give "
+            "--format html|pdf|warc"
+        ) from None
 
 
-def _html_capture(data: bytes, name: str, *,
-                  base_url: str | None = None) -> tuple[str, dict, None]:
+def _html_capture(data: bytes, name: str, *, base_url: str | None = None) -> tuple[str, dict, None]:
     import trafilatura
 
     try:
-        text = trafilatura.extract(data, url=base_url, include_comments=False,
-                                   include_tables=True, include_images=False,
-                                   include_links=False, deduplicate=False,
-                                   output_format="txt")
+        text = trafilatura.extract(
+            data,
+            url=base_url,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_links=False,
+            deduplicate=False,
+            output_format="txt",
+        )
     except Exception as exc:  # the extractor's own errors vary by input
-        raise ReadFailed(f"--text-file {name!r}: the HTML could not be read ({exc}); "
-                         "save the page again, or try --format txt") from None
+        raise ReadFailed(
+            f"--text-file {name!r}: the HTML could not be read ({exc}); "
+            "save the page again, or try --format txt"
+        ) from None
     return text or "", html_metadata(data, base_url=base_url), None
 
 
@@ -160,14 +196,17 @@ def _pdf_capture(data: bytes, name: str) -> tuple[str, dict, None]:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise ReadFailed(f"--text-file {name!r} is a password-protected PDF; save an "
-                             "unprotected copy first")
+            raise ReadFailed(
+                f"--text-file {name!r} is a password-protected PDF; save an unprotected copy first"
+            )
         pages = [(page.extract_text() or "").strip() for page in reader.pages]
     except ReadFailed:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise ReadFailed(f"--text-file {name!r} is not a readable PDF ({exc}); download it "
-                         "again, or give --format txt|html|warc") from None
+        raise ReadFailed(
+            f"--text-file {name!r} is not a readable PDF ({exc}); download it "
+            "again, or give --format txt|html|warc"
+        ) from None
     return "\n\n".join(page for page in pages if page), {}, None
 
 
@@ -189,10 +228,12 @@ def _warc_capture(data: bytes, name: str) -> tuple[str, dict, str | None]:
                 metadata["url"] = (target, "the WARC record's WARC-Target-URI")
             return text, metadata, _warc_date(record.rec_headers.get_header("WARC-Date"))
     except ArchiveLoadFailed as exc:
-        raise ReadFailed(f"--text-file {name!r} is not a readable WARC ({exc}); save the "
-                         "archive again") from None
-    raise ReadFailed(f"--text-file {name!r}: the WARC holds no archived HTML page; archive "
-                     "the article itself")
+        raise ReadFailed(
+            f"--text-file {name!r} is not a readable WARC ({exc}); save the archive again"
+        ) from None
+    raise ReadFailed(
+        f"--text-file {name!r}: the WARC holds no archived HTML page; archive the article itself"
+    )
 
 
 def _warc_date(value: str | None) -> str | None:
@@ -208,14 +249,26 @@ def _warc_date(value: str | None) -> str | None:
 # --- HTML metadata -------------------------------------------------------------------------
 
 _META = {
-    "title": [("meta", "property", "og:title"), ("meta", "name", "twitter:title"),
-              ("meta", "name", "dc.title"), ("title", None, None)],
-    "published": [("meta", "property", "article:published_time"),
-                  ("meta", "name", "article:published_time"), ("meta", "name", "date"),
-                  ("meta", "name", "dc.date"), ("meta", "name", "pubdate"),
-                  ("meta", "itemprop", "datePublished"), ("time", "datetime", None)],
-    "author": [("meta", "name", "author"), ("meta", "property", "article:author"),
-               ("meta", "name", "dc.creator")],
+    "title": [
+        ("meta", "property", "og:title"),
+        ("meta", "name", "twitter:title"),
+        ("meta", "name", "dc.title"),
+        ("title", None, None),
+    ],
+    "published": [
+        ("meta", "property", "article:published_time"),
+        ("meta", "name", "article:published_time"),
+        ("meta", "name", "date"),
+        ("meta", "name", "dc.date"),
+        ("meta", "name", "pubdate"),
+        ("meta", "itemprop", "datePublished"),
+        ("time", "datetime", None),
+    ],
+    "author": [
+        ("meta", "name", "author"),
+        ("meta", "property", "article:author"),
+        ("meta", "name", "dc.creator"),
+    ],
     "url": [("link", "rel", "canonical"), ("meta", "property", "og:url")],
 }
 _JSON_LD = {"title": "headline", "published": "datePublished", "author": "author"}
@@ -295,10 +348,16 @@ def _json_ld(tree: Any) -> dict[str, Any]:
             data = json.loads(node.text_content() or "")
         except (ValueError, RecursionError):
             continue
-        items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(
-            data, dict) else []
+        items = (
+            data
+            if isinstance(data, list)
+            else data.get("@graph", [data])
+            if isinstance(data, dict)
+            else []
+        )
         for item in items:
             if isinstance(item, dict) and str(item.get("@type", "")).endswith(
-                    ("Article", "NewsArticle", "Report", "WebPage")):
+                ("Article", "NewsArticle", "Report", "WebPage")
+            ):
                 return item
     return {}

@@ -306,8 +306,8 @@ def _anchor(session: Session, row: Attribution | Response, source: Source | None
 
 @dataclass(frozen=True)
 class QuoteMove:
-    """What a new capture did to one quote: it `stands`, `moved`, is `gone`, or was
-    `not-found` before and still is."""
+    """What a new capture did to one quote: it `stands`, `moved` or is `gone`; or, not found
+    before, it is `found` now or still `not-found`."""
 
     entity: str  # attribution | response
     id: int
@@ -347,8 +347,10 @@ def recheck_quotes(session: Session, source: Source) -> list[QuoteMove]:
         _anchor(session, row, source, check=check)
         after = ((row.anchor_start, row.anchor_end) if row.quote_status == "verified"
                  else None)
-        outcome = ("not-found" if before is None and after is None else "gone" if after is None
-                   else "stands" if before == after else "moved")
+        if before is None:
+            outcome = "not-found" if after is None else "found"
+        else:
+            outcome = "gone" if after is None else "stands" if before == after else "moved"
         moves.append(QuoteMove(entity, row.id, row.claim_id, row.quote, outcome, before, after))
     return moves
 
