@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,22 +43,30 @@ def news_page(
     paragraphs: list[str],
     *,
     title: str = PAGE_TITLE,
-    published: str = "2023-03-23T05:00:00-04:00",
-    author: str = "Parliamentary bureau",
-    url: str = PAGE_URL,
+    published: str | None = "2023-03-23T05:00:00-04:00",
+    author: str | None = "Parliamentary bureau",
+    url: str | None = PAGE_URL,
 ) -> str:
-    """A realistic article page around `paragraphs`."""
+    """A realistic article page around `paragraphs`; metadata left out where None."""
+    meta = [f'<meta property="og:title" content="{html.escape(title)}">']
+    if url:
+        meta += [
+            f'<meta property="og:url" content="{url}">',
+            f'<link rel="canonical" href="{url}">',
+        ]
+    if published:
+        meta.append(f'<meta property="article:published_time" content="{published}">')
+    if author:
+        meta.append(f'<meta name="author" content="{html.escape(author)}">')
+    head = "\n  ".join(meta)
+    byline = html.escape(author or "Staff")
     body = "\n".join(f"      <p>{html.escape(p)}</p>" for p in paragraphs)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <title>{html.escape(title)} | News</title>
-  <meta property="og:title" content="{html.escape(title)}">
-  <meta property="og:url" content="{url}">
-  <meta property="article:published_time" content="{published}">
-  <meta name="author" content="{html.escape(author)}">
-  <link rel="canonical" href="{url}">
+  {head}
   <script>window.dataLayer = []; function trackPageView() {{ dataLayer.push('view'); }}</script>
   <script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{title}"}}</script>
 </head>
@@ -75,7 +84,7 @@ def news_page(
   <main id="main">
     <article>
       <h1>{html.escape(title)}</h1>
-      <div class="byline">By {html.escape(author)} · Posted: Mar 23, 2023</div>
+      <div class="byline">By {byline} · Updated 2 hours ago</div>
 {body}
     </article>
     <aside class="related">
@@ -140,3 +149,65 @@ def page_warc(page: str, *, url: str = PAGE_URL, date: str = "2023-03-23T14:05:0
     )
     writer.write_record(record)
     return buffer.getvalue()
+
+
+# --- the example ledger's captures --------------------------------------------------------------
+
+EXAMPLE_PDFS = ("petition-e2835",)
+"""Example sources saved as PDF; every other example source with text is an HTML page."""
+
+
+def example_capture_name(key: str) -> str:
+    """The file in ledger/examples/ that an example source's text was extracted from."""
+    return f"{key}.pdf" if key in EXAMPLE_PDFS else f"{key}.html"
+
+
+def example_capture(source: dict) -> bytes:
+    """The saved file for one example source: its excerpt's paragraphs (and `[…]` marks)
+    in a news page, or for the petition a PDF."""
+    paragraphs = [p for p in source["text"].split("\n\n") if p.strip()]
+    if source["key"] in EXAMPLE_PDFS:
+        return petition_pdf([paragraphs])
+    published = source.get("published")
+    return news_page(
+        paragraphs,
+        title=re.sub(r"\s*\([^)]*\)$", "", source["title"]),  # the headline, without notes
+        published=published if published and len(published) == 10 else None,
+        author=source.get("author"),
+        url=source.get("url"),
+    ).encode("utf-8")
+
+
+def refresh_example_captures(bundle: Path) -> None:
+    """Write each example source's saved file beside the bundle and store, in the bundle,
+    the text extracted from it with the file's SHA-256 and media type.
+
+    Run once when the example's excerpts change:
+    `.venv/bin/python -c "import sys; sys.path.insert(0, 'tests'); import capture_fixtures as f;
+    f.refresh_example_captures(f.Path('ledger/examples/story.jsonl'))"`
+    """
+    import json
+
+    from ledger.io.capture import read_capture
+
+    lines = []
+    for line in bundle.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["type"] == "source" and record.get("text"):
+            if record.get("media_type"):  # already a capture: rebuild from its first excerpt
+                raise SystemExit("the bundle already holds captures; restore the excerpts first")
+            path = bundle.parent / example_capture_name(record["key"])
+            path.write_bytes(example_capture(record))
+            capture = read_capture(path)
+            updated = {}
+            for name, value in record.items():
+                updated[name] = value
+                if name == "text":
+                    updated.update(
+                        text=capture.text,
+                        file_sha256=capture.file_sha256,
+                        media_type=capture.media_type,
+                    )
+            record = updated
+        lines.append(json.dumps(record, ensure_ascii=False))
+    bundle.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import capture_fixtures as fx
-from conftest import SEEDS
+from conftest import EXAMPLE, SEEDS
 
 BODY_QUOTE = "Beijing should hold off on freeing Michael Kovrig and Michael Spavor"
 PETITION_QUOTE = "publicly sided with China on Meng Wanzhou case"
@@ -373,3 +373,21 @@ def test_recapture_refuses_the_same_text_and_changes_nothing(cli, files) -> None
     assert cli("source", "recapture", "bare", "--text-file", str(files["html"])).code == 1
     assert cli("source", "recapture", "cbc").code == 2
     assert cli.ok("export").out.count("\n") == before.count("\n") + 1  # only the bare source
+
+
+def test_example_texts_are_extracted_from_the_saved_files():
+    """Each example text is what the capture extracts from the page (or PDF) shipped beside
+    the bundle, whose SHA-256 and media type the source records."""
+    import hashlib
+
+    from ledger.io.capture import read_capture
+
+    records = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()]
+    sources = [r for r in records if r["type"] == "source" and r.get("text")]
+    assert {s["media_type"] for s in sources} == {"text/html", "application/pdf"}
+    assert [s["key"] for s in sources if s["media_type"] == "application/pdf"] == ["petition-e2835"]
+    for source in sources:
+        path = EXAMPLE.parent / fx.example_capture_name(source["key"])
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == source["file_sha256"], path
+        capture = read_capture(path)
+        assert (capture.text, capture.media_type) == (source["text"], source["media_type"])
