@@ -220,7 +220,7 @@ class Importer:
         self.by_statement: dict[str, list[tuple[int, frozenset[int]]]] = {}
         # Every claim's statement: a claim without a uid is matched on it, and a new claim
         # joins its statement's list for the ones that follow.
-        self._load_statements({values.nfc(r["statement"]).strip() for r in expected
+        self._load_statements({values.collapse_spaces(values.nfc(r["statement"])) for r in expected
                                if r.get("type") == "claim"
                                and isinstance(r.get("statement"), str)})
         self.refs: dict[str, int] = {}
