@@ -210,9 +210,21 @@ def lookalike_key(value: str) -> str:
     punctuation dropped, so "Hаn Dong" (a Cyrillic а), "Han\u200bDong", "HAN DONG" and the
     slug "han-dong" all look like "Han Dong".
     """
+    if value.isascii():  # most names: the same key, a character at a time, from a table
+        return value.translate(_ascii_keys())
+    return _lookalike_key(value)
+
+
+def _lookalike_key(value: str) -> str:
     folded = fold(value.translate(_INVISIBLE))
     mapped = unicodedata.normalize("NFD", folded).translate(_confusables())
     return "".join(ch for ch in fold(unicodedata.normalize("NFD", mapped)) if ch.isalnum())
+
+
+@lru_cache(maxsize=1)
+def _ascii_keys() -> dict[int, str]:
+    # For ASCII text every step of the key works one character at a time.
+    return {code: _lookalike_key(chr(code)) for code in range(128)}
 
 
 # Names Windows refuses as file names, whatever the extension.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import values
 from ledger.errors import InvalidValue
@@ -83,3 +85,16 @@ def test_good_keys(key):
 def test_bad_keys(key):
     with pytest.raises(InvalidValue):
         values.key(key)
+
+
+@settings(deadline=None)  # the first call reads the confusables table
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_lookalike_key_of_ascii_matches_the_general_path(value):
+    assert values.lookalike_key(value) == values._lookalike_key(value)
+
+
+def test_lookalike_keys():
+    assert {values.lookalike_key(v) for v in (
+        "Han Dong", "HAN  DONG", "han-dong", "Hán Dông", "Han\u200bDong", "H\u0430n Dong",
+        "Ｈａｎ Ｄｏｎｇ")} == {"handong"}
+    assert values.lookalike_key("Hang Dong") != values.lookalike_key("Han Dong")
