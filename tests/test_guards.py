@@ -124,6 +124,9 @@ def test_import_refuses_a_look_alike(recorded, tmp_path) -> None:
     )
     err = refused(recorded, 1, "import", str(bundle))
     assert "line 2" in err and "'han dong' looks like 'Han Dong'" in err
+    bundle.write_text('{"type": "person", "name": "han dong", "distinct": true}\n')
+    recorded.ok("import", str(bundle))  # the bundle's --distinct
+    assert recorded.json("person", "show", "han dong")["slug"] == "han-dong-2"
 
 
 # --- quotes -------------------------------------------------------------------------------------

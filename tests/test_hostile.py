@@ -133,7 +133,8 @@ def bundle(*, twin: bool) -> list[dict]:
     for i, raw in enumerate(HOSTILE):
         value = t(raw, i)
         records += [
-            {"type": "person", "name": value, "description": value, "aliases": [value + " a"]},
+            {"type": "person", "name": value, "description": value, "aliases": [value + " a"],
+             "distinct": True},
             {"type": "source", "key": f"s{i}", "title": value, "publisher": value,
              "author": value, "cites": [f"huge{i % 2}"],
              "text": f"Before {value} after.\n" + t(MULTILINE[i % len(MULTILINE)], i)},

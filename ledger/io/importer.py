@@ -476,7 +476,9 @@ class Importer:
 
             other = self.people[self.person_by_name[cleaned["name"]]]
             raise name_taken(cleaned["name"], other.id, other.slug)
-        if uid is None:  # a record with a uid was accepted by the ledger it came from
+        # A record with a uid was accepted by the ledger it came from; "distinct": true is
+        # the bundle's --distinct.
+        if uid is None and record.get("distinct") is not True:
             self._refuse_lookalike([cleaned["name"], *cleaned["aliases"]])
         pid, uid = self._new_id("person"), uid or new_uid()
         slug = shapes.next_free(values.safe_slug(cleaned["name"], fallback="person"),
@@ -785,7 +787,7 @@ class Importer:
         else:
             row = session.exec(select(Claim).where(Claim.uid == record["uid"])).scalars().one()
             have = claim_record(session, row, with_id=False)
-        keys = FIELDS[kind] - {"type", "uid", "ref", "attributions"}
+        keys = FIELDS[kind] - {"type", "uid", "ref", "attributions", "distinct"}
         differs = [k for k in sorted(keys) if k in record and record[k] != have.get(k)
                    and not (record[k] in (None, []) and have.get(k) in (None, []))]
         if differs:
@@ -875,7 +877,7 @@ class Importer:
 # Fields each record type may carry; fields `--json` output carries but an import derives.
 DERIVED = {"id", "slug", "text_sha256", "text_length", "quote_status"}
 FIELDS = {
-    "person": {"type", "uid", "name", "aliases", "kind", "description"},
+    "person": {"type", "uid", "name", "aliases", "kind", "description", "distinct"},
     "source": {"type", "uid", "key", "title", "publisher", "author", "url", "published", "kind",
                "language", "text", "retrieved", "file_sha256", "media_type",
                *values.LINK_RELATIONS},
