@@ -413,14 +413,26 @@ def test_every_help_example_can_be_pasted(story, tmp_path, monkeypatch) -> None:
 def test_whitespace_collapses_in_csv_and_claimreview(cli, tmp_path) -> None:
     sheet = tmp_path / "claims.csv"
     sheet.write_text('Claim,Person\n"Alice  took\n   a bribe",Alice Example\n', encoding="utf-8")
-    cli.ok("import", str(sheet), "--map", "statement=Claim", "--map", "about=Person",
-           "--create-missing")
-    review = {"@context": "https://schema.org", "@type": "ClaimReview",
-              "url": "https://checker.example/fc/1",
-              "claimReviewed": "The moon\n\tis  made of cheese",
-              "reviewRating": {"@type": "Rating", "alternateName": "False"},
-              "itemReviewed": {"@type": "Claim",
-                               "author": {"@type": "Person", "name": "Wallace Example"}}}
+    cli.ok(
+        "import",
+        str(sheet),
+        "--map",
+        "statement=Claim",
+        "--map",
+        "about=Person",
+        "--create-missing",
+    )
+    review = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": "https://checker.example/fc/1",
+        "claimReviewed": "The moon\n\tis  made of cheese",
+        "reviewRating": {"@type": "Rating", "alternateName": "False"},
+        "itemReviewed": {
+            "@type": "Claim",
+            "author": {"@type": "Person", "name": "Wallace Example"},
+        },
+    }
     page = tmp_path / "review.json"
     page.write_text(json.dumps(review), encoding="utf-8")
     cli.ok("import", str(page), "--format", "claimreview")
