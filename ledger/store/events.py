@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from ledger.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
 from ledger.errors import InvalidValue
+from ledger.integrity import ACTIONS, ENTITIES, EventValidator
 from ledger.models import Event
 
 
@@ -19,6 +20,8 @@ def append_event(session: Session, *, action: str, entity: str, uid: str,
     Writers are serialized (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so
     reading the head and appending after it is not a race.
     """
+    if action not in ACTIONS or entity not in ENTITIES:  # what verify accepts, defined once
+        raise ValueError(f"unknown event action {action!r} or entity {entity!r}")
     head = session.info.get("chain_head")
     if head is None:
         row = session.exec(select(Event.seq, Event.hash).order_by(col(Event.seq).desc())
@@ -92,5 +95,6 @@ def parse_anchor(value: str) -> tuple[int, str]:
 
 
 def verify(session: Session, *, anchor: tuple[int, str] | None = None) -> ChainReport:
-    """Recompute the whole chain; see `ledger.chain.verify_rows`."""
-    return verify_rows(iter_events(session), anchor=anchor)
+    """Recompute the whole chain and validate each event (time, action, entity, state shape);
+    see `ledger.chain.verify_rows` and `ledger.integrity.EventValidator`."""
+    return verify_rows(iter_events(session), anchor=anchor, validate=EventValidator())
