@@ -135,7 +135,7 @@ def state_problem(entity: str, uid: str, state: Any) -> str | None:
     return None
 
 
-def logged_state(entity: str, text: str) -> dict[str, Any] | None:
+def logged_state(entity: str, uid: str, text: str) -> dict[str, Any] | None:
     """A stored state parsed for a reader, or None when it is not an object of its shape.
 
     Readers (`ledger log`, the ClaimReview export) call this and name the event instead of
@@ -147,8 +147,7 @@ def logged_state(entity: str, text: str) -> dict[str, Any] | None:
         state = json.loads(text)
     except (ValueError, TypeError):
         return None
-    if entity in SHAPES and state_problem(entity, state.get("uid") if isinstance(state, dict)
-                                          else None, state) is not None:
+    if entity in SHAPES and state_problem(entity, uid, state) is not None:
         return None
     return state if isinstance(state, dict) else None
 

@@ -30,7 +30,7 @@ def log(ctx: typer.Context,
         records = []
         for e in events:
             # A malformed event is shown as it is stored, and named, never a crash.
-            parsed = logged_state(e.entity, e.state)
+            parsed = logged_state(e.entity, e.uid, e.state)
             record = {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
                       "entity": e.entity, "uid": e.uid,
                       "state": parsed if parsed is not None else e.state,

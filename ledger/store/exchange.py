@@ -33,7 +33,7 @@ def status_dates(session: Session) -> dict[str, str]:
     query = (select(Event.seq, Event.uid, Event.at, Event.state).where(Event.entity == "claim")
              .order_by(col(Event.seq)))
     for seq, uid, at, state in session.exec(query):
-        parsed = logged_state("claim", state)
+        parsed = logged_state("claim", uid, state)
         if parsed is None or not isinstance(at, str):
             raise ChainBroken(f"event {seq} is malformed (its state is not a claim's); "
                               "`ledger verify` says what is wrong")
