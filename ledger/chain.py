@@ -21,7 +21,8 @@ GENESIS = "0" * 64
 # One encoder each, made once: json.dumps with options builds a new encoder on every call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                               allow_nan=False).encode
-_STRING = json.JSONEncoder(ensure_ascii=False).encode
+# A JSON string with non-ASCII kept (the C function JSONEncoder(ensure_ascii=False) calls).
+_STRING = json.encoder.encode_basestring
 
 
 def canonical_json(value: Any) -> str:

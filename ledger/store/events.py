@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ledger.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
@@ -83,6 +84,19 @@ def iter_events(session: Session, *, batch: int = 5_000) -> Iterator[Event]:
         session.expunge_all()
 
 
+def _event_rows(session: Session, *, batch: int = 10_000) -> Iterator[Any]:
+    """Every event as a plain row (no ORM objects), in sequence order, batch by batch."""
+    table = Event.__table__
+    last = 0
+    while True:
+        rows = session.execute(sa_select(table).where(table.c.seq > last)
+                               .order_by(table.c.seq).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
 def parse_anchor(value: str) -> tuple[int, str]:
     """Parse `SEQ:HASH` as printed in dossiers and by `ledger log`."""
     seq, _, digest = value.partition(":")
@@ -97,4 +111,4 @@ def parse_anchor(value: str) -> tuple[int, str]:
 def verify(session: Session, *, anchor: tuple[int, str] | None = None) -> ChainReport:
     """Recompute the whole chain and validate each event (time, action, entity, state shape);
     see `ledger.chain.verify_rows` and `ledger.integrity.EventValidator`."""
-    return verify_rows(iter_events(session), anchor=anchor, validate=EventValidator())
+    return verify_rows(_event_rows(session), anchor=anchor, validate=EventValidator())
