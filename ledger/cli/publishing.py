@@ -41,6 +41,7 @@ def dossier(ctx: typer.Context, person: PersonRef,
             templates: Templates = None, skip_verify: SkipVerify = False) -> None:
     """Print one person's dossier: every allegation about them, its sources and quotes,
     every response, the reply status, what they said about other claims, and the sources.
+    Refuses a ledger that does not pass `ledger verify`, unless --skip-verify.
 
     \b
     Example:
