@@ -15,6 +15,7 @@ from ledger.cli.common import (
     Strict,
     Voice,
     emit_json,
+    emit_json_array,
     new_app,
     out,
     report_quote,
@@ -168,7 +169,7 @@ def list_(ctx: typer.Context,
         records = list_claim_records(session, about=about, status=status, limit=limit,
                                      offset=offset)
     if json:
-        emit_json(records)
+        emit_json_array(records)
     else:
         table([[r["id"], r["status"], ", ".join(r["about"]), len(r["attributions"]),
                 r["statement"]] for r in records],
