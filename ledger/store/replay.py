@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, exists, func, select, tuple_
+from sqlalchemy import Table, exists, func, select, text, tuple_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -136,7 +136,14 @@ def verify_chain(session: Session, *, anchor: tuple[int, str] | None = None) -> 
 def verify_ledger(session: Session, *, anchor: tuple[int, str] | None = None,
                   chain_only: bool = False) -> VerifyReport:
     """The chain and each event, then (unless `chain_only`, and only over a sound chain)
-    every current-state table replayed against the log."""
+    every current-state table replayed against the log.
+
+    On PostgreSQL a session that has not started its transaction reads one snapshot
+    (REPEATABLE READ), so a writer committing meanwhile cannot show as a difference; SQLite's
+    read transaction is a snapshot already.
+    """
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
     report = VerifyReport(chain=verify_chain(session, anchor=anchor))
     if chain_only or not report.chain.ok:
         return report
