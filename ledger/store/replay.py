@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from ledger import integrity, values
 from ledger.chain import ChainReport, canonical_json
-from ledger.errors import ChainBroken, StateMismatch
+from ledger.errors import ChainBroken, InvalidValue, StateMismatch
 from ledger.models import (
     Attribution,
     Claim,
@@ -285,7 +285,7 @@ def _people(session: Session, report: VerifyReport) -> None:
 def _normalized_url(url: str | None) -> str | None:
     try:
         checked = values.url(url)
-    except Exception:  # a URL the writers would refuse: nothing derives from it
+    except InvalidValue:  # a URL the writers would refuse: nothing derives from it
         return None
     return checked[1] if checked else None
 
