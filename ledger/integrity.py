@@ -35,8 +35,10 @@ ENTITIES = frozenset(STATE_FUNCTIONS)
 ACTIONS = frozenset({"add", "edit", "merge", "retract"})
 """Every action an event may carry."""
 
-_AT = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-                 r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z")
+_AT = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z"
+)
 AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -60,8 +62,13 @@ def _checker(hint: Any) -> Callable[[Any], bool]:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
-        inner = _checker(options[0]) if len(options) == 1 else (
-            lambda value, checks=[_checker(o) for o in options]: any(c(value) for c in checks))
+        inner = (
+            _checker(options[0])
+            if len(options) == 1
+            else (
+                lambda value, checks=[_checker(o) for o in options]: any(c(value) for c in checks)
+            )
+        )
         if len(options) < len(typing.get_args(hint)):
             return lambda value: value is None or inner(value)
         return inner
@@ -127,8 +134,10 @@ class EventValidator:
 
     def _problem(self, row: Any, state: Any) -> str | None:
         if not valid_at(row.at):
-            return (f"its time {row.at!r} is not a UTC timestamp in the ledger's format "
-                    "(YYYY-MM-DDTHH:MM:SS.ffffffZ)")
+            return (
+                f"its time {row.at!r} is not a UTC timestamp in the ledger's format "
+                "(YYYY-MM-DDTHH:MM:SS.ffffffZ)"
+            )
         if self.previous_at is not None and row.at < self.previous_at:
             return f"its time {row.at} is earlier than the event before it ({self.previous_at})"
         if row.action not in ACTIONS:
@@ -148,8 +157,10 @@ def state_problem(entity: str, uid: str, state: Any) -> str | None:
     get = state.get
     for name, check in _CHECKS[entity]:
         if not check(get(name)):
-            return (f"its state's {name} is {get(name)!r}, which is not "
-                    f"{_describe(SHAPES[entity][name])}")
+            return (
+                f"its state's {name} is {get(name)!r}, which is not "
+                f"{_describe(SHAPES[entity][name])}"
+            )
     if state.get("uid") != uid:
         return f"its state's uid {state.get('uid')!r} is not the event's uid {uid!r}"
     return None
@@ -177,5 +188,8 @@ def differences(logged: dict[str, Any], found: dict[str, Any]) -> list[tuple[str
 
     A field the logged state lacks counts as None (the event predates the field).
     """
-    return [(name, logged.get(name), value) for name, value in found.items()
-            if logged.get(name) != value]
+    return [
+        (name, logged.get(name), value)
+        for name, value in found.items()
+        if logged.get(name) != value
+    ]

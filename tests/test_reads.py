@@ -34,8 +34,12 @@ def _fill(session, claims: int, *, first: int = 0) -> None:
         store.add_source(session, title="A copy", key="copy", cites=["r"])
     source = store.get_source(session, "r")
     for n in range(first, first + claims):
-        claim = store.add_claim(session, statement=f"Allegation {n}", about=["Han Dong"],
-                                claimant="Global News" if n % 2 else None)
+        claim = store.add_claim(
+            session,
+            statement=f"Allegation {n}",
+            about=["Han Dong"],
+            claimant="Global News" if n % 2 else None,
+        )
         store.cite(session, claim=claim, source=source, quote="said no")
         store.add_response(session, claim=claim, by="Han Dong", kind="denial", source="r")
         store.request_reply(session, claim=claim, to="Han Dong", sent="2023-03-01")
@@ -47,20 +51,25 @@ def test_records_equal_the_single_record_functions(story, engine) -> None:
     with reading(engine) as session:
         claims = store.list_claims(session)
         assert list(reads.claim_records(session)) == [
-            store.claim_record(session, c) for c in claims]
+            store.claim_record(session, c) for c in claims
+        ]
         assert list(reads.claim_records(session, with_id=False, refs=True)) == [
             store.claim_record(session, c, with_id=False, ref=f"c{n}")
-            for n, c in enumerate(claims, start=1)]
+            for n, c in enumerate(claims, start=1)
+        ]
         people = sorted(store.list_people(session), key=lambda p: p.id)
         assert list(reads.person_records(session)) == [
-            store.person_record(session, p) for p in people]
+            store.person_record(session, p) for p in people
+        ]
         sources = sorted(store.list_sources(session), key=lambda s: s.id)
         for with_text in (False, True):
             assert list(reads.source_records(session, with_text=with_text)) == [
-                store.source_record(session, s, with_text=with_text) for s in sources]
+                store.source_record(session, s, with_text=with_text) for s in sources
+            ]
         responses = [r for c in claims for r in store.responses_to(session, c)]
         assert sorted(reads.response_records(session), key=lambda r: r["id"]) == sorted(
-            (store.response_record(session, r) for r in responses), key=lambda r: r["id"])
+            (store.response_record(session, r) for r in responses), key=lambda r: r["id"]
+        )
 
 
 def test_export_and_claim_list_take_a_fixed_handful_of_queries(engine) -> None:
@@ -94,8 +103,9 @@ def test_claim_list_pages_with_limit_and_offset(cli) -> None:
     cli.ok("person", "add", "Han Dong")
     cli.ok("person", "add", "Michael Chong")
     for n in range(7):
-        cli.ok("claim", "add", f"Allegation {n}", "--about",
-               "Han Dong" if n % 2 else "Michael Chong")
+        cli.ok(
+            "claim", "add", f"Allegation {n}", "--about", "Han Dong" if n % 2 else "Michael Chong"
+        )
     cli.ok("claim", "edit", "3", "--status", "disputed")
     everything = cli.json("claim", "list")
     assert [r["id"] for r in everything] == list(range(1, 8))

@@ -20,18 +20,40 @@ from sqlalchemy import create_engine, text
 from ledger.chain import GENESIS, canonical_json, event_hash
 from ledger.models import SQLModel, new_uid
 
-TABLES = ("person", "person_alias", "source", "source_link", "claim", "claim_person",
-          "attribution", "response", "reply_request")
+TABLES = (
+    "person",
+    "person_alias",
+    "source",
+    "source_link",
+    "claim",
+    "claim_person",
+    "attribution",
+    "response",
+    "reply_request",
+)
 # The entity a table's rows belong to, and the column naming that record (a link table's
 # rows belong to their owner).
-OWNER = {"person": ("person", "id"), "person_alias": ("person", "person_id"),
-         "source": ("source", "id"), "source_link": ("source link", "id"),
-         "claim": ("claim", "id"), "claim_person": ("claim", "claim_id"),
-         "attribution": ("attribution", "id"), "response": ("response", "id"),
-         "reply_request": ("reply request", "id")}
-REFERENCES = {"person_id": "person", "merged_into_id": "person", "claimant_id": "person",
-              "respondent_id": "person", "addressee_id": "person", "claim_id": "claim",
-              "source_id": "source", "target_id": "source"}
+OWNER = {
+    "person": ("person", "id"),
+    "person_alias": ("person", "person_id"),
+    "source": ("source", "id"),
+    "source_link": ("source link", "id"),
+    "claim": ("claim", "id"),
+    "claim_person": ("claim", "claim_id"),
+    "attribution": ("attribution", "id"),
+    "response": ("response", "id"),
+    "reply_request": ("reply request", "id"),
+}
+REFERENCES = {
+    "person_id": "person",
+    "merged_into_id": "person",
+    "claimant_id": "person",
+    "respondent_id": "person",
+    "addressee_id": "person",
+    "claim_id": "claim",
+    "source_id": "source",
+    "target_id": "source",
+}
 
 
 def figure(capsys, message: str) -> None:
@@ -72,8 +94,13 @@ class Tables:
             if self.postgres:
                 connection.execute(text("SET LOCAL session_replication_role = replica"))
             connection.execute(text(f"DELETE FROM {table}"))
-            connection.execute(text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                                    f"({', '.join(':' + c for c in columns)})"), rows)
+            connection.execute(
+                text(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                    f"({', '.join(':' + c for c in columns)})"
+                ),
+                rows,
+            )
 
 
 def _changed(tables: Tables, table: str, column: str, row: dict) -> list:
@@ -99,8 +126,9 @@ def _update(tables: Tables, table: str, column: str, row_id: int, candidates: li
 
     for value in candidates:
         try:
-            return tables.execute(f"UPDATE {table} SET {column} = :v WHERE id = :i",
-                                  {"v": value, "i": row_id})
+            return tables.execute(
+                f"UPDATE {table} SET {column} = :v WHERE id = :i", {"v": value, "i": row_id}
+            )
         except IntegrityError:
             continue
     raise AssertionError(f"no value of {table}.{column} could be written")
@@ -118,17 +146,28 @@ def _cases(tables: Tables) -> list[tuple[str, str, Callable[[], None], set[str]]
         columns = [c.name for c in SQLModel.metadata.tables[table].columns if c.name != "id"]
         for column in columns:
             values = _changed(tables, table, column, row)
-            also = ({f"{label} {v}" for v in values} if column == owner_column else set())
-            cases.append((table, f"{table}.{column} of row {row['id']} edited",
-                          lambda t=table, c=column, v=values, i=row["id"]: _update(
-                              tables, t, c, i, v),
-                          named | also))
+            also = {f"{label} {v}" for v in values} if column == owner_column else set()
+            cases.append(
+                (
+                    table,
+                    f"{table}.{column} of row {row['id']} edited",
+                    lambda t=table, c=column, v=values, i=row["id"]: _update(tables, t, c, i, v),
+                    named | also,
+                )
+            )
         victim = rows[-1]
-        cases.append((table, f"{table} row {victim['id']} deleted",
-                      lambda t=table, i=victim["id"]: tables.execute(
-                          f"DELETE FROM {t} WHERE id = :i", {"i": i}),
-                      {f"{label} {victim[owner_column]}"} if owner_column != "id"
-                      else {f"{label} (uid {victim['uid']})"}))
+        cases.append(
+            (
+                table,
+                f"{table} row {victim['id']} deleted",
+                lambda t=table, i=victim["id"]: tables.execute(
+                    f"DELETE FROM {t} WHERE id = :i", {"i": i}
+                ),
+                {f"{label} {victim[owner_column]}"}
+                if owner_column != "id"
+                else {f"{label} (uid {victim['uid']})"},
+            )
+        )
         extra = {**victim, "id": max(r["id"] for r in rows) + 100}
         if "uid" in extra:
             extra["uid"] = new_uid()
@@ -140,18 +179,35 @@ def _cases(tables: Tables) -> list[tuple[str, str, Callable[[], None], set[str]]
         if table == "source_link":
             extra["target_id"], extra["source_id"] = victim["source_id"], victim["target_id"]
         columns = list(extra)
-        cases.append((table, f"{table} row inserted without an event",
-                      lambda t=table, e=extra, cs=columns: tables.execute(
-                          f"INSERT INTO {t} ({', '.join(cs)}) VALUES "
-                          f"({', '.join(':' + c for c in cs)})", e),
-                      {f"{label} {extra[owner_column]}"}))
+        cases.append(
+            (
+                table,
+                f"{table} row inserted without an event",
+                lambda t=table, e=extra, cs=columns: tables.execute(
+                    f"INSERT INTO {t} ({', '.join(cs)}) VALUES ({', '.join(':' + c for c in cs)})",
+                    e,
+                ),
+                {f"{label} {extra[owner_column]}"},
+            )
+        )
     return cases
 
 
 def test_every_direct_table_change_is_caught_and_publish_refuses(story, tmp_path: Path) -> None:
     cli = story
-    cli.ok("reply", "request", "1", "--to", "Han Dong", "--sent", "2023-03-21",
-           "--deadline", "2023-03-22", "--channel", "email")
+    cli.ok(
+        "reply",
+        "request",
+        "1",
+        "--to",
+        "Han Dong",
+        "--sent",
+        "2023-03-21",
+        "--deadline",
+        "2023-03-22",
+        "--channel",
+        "email",
+    )
     assert "rows match the log" in cli.ok("verify").out
     tables = Tables(cli.db)
     cases = _cases(tables)
@@ -164,8 +220,9 @@ def test_every_direct_table_change_is_caught_and_publish_refuses(story, tmp_path
                 assert result.code == 1, f"{description}: verify passed: {result.out}"
                 assert "Traceback" not in result.err
                 assert result.err.rstrip().splitlines()[-1].startswith("Error: "), result.err
-                assert any(f"{record} (uid" in result.err or record in result.err
-                           for record in named), f"{description}: {named} not named:\n{result.err}"
+                assert any(
+                    f"{record} (uid" in result.err or record in result.err for record in named
+                ), f"{description}: {named} not named:\n{result.err}"
                 caught += 1
                 out = tmp_path / f"site-{caught}"
                 refusal = cli("publish", "--out", str(out))
@@ -178,22 +235,29 @@ def test_every_direct_table_change_is_caught_and_publish_refuses(story, tmp_path
     finally:
         tables.engine.dispose()
     assert caught == refused == len(cases)
-    figure(cli.capsys, f"\n{caught} of {len(cases)} direct table changes caught by verify, "
-                       f"each naming its record, and refused by publish ({len(TABLES)} tables)")
+    figure(
+        cli.capsys,
+        f"\n{caught} of {len(cases)} direct table changes caught by verify, "
+        f"each naming its record, and refused by publish ({len(TABLES)} tables)",
+    )
 
 
 def test_a_difference_names_record_field_and_both_values(story) -> None:
     cli = story
     tables = Tables(cli.db)
     try:
-        tables.execute("UPDATE claim SET statement = 'Han Dong did nothing wrong at all' "
-                       "WHERE id = 1")
+        tables.execute(
+            "UPDATE claim SET statement = 'Han Dong did nothing wrong at all' WHERE id = 1"
+        )
         uid = tables.rows("claim")[0]["uid"]
         result = cli("verify")
         assert result.code == 1
         line = next(x for x in result.err.splitlines() if x.startswith("claim 1 "))
-        assert re.fullmatch(rf"claim 1 \(uid {uid}\): statement is 'Han Dong did nothing wrong "
-                            r"at all' in the table, 'Han Dong advised .*' in event \d+", line)
+        assert re.fullmatch(
+            rf"claim 1 \(uid {uid}\): statement is 'Han Dong did nothing wrong "
+            r"at all' in the table, 'Han Dong advised .*' in event \d+",
+            line,
+        )
         report = json.loads(cli("verify", "--json").out)
         assert report["ok"] is False and report["differences_count"] == 1
         (difference,) = report["differences"]
@@ -213,14 +277,17 @@ def test_derived_columns_are_recomputed(story) -> None:
     cli = story
     tables = Tables(cli.db)
     try:
-        attribution = next(r for r in tables.snapshot["attribution"]
-                           if r["quote_status"] == "verified")
+        attribution = next(
+            r for r in tables.snapshot["attribution"] if r["quote_status"] == "verified"
+        )
         for sql, field in (
-                ("UPDATE person SET name_key = 'someone else' WHERE id = 1", "name_key"),
-                ("UPDATE attribution SET quote_status = 'not-found' WHERE id = :i",
-                 "quote_status"),
-                ("UPDATE attribution SET anchor_start = anchor_start + 3 WHERE id = :i",
-                 "anchor_start")):
+            ("UPDATE person SET name_key = 'someone else' WHERE id = 1", "name_key"),
+            ("UPDATE attribution SET quote_status = 'not-found' WHERE id = :i", "quote_status"),
+            (
+                "UPDATE attribution SET anchor_start = anchor_start + 3 WHERE id = :i",
+                "anchor_start",
+            ),
+        ):
             tables.execute(sql, {"i": attribution["id"]})
             report = json.loads(cli("verify", "--json").out)
             derived = [d for d in report["differences"] if d["kind"] == "derived"]
@@ -247,18 +314,27 @@ class Log:
             else:
                 connection.execute(text("DROP TRIGGER IF EXISTS event_no_update"))
                 connection.execute(text("DROP TRIGGER IF EXISTS event_no_delete"))
-            self.original = [dict(r._mapping) for r in connection.execute(
-                text("SELECT * FROM event ORDER BY seq"))]
+            self.original = [
+                dict(r._mapping)
+                for r in connection.execute(text("SELECT * FROM event ORDER BY seq"))
+            ]
 
     def rewrite(self, seq: int, **changes) -> None:
         rows = [dict(r) for r in self.original]
         rows[seq - 1].update(changes)
         prev = rows[seq - 2]["hash"] if seq > 1 else GENESIS
-        for row in rows[seq - 1:]:
+        for row in rows[seq - 1 :]:
             row["prev_hash"] = prev
-            row["hash"] = prev = event_hash(seq=row["seq"], at=row["at"], actor=row["actor"],
-                                            action=row["action"], entity=row["entity"],
-                                            uid=row["uid"], state=row["state"], prev=prev)
+            row["hash"] = prev = event_hash(
+                seq=row["seq"],
+                at=row["at"],
+                actor=row["actor"],
+                action=row["action"],
+                entity=row["entity"],
+                uid=row["uid"],
+                state=row["state"],
+                prev=prev,
+            )
         self._replace(rows)
 
     def restore(self) -> None:
@@ -268,8 +344,13 @@ class Log:
         columns = list(rows[0])
         with self.engine.begin() as connection:
             connection.execute(text("DELETE FROM event"))
-            connection.execute(text(f"INSERT INTO event ({', '.join(columns)}) VALUES "
-                                    f"({', '.join(':' + c for c in columns)})"), rows)
+            connection.execute(
+                text(
+                    f"INSERT INTO event ({', '.join(columns)}) VALUES "
+                    f"({', '.join(':' + c for c in columns)})"
+                ),
+                rows,
+            )
 
 
 def test_each_event_is_validated_and_readers_name_a_bad_one(story) -> None:
@@ -286,7 +367,8 @@ def test_each_event_is_validated_and_readers_name_a_bad_one(story) -> None:
             "its entity 'claims' is not one of": {"entity": "claims"},
             "its state is not an object of the claim shape": {"state": canonical_json([1])},
             "field(s) a claim does not have: extra": {
-                "state": canonical_json({**state, "extra": 1})},
+                "state": canonical_json({**state, "extra": 1})
+            },
             "its state's statement is 5": {"state": canonical_json({**state, "statement": 5})},
             "its state's people is": {"state": canonical_json({**state, "people": "Han Dong"})},
             "is not the event's uid": {"state": canonical_json({**state, "uid": "0" * 32})},
@@ -296,8 +378,7 @@ def test_each_event_is_validated_and_readers_name_a_bad_one(story) -> None:
             log.rewrite(seq, **changes)
             result = cli("verify", "--chain-only")
             assert result.code == 1, problem
-            assert f"at sequence number {seq}: " in result.err and problem in result.err, (
-                result.err)
+            assert f"at sequence number {seq}: " in result.err and problem in result.err, result.err
             assert cli("publish", "--out", "never").code == 1
             if "state" in changes:  # readers name the event instead of failing on it
                 shown = cli("log", "--limit", "500")
@@ -318,8 +399,11 @@ def test_an_older_event_without_a_newer_field_verifies(story) -> None:
     cli = story
     log = Log(cli.db)
     try:
-        claim = next(r for r in log.original if r["entity"] == "claim"
-                     and json.loads(r["state"])["retraction_reason"] is None)
+        claim = next(
+            r
+            for r in log.original
+            if r["entity"] == "claim" and json.loads(r["state"])["retraction_reason"] is None
+        )
         state = json.loads(claim["state"])
         del state["retraction_reason"]
         log.rewrite(claim["seq"], state=canonical_json(state))
@@ -334,8 +418,12 @@ def test_missing_keys_of_required_fields_are_refused() -> None:
 
     uid = "a" * 32
     assert state_problem("person", uid, {"uid": uid}) is not None  # a person needs a name
-    assert state_problem("claim", uid, {"uid": uid, "statement": "s", "people": [],
-                                        "status": "unverified"}) is None
+    assert (
+        state_problem(
+            "claim", uid, {"uid": uid, "statement": "s", "people": [], "status": "unverified"}
+        )
+        is None
+    )
 
 
 def test_library_report_counts_every_row(session) -> None:

@@ -72,8 +72,15 @@ class ClaimView(NamedTuple):
     source_ids: list[int]  # of its attributions, in order
 
 
-def _pages(session: Session, query, table: Table, *, size: int = BATCH,
-           limit: int | None = None, offset: int = 0) -> Iterator[list[Any]]:
+def _pages(
+    session: Session,
+    query,
+    table: Table,
+    *,
+    size: int = BATCH,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Iterator[list[Any]]:
     """The rows of `query` in id order, a batch at a time (keyset paging after the first
     batch, so a late batch costs what an early one does); `limit` and `offset` as in SQL."""
     last, remaining, first = None, limit, True
@@ -108,37 +115,59 @@ def person_records(session: Session, *, with_id: bool = True) -> Iterator[dict[s
     them."""
     query = select(_PERSON).where(_PERSON.c.merged_into_id.is_(None))
     for rows in _pages(session, query, _PERSON):
-        aliases = _grouped(session.execute(
-            select(_ALIAS.c.person_id, _ALIAS.c.name)
-            .where(_ALIAS.c.person_id.between(rows[0].id, rows[-1].id))
-            .order_by(_ALIAS.c.id)), "person_id")
+        aliases = _grouped(
+            session.execute(
+                select(_ALIAS.c.person_id, _ALIAS.c.name)
+                .where(_ALIAS.c.person_id.between(rows[0].id, rows[-1].id))
+                .order_by(_ALIAS.c.id)
+            ),
+            "person_id",
+        )
         for row in rows:
             record: dict[str, Any] = {"type": "person"}
             if with_id:
                 record["id"] = row.id
-            record.update(uid=row.uid, name=row.name,
-                          aliases=[a.name for a in aliases.get(row.id, [])], kind=row.kind,
-                          description=row.description, slug=row.slug)
+            record.update(
+                uid=row.uid,
+                name=row.name,
+                aliases=[a.name for a in aliases.get(row.id, [])],
+                kind=row.kind,
+                description=row.description,
+                slug=row.slug,
+            )
             yield record
 
 
-def source_records(session: Session, *, with_id: bool = True,
-                   with_text: bool = False) -> Iterator[dict[str, Any]]:
+def source_records(
+    session: Session, *, with_id: bool = True, with_text: bool = False
+) -> Iterator[dict[str, Any]]:
     """Every source in id order, as `source_record` gives them."""
     target = _SOURCE.alias("target")
     for rows in _pages(session, select(_SOURCE), _SOURCE, size=SOURCE_BATCH):
-        links = _grouped(session.execute(
-            select(_LINK.c.source_id, _LINK.c.relation, target.c.key)
-            .join(target, target.c.id == _LINK.c.target_id)
-            .where(_LINK.c.source_id.between(rows[0].id, rows[-1].id))
-            .order_by(_LINK.c.id)), "source_id")
+        links = _grouped(
+            session.execute(
+                select(_LINK.c.source_id, _LINK.c.relation, target.c.key)
+                .join(target, target.c.id == _LINK.c.target_id)
+                .where(_LINK.c.source_id.between(rows[0].id, rows[-1].id))
+                .order_by(_LINK.c.id)
+            ),
+            "source_id",
+        )
         for row in rows:
             record: dict[str, Any] = {"type": "source"}
             if with_id:
                 record["id"] = row.id
-            record.update(uid=row.uid, key=row.key, title=row.title, publisher=row.publisher,
-                          author=row.author, url=row.url, published=row.published,
-                          kind=row.kind, language=row.language)
+            record.update(
+                uid=row.uid,
+                key=row.key,
+                title=row.title,
+                publisher=row.publisher,
+                author=row.author,
+                url=row.url,
+                published=row.published,
+                kind=row.kind,
+                language=row.language,
+            )
             if with_text:
                 record["text"] = row.text
             else:
@@ -160,38 +189,58 @@ def source_infos(session: Session) -> dict[int, SourceInfo]:
 # --- claims ------------------------------------------------------------------------------------
 
 
-def claim_views(session: Session, *, about_id: int | None = None, status: str | None = None,
-                limit: int | None = None, offset: int = 0, with_id: bool = True,
-                refs: bool = False) -> Iterator[ClaimView]:
+def claim_views(
+    session: Session,
+    *,
+    about_id: int | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    with_id: bool = True,
+    refs: bool = False,
+) -> Iterator[ClaimView]:
     """Claims in id order, optionally about one person (any role) or with one status, each
     with its record as `claim_record` gives it. With `refs`, records carry `ref` c1, c2 ...
     (counted over the claims read, as the bundle numbers them)."""
     claimant = _PERSON.alias("claimant")
-    query = (select(_CLAIM, claimant.c.name.label("claimant_name"),
-                    claimant.c.slug.label("claimant_slug"),
-                    claimant.c.kind.label("claimant_kind"))
-             .outerjoin(claimant, claimant.c.id == _CLAIM.c.claimant_id))
+    query = select(
+        _CLAIM,
+        claimant.c.name.label("claimant_name"),
+        claimant.c.slug.label("claimant_slug"),
+        claimant.c.kind.label("claimant_kind"),
+    ).outerjoin(claimant, claimant.c.id == _CLAIM.c.claimant_id)
     if about_id is not None:
-        query = query.where(_CLAIM.c.id.in_(
-            select(_ROLE.c.claim_id).where(_ROLE.c.person_id == about_id)))
+        query = query.where(
+            _CLAIM.c.id.in_(select(_ROLE.c.claim_id).where(_ROLE.c.person_id == about_id))
+        )
     if status is not None:
         query = query.where(_CLAIM.c.status == status)
     n = offset
     for rows in _pages(session, query, _CLAIM, limit=limit, offset=offset):
         ids = [row.id for row in rows]
-        people = _grouped(session.execute(
-            select(_ROLE.c.claim_id, _ROLE.c.role, _PERSON.c.name, _PERSON.c.slug,
-                   _PERSON.c.kind)
-            .join(_PERSON, _PERSON.c.id == _ROLE.c.person_id)
-            .where(_ROLE.c.claim_id.in_(ids)).order_by(_ROLE.c.id)), "claim_id")
-        attributions = _grouped(session.execute(
-            select(_ATTRIBUTION, _SOURCE.c.key.label("source_key"))
-            .join(_SOURCE, _SOURCE.c.id == _ATTRIBUTION.c.source_id)
-            .where(_ATTRIBUTION.c.claim_id.in_(ids)).order_by(_ATTRIBUTION.c.id)), "claim_id")
+        people = _grouped(
+            session.execute(
+                select(
+                    _ROLE.c.claim_id, _ROLE.c.role, _PERSON.c.name, _PERSON.c.slug, _PERSON.c.kind
+                )
+                .join(_PERSON, _PERSON.c.id == _ROLE.c.person_id)
+                .where(_ROLE.c.claim_id.in_(ids))
+                .order_by(_ROLE.c.id)
+            ),
+            "claim_id",
+        )
+        attributions = _grouped(
+            session.execute(
+                select(_ATTRIBUTION, _SOURCE.c.key.label("source_key"))
+                .join(_SOURCE, _SOURCE.c.id == _ATTRIBUTION.c.source_id)
+                .where(_ATTRIBUTION.c.claim_id.in_(ids))
+                .order_by(_ATTRIBUTION.c.id)
+            ),
+            "claim_id",
+        )
         for row in rows:
             n += 1
-            own = [ClaimPersonRef(p.role, p.name, p.slug, p.kind)
-                   for p in people.get(row.id, [])]
+            own = [ClaimPersonRef(p.role, p.name, p.slug, p.kind) for p in people.get(row.id, [])]
             record: dict[str, Any] = {"type": "claim"}
             if with_id:
                 record["id"] = row.id
@@ -209,16 +258,27 @@ def claim_views(session: Session, *, about_id: int | None = None, status: str | 
             cited = attributions.get(row.id, [])
             record["attributions"] = [_attribution(a, with_status=with_id) for a in cited]
             yield ClaimView(
-                record=record, people=own,
-                claimant=(ClaimPersonRef("claimant", row.claimant_name, row.claimant_slug,
-                                         row.claimant_kind)
-                          if row.claimant_id is not None else None),
-                source_ids=[a.source_id for a in cited])
+                record=record,
+                people=own,
+                claimant=(
+                    ClaimPersonRef(
+                        "claimant", row.claimant_name, row.claimant_slug, row.claimant_kind
+                    )
+                    if row.claimant_id is not None
+                    else None
+                ),
+                source_ids=[a.source_id for a in cited],
+            )
 
 
 def _attribution(row: Any, *, with_status: bool) -> dict[str, Any]:
-    record = {"uid": row.uid, "source": row.source_key, "quote": row.quote, "voice": row.voice,
-              "sourcing": row.sourcing}
+    record = {
+        "uid": row.uid,
+        "source": row.source_key,
+        "quote": row.quote,
+        "voice": row.voice,
+        "sourcing": row.sourcing,
+    }
     if with_status:
         record["quote_status"] = row.quote_status
     return record
@@ -230,18 +290,25 @@ def claim_records(session: Session, **filters: Any) -> Iterator[dict[str, Any]]:
         yield view.record
 
 
-def list_claim_records(session: Session, *, about: str | None = None,
-                       status: str | None = None, limit: int | None = None,
-                       offset: int = 0) -> list[dict[str, Any]]:
+def list_claim_records(
+    session: Session,
+    *,
+    about: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
     """`ledger claim list`: claim records oldest first, optionally about one person (any
     role) or with one status, `limit` of them after skipping `offset`."""
     from ledger.store.people import get_person
 
     about_id = get_person(session, about, field="about").id if about else None
-    checked = (values.choice(status, field="status", allowed=values.CLAIM_STATUSES)
-               if status else None)
-    return list(claim_records(session, about_id=about_id, status=checked, limit=limit,
-                              offset=offset))
+    checked = (
+        values.choice(status, field="status", allowed=values.CLAIM_STATUSES) if status else None
+    )
+    return list(
+        claim_records(session, about_id=about_id, status=checked, limit=limit, offset=offset)
+    )
 
 
 class ClaimRefs:
@@ -251,8 +318,7 @@ class ClaimRefs:
     def __init__(self, session: Session) -> None:
         from array import array
 
-        self.ids = array("q", session.execute(select(_CLAIM.c.id).order_by(_CLAIM.c.id))
-                         .scalars())
+        self.ids = array("q", session.execute(select(_CLAIM.c.id).order_by(_CLAIM.c.id)).scalars())
 
     def __getitem__(self, claim_id: int) -> str:
         from bisect import bisect_left
@@ -266,35 +332,52 @@ class ClaimRefs:
 # --- responses and reply requests ----------------------------------------------------------------
 
 
-def response_records(session: Session, *, claim_refs: ClaimRefs | None = None,
-                     with_id: bool = True) -> Iterator[dict[str, Any]]:
+def response_records(
+    session: Session, *, claim_refs: ClaimRefs | None = None, with_id: bool = True
+) -> Iterator[dict[str, Any]]:
     """Every response in id order, as `response_record` gives them (`claim` the claim's ref
     from `claim_refs`, else its id)."""
-    query = (select(_RESPONSE, _PERSON.c.name.label("by"), _SOURCE.c.key.label("source_key"))
-             .join(_PERSON, _PERSON.c.id == _RESPONSE.c.respondent_id)
-             .outerjoin(_SOURCE, _SOURCE.c.id == _RESPONSE.c.source_id))
+    query = (
+        select(_RESPONSE, _PERSON.c.name.label("by"), _SOURCE.c.key.label("source_key"))
+        .join(_PERSON, _PERSON.c.id == _RESPONSE.c.respondent_id)
+        .outerjoin(_SOURCE, _SOURCE.c.id == _RESPONSE.c.source_id)
+    )
     for rows in _pages(session, query, _RESPONSE):
         for row in rows:
             record: dict[str, Any] = {"type": "response"}
             if with_id:
                 record["id"] = row.id
-            record.update(uid=row.uid, claim=claim_refs[row.claim_id] if claim_refs is not None
-                          else row.claim_id, by=row.by, kind=row.kind, date=row.date,
-                          source=row.source_key, quote=row.quote, summary=row.summary)
+            record.update(
+                uid=row.uid,
+                claim=claim_refs[row.claim_id] if claim_refs is not None else row.claim_id,
+                by=row.by,
+                kind=row.kind,
+                date=row.date,
+                source=row.source_key,
+                quote=row.quote,
+                summary=row.summary,
+            )
             yield record
 
 
-def reply_records(session: Session, *, claim_refs: ClaimRefs | None = None,
-                  with_id: bool = True) -> Iterator[dict[str, Any]]:
+def reply_records(
+    session: Session, *, claim_refs: ClaimRefs | None = None, with_id: bool = True
+) -> Iterator[dict[str, Any]]:
     """Every reply request in id order, as `reply_record` gives them."""
-    query = (select(_REPLY, _PERSON.c.name.label("to"))
-             .join(_PERSON, _PERSON.c.id == _REPLY.c.addressee_id))
+    query = select(_REPLY, _PERSON.c.name.label("to")).join(
+        _PERSON, _PERSON.c.id == _REPLY.c.addressee_id
+    )
     for rows in _pages(session, query, _REPLY):
         for row in rows:
             record: dict[str, Any] = {"type": "reply"}
             if with_id:
                 record["id"] = row.id
-            record.update(uid=row.uid, claim=claim_refs[row.claim_id] if claim_refs is not None
-                          else row.claim_id, to=row.to, sent=row.sent, deadline=row.deadline,
-                          channel=row.channel)
+            record.update(
+                uid=row.uid,
+                claim=claim_refs[row.claim_id] if claim_refs is not None else row.claim_id,
+                to=row.to,
+                sent=row.sent,
+                deadline=row.deadline,
+                channel=row.channel,
+            )
             yield record

@@ -45,9 +45,13 @@ KEEP = 1_000  # differences kept in a report; all are counted
 
 LABELS = {"link": "source link", "reply": "reply request"}
 TABLES: dict[str, Table] = {
-    "person": Person.__table__, "source": Source.__table__, "link": SourceLink.__table__,
-    "claim": Claim.__table__, "attribution": Attribution.__table__,
-    "response": Response.__table__, "reply": ReplyRequest.__table__,
+    "person": Person.__table__,
+    "source": Source.__table__,
+    "link": SourceLink.__table__,
+    "claim": Claim.__table__,
+    "attribution": Attribution.__table__,
+    "response": Response.__table__,
+    "reply": ReplyRequest.__table__,
 }
 _EVENT = Event.__table__
 QUOTE_FIELDS = ("quote_status", "anchor_start", "anchor_end", "anchor_prefix", "anchor_suffix")
@@ -80,23 +84,39 @@ class Difference:
     def message(self) -> str:
         """One line naming the record, the field and both values."""
         label = LABELS.get(self.entity, self.entity)
-        record = f"{label} {self.id} (uid {self.uid})" if self.id is not None else (
-            f"{label} (uid {self.uid})")
+        record = (
+            f"{label} {self.id} (uid {self.uid})"
+            if self.id is not None
+            else (f"{label} (uid {self.uid})")
+        )
         if self.kind == "differs":
-            return (f"{record}: {self.field} is {_show(self.table)} in the table, "
-                    f"{_show(self.logged)} in event {self.seq}")
+            return (
+                f"{record}: {self.field} is {_show(self.table)} in the table, "
+                f"{_show(self.logged)} in event {self.seq}"
+            )
         if self.kind == "derived":
-            return (f"{record}: {self.field} is {_show(self.table)} in the table, but its "
-                    f"{self.derived_from} gives {_show(self.logged)}")
+            return (
+                f"{record}: {self.field} is {_show(self.table)} in the table, but its "
+                f"{self.derived_from} gives {_show(self.logged)}"
+            )
         if self.kind == "no-event":
             return f"{record}: the row has no event in the log (written without one)"
         return f"{record}: event {self.seq} records it, but the table has no row"
 
     def to_dict(self) -> dict[str, Any]:
         """The difference as data, with its message."""
-        return {"kind": self.kind, "entity": self.entity, "id": self.id, "uid": self.uid,
-                "field": self.field, "table": self.table, "logged": self.logged,
-                "seq": self.seq, "derived_from": self.derived_from, "message": self.message()}
+        return {
+            "kind": self.kind,
+            "entity": self.entity,
+            "id": self.id,
+            "uid": self.uid,
+            "field": self.field,
+            "table": self.table,
+            "logged": self.logged,
+            "seq": self.seq,
+            "derived_from": self.derived_from,
+            "message": self.message(),
+        }
 
 
 @dataclass
@@ -121,11 +141,18 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as `ledger verify --json` prints it."""
         chain = self.chain
-        return {"ok": self.ok, "events": chain.events, "head_seq": chain.head_seq,
-                "head_hash": chain.head_hash, "first_bad_seq": chain.first_bad_seq,
-                "problem": chain.problem, "replayed": self.replayed, "rows": self.rows,
-                "differences_count": self.total_differences,
-                "differences": [d.to_dict() for d in self.differences]}
+        return {
+            "ok": self.ok,
+            "events": chain.events,
+            "head_seq": chain.head_seq,
+            "head_hash": chain.head_hash,
+            "first_bad_seq": chain.first_bad_seq,
+            "problem": chain.problem,
+            "replayed": self.replayed,
+            "rows": self.rows,
+            "differences_count": self.total_differences,
+            "differences": [d.to_dict() for d in self.differences],
+        }
 
 
 def verify_chain(session: Session, *, anchor: tuple[int, str] | None = None) -> ChainReport:
@@ -133,8 +160,9 @@ def verify_chain(session: Session, *, anchor: tuple[int, str] | None = None) -> 
     return verify(session, anchor=anchor)
 
 
-def verify_ledger(session: Session, *, anchor: tuple[int, str] | None = None,
-                  chain_only: bool = False) -> VerifyReport:
+def verify_ledger(
+    session: Session, *, anchor: tuple[int, str] | None = None, chain_only: bool = False
+) -> VerifyReport:
     """The chain and each event, then (unless `chain_only`, and only over a sound chain)
     every current-state table replayed against the log.
 
@@ -159,13 +187,17 @@ def require_verified(session: Session, *, doing: str) -> None:
     """Raise unless the ledger verifies in full; `doing` names what is refused."""
     report = verify_ledger(session)
     if not report.chain.ok:
-        raise ChainBroken(f"the history does not verify at sequence number "
-                          f"{report.chain.first_bad_seq}: {report.chain.problem}; {doing} "
-                          "refuses to build from it (`ledger verify` says more; --skip-verify "
-                          "overrides)")
+        raise ChainBroken(
+            f"the history does not verify at sequence number "
+            f"{report.chain.first_bad_seq}: {report.chain.problem}; {doing} "
+            "refuses to build from it (`ledger verify` says more; --skip-verify "
+            "overrides)"
+        )
     if report.total_differences:
-        raise StateMismatch(f"{mismatch_summary(report)}; {doing} refuses to build from it "
-                            "(`ledger verify` lists every difference; --skip-verify overrides)")
+        raise StateMismatch(
+            f"{mismatch_summary(report)}; {doing} refuses to build from it "
+            "(`ledger verify` lists every difference; --skip-verify overrides)"
+        )
 
 
 def mismatch_summary(report: VerifyReport, *, first: bool = True) -> str:
@@ -192,11 +224,14 @@ def _batches(session: Session, query, table: Table, size: int = BATCH) -> Iterat
 
 def _newest(session: Session, entity: str, uids: list[str]) -> dict[str, tuple[int, str]]:
     """uid -> (seq, state text) of each record's newest event, for one batch of uids."""
-    newest = (select(func.max(_EVENT.c.seq))
-              .where(_EVENT.c.entity == entity, _EVENT.c.uid.in_(uids))
-              .group_by(_EVENT.c.uid))
-    rows = session.execute(select(_EVENT.c.uid, _EVENT.c.seq, _EVENT.c.state)
-                           .where(_EVENT.c.seq.in_(newest)))
+    newest = (
+        select(func.max(_EVENT.c.seq))
+        .where(_EVENT.c.entity == entity, _EVENT.c.uid.in_(uids))
+        .group_by(_EVENT.c.uid)
+    )
+    rows = session.execute(
+        select(_EVENT.c.uid, _EVENT.c.seq, _EVENT.c.state).where(_EVENT.c.seq.in_(newest))
+    )
     return {uid: (seq, state) for uid, seq, state in rows.all()}
 
 
@@ -205,13 +240,19 @@ def _state(entity: str, row: Any, **references: Any) -> dict[str, Any]:
     references are the row's columns of the same name, so a new column is checked as soon as
     its state function records it."""
     mapping = row._mapping
-    kwargs = {name: references[name] if name in references else mapping[name]
-              for name in integrity.SHAPES[entity]}
+    kwargs = {
+        name: references[name] if name in references else mapping[name]
+        for name in integrity.SHAPES[entity]
+    }
     return integrity.STATE_FUNCTIONS[entity](**kwargs)
 
 
-def _compare(session: Session, report: VerifyReport, entity: str,
-             found: list[tuple[int, str, dict[str, Any]]]) -> None:
+def _compare(
+    session: Session,
+    report: VerifyReport,
+    entity: str,
+    found: list[tuple[int, str, dict[str, Any]]],
+) -> None:
     """Compare each (id, uid, state) of a batch with its record's newest event."""
     report.rows[entity] = report.rows.get(entity, 0) + len(found)
     events = _newest(session, entity, [uid for _, uid, _ in found])
@@ -223,25 +264,48 @@ def _compare(session: Session, report: VerifyReport, entity: str,
         if canonical_json(state) == text:  # the usual case, without parsing the event
             continue
         for name, logged, value in integrity.differences(json.loads(text), state):
-            report.add(Difference("differs", entity, uid, id=row_id, field=name, table=value,
-                                  logged=logged, seq=seq))
+            report.add(
+                Difference(
+                    "differs",
+                    entity,
+                    uid,
+                    id=row_id,
+                    field=name,
+                    table=value,
+                    logged=logged,
+                    seq=seq,
+                )
+            )
 
 
-def _derived(report: VerifyReport, entity: str, row: Any, name: str, expected: Any,
-             source: str) -> None:
+def _derived(
+    report: VerifyReport, entity: str, row: Any, name: str, expected: Any, source: str
+) -> None:
     value = row._mapping[name]
     if value != expected:
-        report.add(Difference("derived", entity, row.uid, id=row.id, field=name, table=value,
-                              logged=expected, derived_from=source))
+        report.add(
+            Difference(
+                "derived",
+                entity,
+                row.uid,
+                id=row.id,
+                field=name,
+                table=value,
+                logged=expected,
+                derived_from=source,
+            )
+        )
 
 
 def _missing_rows(session: Session, report: VerifyReport, entity: str) -> None:
     """Logged records of `entity` whose row is gone: one anti-join."""
     table = TABLES[entity]
-    query = (select(_EVENT.c.uid, func.min(_EVENT.c.seq))
-             .where(_EVENT.c.entity == entity,
-                    ~exists().where(table.c.uid == _EVENT.c.uid))
-             .group_by(_EVENT.c.uid).order_by(func.min(_EVENT.c.seq)))
+    query = (
+        select(_EVENT.c.uid, func.min(_EVENT.c.seq))
+        .where(_EVENT.c.entity == entity, ~exists().where(table.c.uid == _EVENT.c.uid))
+        .group_by(_EVENT.c.uid)
+        .order_by(func.min(_EVENT.c.seq))
+    )
     for uid, seq in session.execute(query):
         report.add(Difference("no-row", entity, uid, seq=seq))
 
@@ -259,12 +323,15 @@ def _grouped(rows, key: Callable[[Any], int], value: Callable[[Any], Any]) -> di
 def _people(session: Session, report: VerifyReport) -> None:
     person, alias = TABLES["person"], PersonAlias.__table__
     merged = aliased(person)
-    query = (select(person, merged.c.uid.label("merged_into_uid"))
-             .outerjoin(merged, merged.c.id == person.c.merged_into_id))
+    query = select(person, merged.c.uid.label("merged_into_uid")).outerjoin(
+        merged, merged.c.id == person.c.merged_into_id
+    )
     for rows in _batches(session, query, person):
         alias_rows = session.execute(
             select(alias.c.person_id, alias.c.name, alias.c.name_key)
-            .where(alias.c.person_id.between(rows[0].id, rows[-1].id)).order_by(alias.c.id))
+            .where(alias.c.person_id.between(rows[0].id, rows[-1].id))
+            .order_by(alias.c.id)
+        )
         aliases = _grouped(alias_rows, lambda r: r.person_id, lambda r: r)
         found = []
         for row in rows:
@@ -272,13 +339,30 @@ def _people(session: Session, report: VerifyReport) -> None:
             _derived(report, "person", row, "name_key", values.fold(row.name), "name")
             for a in own:
                 if a.name_key != values.fold(a.name):
-                    report.add(Difference("derived", "person", row.uid, id=row.id,
-                                          field=f"name_key of alias {a.name!r}",
-                                          table=a.name_key, logged=values.fold(a.name),
-                                          derived_from="alias"))
-            found.append((row.id, row.uid, _state("person", row,
-                                                  aliases=[a.name for a in own],
-                                                  merged_into=row.merged_into_uid)))
+                    report.add(
+                        Difference(
+                            "derived",
+                            "person",
+                            row.uid,
+                            id=row.id,
+                            field=f"name_key of alias {a.name!r}",
+                            table=a.name_key,
+                            logged=values.fold(a.name),
+                            derived_from="alias",
+                        )
+                    )
+            found.append(
+                (
+                    row.id,
+                    row.uid,
+                    _state(
+                        "person",
+                        row,
+                        aliases=[a.name for a in own],
+                        merged_into=row.merged_into_uid,
+                    ),
+                )
+            )
         _compare(session, report, "person", found)
 
 
@@ -304,30 +388,50 @@ def _sources(session: Session, report: VerifyReport) -> None:
 def _links(session: Session, report: VerifyReport) -> None:
     link, source = TABLES["link"], TABLES["source"]
     origin, target = aliased(source), aliased(source)
-    query = (select(link, origin.c.uid.label("source_uid"), target.c.uid.label("target_uid"))
-             .outerjoin(origin, origin.c.id == link.c.source_id)
-             .outerjoin(target, target.c.id == link.c.target_id))
+    query = (
+        select(link, origin.c.uid.label("source_uid"), target.c.uid.label("target_uid"))
+        .outerjoin(origin, origin.c.id == link.c.source_id)
+        .outerjoin(target, target.c.id == link.c.target_id)
+    )
     for rows in _batches(session, query, link):
-        _compare(session, report, "link", [
-            (row.id, row.uid, _state("link", row, source=row.source_uid, target=row.target_uid))
-            for row in rows])
+        _compare(
+            session,
+            report,
+            "link",
+            [
+                (row.id, row.uid, _state("link", row, source=row.source_uid, target=row.target_uid))
+                for row in rows
+            ],
+        )
 
 
 def _claims(session: Session, report: VerifyReport) -> None:
     claim, person, role = TABLES["claim"], TABLES["person"], ClaimPerson.__table__
     claimant = aliased(person)
-    query = (select(claim, claimant.c.uid.label("claimant_uid"))
-             .outerjoin(claimant, claimant.c.id == claim.c.claimant_id))
+    query = select(claim, claimant.c.uid.label("claimant_uid")).outerjoin(
+        claimant, claimant.c.id == claim.c.claimant_id
+    )
     for rows in _batches(session, query, claim):
         role_rows = session.execute(
             select(role.c.claim_id, role.c.role, person.c.uid)
             .outerjoin(person, person.c.id == role.c.person_id)
-            .where(role.c.claim_id.between(rows[0].id, rows[-1].id)).order_by(role.c.id))
+            .where(role.c.claim_id.between(rows[0].id, rows[-1].id))
+            .order_by(role.c.id)
+        )
         people = _grouped(role_rows, lambda r: r.claim_id, lambda r: [r.role, r.uid])
-        _compare(session, report, "claim", [
-            (row.id, row.uid, _state("claim", row, people=people.get(row.id, []),
-                                     claimant=row.claimant_uid))
-            for row in rows])
+        _compare(
+            session,
+            report,
+            "claim",
+            [
+                (
+                    row.id,
+                    row.uid,
+                    _state("claim", row, people=people.get(row.id, []), claimant=row.claimant_uid),
+                )
+                for row in rows
+            ],
+        )
 
 
 def _expected_quote(text: str | None, row: Any, index: Any) -> dict[str, Any]:
@@ -335,16 +439,32 @@ def _expected_quote(text: str | None, row: Any, index: Any) -> dict[str, Any]:
     from ledger.quotes import recheck
 
     if not row.quote:
-        return {"quote_status": "no-quote", "anchor_start": None, "anchor_end": None,
-                "anchor_prefix": None, "anchor_suffix": None}
+        return {
+            "quote_status": "no-quote",
+            "anchor_start": None,
+            "anchor_end": None,
+            "anchor_prefix": None,
+            "anchor_suffix": None,
+        }
     try:
-        check = recheck(text=text, quote=row.quote, start=row.anchor_start, end=row.anchor_end,
-                        prefix=row.anchor_prefix, suffix=row.anchor_suffix, index=index)
+        check = recheck(
+            text=text,
+            quote=row.quote,
+            start=row.anchor_start,
+            end=row.anchor_end,
+            prefix=row.anchor_prefix,
+            suffix=row.anchor_suffix,
+            index=index,
+        )
     except ValueError:  # an empty quote, which no writer stores
         return {}
-    return {"quote_status": check.status, "anchor_start": check.start,
-            "anchor_end": check.end, "anchor_prefix": check.prefix,
-            "anchor_suffix": check.suffix}
+    return {
+        "quote_status": check.status,
+        "anchor_start": check.start,
+        "anchor_end": check.end,
+        "anchor_prefix": check.prefix,
+        "anchor_suffix": check.suffix,
+    }
 
 
 def _attributions(session: Session, report: VerifyReport) -> None:
@@ -352,64 +472,119 @@ def _attributions(session: Session, report: VerifyReport) -> None:
     from ledger.quotes import TextIndex
 
     attribution, claim, source = TABLES["attribution"], TABLES["claim"], TABLES["source"]
-    query = (select(attribution, claim.c.uid.label("claim_uid"),
-                    source.c.uid.label("source_uid"))
-             .outerjoin(claim, claim.c.id == attribution.c.claim_id)
-             .outerjoin(source, source.c.id == attribution.c.source_id))
+    query = (
+        select(attribution, claim.c.uid.label("claim_uid"), source.c.uid.label("source_uid"))
+        .outerjoin(claim, claim.c.id == attribution.c.claim_id)
+        .outerjoin(source, source.c.id == attribution.c.source_id)
+    )
     key = tuple_(attribution.c.source_id, attribution.c.id)
     current: tuple[int | None, str | None, Any] = (None, None, None)
     last = None
     while True:
         page = query if last is None else query.where(key > tuple_(*last))
-        rows = session.execute(page.order_by(attribution.c.source_id, attribution.c.id)
-                               .limit(BATCH)).all()
+        rows = session.execute(
+            page.order_by(attribution.c.source_id, attribution.c.id).limit(BATCH)
+        ).all()
         if not rows:
             return
         last = (rows[-1].source_id, rows[-1].id)
         found = []
         for row in rows:
             if current[0] != row.source_id:
-                text = session.execute(select(source.c.text)
-                                       .where(source.c.id == row.source_id)).scalar()
+                text = session.execute(
+                    select(source.c.text).where(source.c.id == row.source_id)
+                ).scalar()
                 current = (row.source_id, text, TextIndex(text) if text is not None else None)
             expected = _expected_quote(current[1], row, current[2])
             mapping = row._mapping
             if any(mapping[name] != value for name, value in expected.items()):
                 for name, value in expected.items():
-                    _derived(report, "attribution", row, name, value,
-                             "quote and the source's stored text")
-            found.append((row.id, row.uid, _state("attribution", row, claim=row.claim_uid,
-                                                  source=row.source_uid)))
+                    _derived(
+                        report,
+                        "attribution",
+                        row,
+                        name,
+                        value,
+                        "quote and the source's stored text",
+                    )
+            found.append(
+                (
+                    row.id,
+                    row.uid,
+                    _state("attribution", row, claim=row.claim_uid, source=row.source_uid),
+                )
+            )
         _compare(session, report, "attribution", found)
 
 
 def _responses(session: Session, report: VerifyReport) -> None:
-    response, claim, person, source = (TABLES["response"], TABLES["claim"], TABLES["person"],
-                                       TABLES["source"])
-    query = (select(response, claim.c.uid.label("claim_uid"),
-                    person.c.uid.label("respondent_uid"), source.c.uid.label("source_uid"))
-             .outerjoin(claim, claim.c.id == response.c.claim_id)
-             .outerjoin(person, person.c.id == response.c.respondent_id)
-             .outerjoin(source, source.c.id == response.c.source_id))
+    response, claim, person, source = (
+        TABLES["response"],
+        TABLES["claim"],
+        TABLES["person"],
+        TABLES["source"],
+    )
+    query = (
+        select(
+            response,
+            claim.c.uid.label("claim_uid"),
+            person.c.uid.label("respondent_uid"),
+            source.c.uid.label("source_uid"),
+        )
+        .outerjoin(claim, claim.c.id == response.c.claim_id)
+        .outerjoin(person, person.c.id == response.c.respondent_id)
+        .outerjoin(source, source.c.id == response.c.source_id)
+    )
     for rows in _batches(session, query, response):
-        _compare(session, report, "response", [
-            (row.id, row.uid, _state("response", row, claim=row.claim_uid,
-                                     respondent=row.respondent_uid, source=row.source_uid))
-            for row in rows])
+        _compare(
+            session,
+            report,
+            "response",
+            [
+                (
+                    row.id,
+                    row.uid,
+                    _state(
+                        "response",
+                        row,
+                        claim=row.claim_uid,
+                        respondent=row.respondent_uid,
+                        source=row.source_uid,
+                    ),
+                )
+                for row in rows
+            ],
+        )
 
 
 def _replies(session: Session, report: VerifyReport) -> None:
     reply, claim, person = TABLES["reply"], TABLES["claim"], TABLES["person"]
-    query = (select(reply, claim.c.uid.label("claim_uid"),
-                    person.c.uid.label("addressee_uid"))
-             .outerjoin(claim, claim.c.id == reply.c.claim_id)
-             .outerjoin(person, person.c.id == reply.c.addressee_id))
+    query = (
+        select(reply, claim.c.uid.label("claim_uid"), person.c.uid.label("addressee_uid"))
+        .outerjoin(claim, claim.c.id == reply.c.claim_id)
+        .outerjoin(person, person.c.id == reply.c.addressee_id)
+    )
     for rows in _batches(session, query, reply):
-        _compare(session, report, "reply", [
-            (row.id, row.uid, _state("reply", row, claim=row.claim_uid,
-                                     addressee=row.addressee_uid))
-            for row in rows])
+        _compare(
+            session,
+            report,
+            "reply",
+            [
+                (
+                    row.id,
+                    row.uid,
+                    _state("reply", row, claim=row.claim_uid, addressee=row.addressee_uid),
+                )
+                for row in rows
+            ],
+        )
 
 
-__all__ = ["Difference", "VerifyReport", "mismatch_summary", "require_verified",
-           "verify_chain", "verify_ledger"]
+__all__ = [
+    "Difference",
+    "VerifyReport",
+    "mismatch_summary",
+    "require_verified",
+    "verify_chain",
+    "verify_ledger",
+]
