@@ -447,3 +447,26 @@ def test_writers_append_only_known_actions_and_entities(session, action, entity)
 
     with pytest.raises(ValueError):
         append_event(session, action=action, entity=entity, uid="a" * 32, state={})
+
+
+def test_a_forged_anchor_inside_a_word_is_caught(cli, tmp_path: Path) -> None:
+    """ "ring" is not quoted by "During the day": an anchor forged onto it is recomputed."""
+    text_file = tmp_path / "text.txt"
+    text_file.write_text("During the day nothing happened.", encoding="utf-8")
+    cli.ok("person", "add", "Han Dong")
+    cli.ok("source", "add", "--key", "s", "--title", "T", "--text-file", str(text_file))
+    cli.ok(
+        "claim", "add", "An allegation", "--about", "Han Dong", "--source", "s", "--quote", "ring"
+    )
+    tables = Tables(cli.db)
+    try:
+        assert tables.snapshot["attribution"][0]["quote_status"] == "not-found"
+        tables.execute(
+            "UPDATE attribution SET quote_status = 'verified', anchor_start = 2, "
+            "anchor_end = 6, anchor_prefix = 'Du', anchor_suffix = ' the day nothing "
+            "happened.'"
+        )
+        report = json.loads(cli("verify", "--json").out)
+        assert {d["field"] for d in report["differences"]} >= {"quote_status"}, report
+    finally:
+        tables.engine.dispose()

@@ -36,6 +36,7 @@ from ledger.models import (
     Source,
     SourceLink,
 )
+from ledger.quotes import QUOTE_CONTEXT, _on_boundaries
 from ledger.shapes import text_digest
 from ledger.store.events import verify
 
@@ -434,6 +435,21 @@ def _claims(session: Session, report: VerifyReport) -> None:
         )
 
 
+def _anchor_stands(text: str | None, row: Any) -> bool:
+    """The usual case, decided without a search: a verified quote whose stored anchor still
+    spans exactly the quote, with the context `ledger.quotes` keeps around it."""
+    start, end = row.anchor_start, row.anchor_end
+    if text is None or row.quote_status != "verified" or start is None or end is None:
+        return False
+    return (
+        0 <= start <= end <= len(text)
+        and text[start:end] == row.quote.strip()
+        and _on_boundaries(text, start, end)
+        and row.anchor_prefix == text[max(0, start - QUOTE_CONTEXT) : start]
+        and row.anchor_suffix == text[end : end + QUOTE_CONTEXT]
+    )
+
+
 def _expected_quote(text: str | None, row: Any, index: Any) -> dict[str, Any]:
     """The quote status and anchor the writers would store for this attribution now."""
     from ledger.quotes import recheck
@@ -458,6 +474,8 @@ def _expected_quote(text: str | None, row: Any, index: Any) -> dict[str, Any]:
         )
     except ValueError:  # an empty quote, which no writer stores
         return {}
+    if check.verified and not _on_boundaries(text, check.start, check.end):
+        check = index.check(quote=row.quote)  # a stored anchor inside a word: search afresh
     return {
         "quote_status": check.status,
         "anchor_start": check.start,
@@ -495,9 +513,12 @@ def _attributions(session: Session, report: VerifyReport) -> None:
                     select(source.c.text).where(source.c.id == row.source_id)
                 ).scalar()
                 current = (row.source_id, text, TextIndex(text) if text is not None else None)
-            expected = _expected_quote(current[1], row, current[2])
-            mapping = row._mapping
-            if any(mapping[name] != value for name, value in expected.items()):
+            if not _anchor_stands(current[1], row):
+                expected = _expected_quote(current[1], row, current[2])
+                differs = any(row._mapping[name] != value for name, value in expected.items())
+            else:
+                expected, differs = {}, False
+            if differs:
                 for name, value in expected.items():
                     _derived(
                         report,
