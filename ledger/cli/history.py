@@ -74,7 +74,7 @@ def verify(ctx: typer.Context,
     \b
     Example:
       ledger verify
-      ledger verify --chain-only --anchor 42:3f5c...e1
+      ledger verify --chain-only --json
     """
     from ledger import store
     from ledger.errors import ChainBroken, StateMismatch
