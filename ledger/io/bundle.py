@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 
 from ledger import values
 from ledger.errors import InvalidValue, LedgerError, ReadFailed
-from ledger.io.importer import DERIVED, FIELDS, TYPES, Importer, ImportResult
 from ledger.models import Claim, Person, ReplyRequest, Response, Source
+from ledger.store.bulk import DERIVED, FIELDS, TYPES, Importer, ImportResult
 from ledger.store.claims import claim_record, reply_record, response_record
 from ledger.store.people import person_record
 from ledger.store.sources import source_record

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 if TYPE_CHECKING:
-    from ledger.io.importer import Importer
+    from ledger.store.bulk import Importer
 
 from ledger import store, values
 from ledger.errors import InvalidValue, LedgerError, NotFound, ReadFailed
@@ -316,7 +316,7 @@ def import_csv(session: Session, rows: list[Row], *, create_missing: bool = Fals
     rows in the transaction: the caller rolls it back. The bulk importer rebuilds the search
     index once at the end when the import is large.
     """
-    from ledger.io.importer import Importer
+    from ledger.store.bulk import Importer
 
     result = CsvImportResult(rows=len(rows), dry_run=dry_run)
     # What the rows name, so the importer indexes those claims in a few queries up front.
@@ -439,7 +439,7 @@ class _RowImporter:
             # Every known key and title is in self.sources; ids and other cases are not.
             return self.sources.get(ref.lower())
         try:
-            return store.get_source(self.session, ref).key
+            return self.bulk.source_key(ref)
         except (NotFound, InvalidValue):
             raise NotFound(f"no source {ref!r} (by key or title) in the ledger; add it "
                            "first, or import with --create-missing") from None
