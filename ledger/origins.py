@@ -45,6 +45,26 @@ class OriginGraph:
             frontier = following
         return None
 
+    def cycle_path(self, members: list[int]) -> list[int]:
+        """A closed walk through a cycle (as `cycles` gives it) from its smallest id."""
+        inside, start = set(members), members[0]
+        parents: dict[int, int] = {}
+        frontier = [start]
+        while frontier:
+            following = []
+            for node in frontier:
+                for target in sorted(self.targets.get(node, ())):
+                    if target == start:
+                        path = [node]
+                        while path[-1] != start:
+                            path.append(parents[path[-1]])
+                        return [*reversed(path), start]
+                    if target in inside and target not in parents:
+                        parents[target] = node
+                        following.append(target)
+            frontier = following
+        return [*members, start]
+
     def origins(self, source_id: int) -> frozenset[int]:
         """The origins `source_id` traces back to (itself, when it relies on nothing)."""
         cached = self._cache.get(source_id)
