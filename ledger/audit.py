@@ -17,21 +17,19 @@ whatever day they mean are reported.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from ledger.errors import InvalidValue
 from ledger.origins import OriginGraph
 from ledger.replies import reply_status
 from ledger.store import audit as queries
 from ledger.store.audit import AttributionRow, ClaimRow, ResponseRow, SourceRow
-from ledger.values import PartialDate, fold
+from ledger.values import PartialDate, fold, source_date_epoch
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -93,13 +91,8 @@ class Finding:
 
 def today_default() -> date:
     """The audit's "today": SOURCE_DATE_EPOCH (UTC) when set, for reproducible reports."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return date.today()
-    try:
-        return datetime.fromtimestamp(int(epoch), UTC).date()
-    except (ValueError, OverflowError, OSError):
-        raise InvalidValue(f"SOURCE_DATE_EPOCH {epoch!r} is not a Unix time in seconds") from None
+    moment = source_date_epoch()
+    return moment.date() if moment is not None else date.today()
 
 
 def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from ledger.store.bulk import Importer
 
 from ledger import store, values
-from ledger.errors import InvalidValue, LedgerError, NotFound, ReadFailed
+from ledger.errors import InvalidValue, LedgerError, NotFound
+from ledger.userfiles import read_text
 
 CLAIM_FIELDS = ("uid", "statement", "about", "targets", "mentioned", "claimant", "occurred",
                 "status", "retraction_reason")
@@ -113,12 +114,7 @@ def load_mapping(path: Path | None = None, *, map_options: list[str] | tuple[str
     """A mapping from a JSON or YAML file and/or `--map` options (options win)."""
     mapping = Mapping()
     if path is not None:
-        try:
-            content = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ReadFailed(f"--mapping: no file {str(path)!r}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ReadFailed(f"--mapping: cannot read {str(path)!r}: {exc}") from None
+        content = read_text(path, option="--mapping")
         try:
             if path.suffix.lower() == ".json":
                 data = json.loads(content)
@@ -194,15 +190,8 @@ def neutralize(cell: str) -> str:
 
 def read_rows(path: Path, mapping: Mapping) -> list[Row]:
     """The file's data rows through the mapping (cells trimmed, empty cells left out)."""
-    try:
-        content = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ReadFailed(f"no file {str(path)!r}") from None
-    except UnicodeDecodeError as exc:
-        raise ReadFailed(f"{str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                         "save it as CSV UTF-8, or convert it with iconv") from None
-    except OSError as exc:
-        raise ReadFailed(f"cannot read {str(path)!r}: {exc.strerror}") from None
+    content = read_text(path, encoding="utf-8-sig",
+                        hint="save it as CSV UTF-8, or convert it with iconv")
     delimiter = mapping.delimiter or ("\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True,
                         quoting=csv.QUOTE_MINIMAL if mapping.quoted else csv.QUOTE_NONE)
