@@ -42,7 +42,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ledger import store, values
+from ledger import shapes, store, values
 from ledger.errors import InvalidValue
 from ledger.models import Person, Source
 from ledger.userfiles import read_text
@@ -361,11 +361,8 @@ def _work_source(session, work, where, records, keys, taken, find_by_url) -> str
         return known.key
     publisher = _name(work.get("publisher"))
     published = _day(work.get("datePublished"))
-    base = values.slugify(" ".join(filter(None, [publisher or headline or "source",
-                                                 published])), max_bytes=56) or "source"
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}-{n}", n + 1
+    key = shapes.next_free(shapes.derived_key(publisher=publisher, title=headline or "source",
+                                              published=published), taken)
     taken.add(key)
     keys[handle] = key
     records.append((where, _prune({

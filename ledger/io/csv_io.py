@@ -36,7 +36,7 @@ from sqlmodel import Session
 if TYPE_CHECKING:
     from ledger.store.bulk import Importer
 
-from ledger import store, values
+from ledger import shapes, store, values
 from ledger.errors import InvalidValue, LedgerError, NotFound
 from ledger.userfiles import read_text
 
@@ -438,10 +438,7 @@ class _RowImporter:
             base = values.key(ref)
         except InvalidValue:
             base = values.slugify(ref, max_bytes=56) or "source"
-        key, n = base, 2
-        while key in self.taken_keys:
-            key, n = f"{base}-{n}", n + 1
-        return key
+        return shapes.next_free(base, self.taken_keys)
 
     @staticmethod
     def _source_record(key: str, ref: str, fields: dict[str, str]) -> dict[str, Any]:
