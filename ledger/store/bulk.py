@@ -310,12 +310,13 @@ class Importer:
                 "status": claim.status, "retraction_reason": claim.retraction_reason}
 
     def _matched_part(self, kind: str, cid: int, uid: str | None, natural: tuple,
-                      given: dict[str, Any], name: str) -> bool:
-        """Whether a part of a claim is already in the ledger (by uid; or, without one, by
-        its natural key, when what else it gives must agree)."""
+                      given: dict[str, Any], name: str, *, by_words: bool = False) -> bool:
+        """Whether a part of a claim is already in the ledger: by uid; or, without one (or,
+        `by_words`, whatever its uid), by its natural key, when what else it gives must
+        agree."""
         if self.resolver.uid_id(kind, uid) is not None:
             return True
-        if uid:
+        if uid and not by_words:
             return False
         have = self.resolver.contents_of(cid).get(natural)
         if have is None:
@@ -342,8 +343,9 @@ class Importer:
                  "voice": cleaned["voice"] if quote is not None else None}
         # With a quote, the same claim, source and words are the same attribution even under
         # another uid (an older export); with neither quote nor uid, the same voice.
-        if self._matched_part("attribution", cid, None if quote is not None else uid, natural,
-                              given, f"of claim {cid} from {self.source_key(str(sid))!r}"):
+        if self._matched_part("attribution", cid, uid, natural, given,
+                              f"of claim {cid} from {self.resolver.sources[sid].key!r}",
+                              by_words=quote is not None):
             return False
         new_attribution(self.unit, claim_id=cid, source_id=sid, quote=quote,
                         voice=cleaned["voice"], sourcing=cleaned["sourcing"],
