@@ -62,7 +62,7 @@ def _singles_full(session) -> None:
                                   publisher="Global News", author="Sam Cooper",
                                   url="https://globalnews.ca/news/1?utm_source=x",
                                   published="2023-03", kind="article", language="en",
-                                  text=TEXT)
+                                  text=TEXT, retrieved="2023-03-24T08:00:00.000000Z")
     cbc = store.add_source(session, title="MPs vote on an inquiry", publisher="CBC News",
                            published="2023-03-23", cites=["globalnews"])
     other = store.add_source(session, key="pmo", title="Statement", kind="statement")
@@ -91,7 +91,8 @@ FULL_BUNDLE = [
     {"type": "source", "key": "globalnews", "title": "Global News report",
      "publisher": "Global News", "author": "Sam Cooper",
      "url": "https://globalnews.ca/news/1?utm_source=x", "published": "2023-03",
-     "kind": "article", "language": "en", "text": TEXT},
+     "kind": "article", "language": "en", "text": TEXT,
+     "retrieved": "2023-03-24T08:00:00.000000Z"},
     {"type": "source", "title": "MPs vote on an inquiry", "publisher": "CBC News",
      "published": "2023-03-23", "cites": ["globalnews"]},
     {"type": "source", "key": "pmo", "title": "Statement", "kind": "statement",

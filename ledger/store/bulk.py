@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 from ledger import shapes, values
 from ledger.errors import Conflict, InvalidValue, NotFound
 from ledger.models import Claim, ClaimPerson, Person, Source
-from ledger.store.claims import claim_record, new_attribution, new_claim
+from ledger.store.claims import attribution_from, claim_from, claim_record
 from ledger.store.people import new_person, person_record
-from ledger.store.replies import new_reply, new_response, reply_key, response_key
+from ledger.store.replies import reply_from, reply_key, response_from, response_key
 from ledger.store.resolve import UID_RE, attribution_key
 from ledger.store.sources import new_link, new_source, source_record
 from ledger.store.unit import Unit
@@ -259,12 +259,10 @@ class Importer:
                 self._compare_unnamed_claim(record, cleaned, cid)
         created = cid is None
         if created:
-            cid = new_claim(self.unit, statement=cleaned["statement"], about=about,
-                            targets=_list(record, "targets"),
-                            mentioned=_list(record, "mentioned"),
-                            claimant=_str(record, "claimant"), occurred=cleaned["occurred"],
-                            status=cleaned["status"], allow_retracted=True,
-                            retraction_reason=cleaned["retraction_reason"], uid=uid)
+            cid = claim_from(self.unit, cleaned=cleaned, about=about,
+                             targets=_list(record, "targets"),
+                             mentioned=_list(record, "mentioned"),
+                             claimant=_str(record, "claimant"), uid=uid)
         elif uid:
             self._compare("claim", record, cid, cleaned["statement"][:60])
         attributions = record.get("attributions") or []
@@ -347,9 +345,9 @@ class Importer:
                               f"of claim {cid} from {self.resolver.sources[sid].key!r}",
                               by_words=quote is not None):
             return False
-        new_attribution(self.unit, claim_id=cid, source_id=sid, quote=quote,
-                        voice=cleaned["voice"], sourcing=cleaned["sourcing"],
-                        strict=self.strict, uid=uid, restoring=True)
+        # Restoring what the file holds: a retracted claim keeps the sources it had.
+        attribution_from(self.unit, claim_id=cid, source_id=sid, cleaned=cleaned,
+                         strict=self.strict, uid=uid)
         return True
 
     def _claim_of(self, record: dict[str, Any]) -> int:
@@ -379,9 +377,8 @@ class Importer:
                               {"source": sid, "summary": cleaned["summary"]},
                               f"of claim {cid} by {self.resolver.people[by].name!r}"):
             return False
-        new_response(self.unit, claim_id=cid, by=_str(record, "by"), kind=cleaned["kind"],
-                     date=cleaned["date"], source=source_ref,
-                     quote=cleaned["quote"], summary=cleaned["summary"], uid=uid)
+        response_from(self.unit, claim_id=cid, respondent_id=by, source_id=sid, cleaned=cleaned,
+                      uid=uid)
         return True
 
     def add_reply(self, record: dict[str, Any]) -> bool:
@@ -396,8 +393,7 @@ class Importer:
                               {"deadline": cleaned["deadline"], "channel": cleaned["channel"]},
                               f"of claim {cid} to {self.resolver.people[to].name!r}"):
             return False
-        new_reply(self.unit, claim_id=cid, to=_str(record, "to"), sent=cleaned["sent"],
-                  deadline=cleaned["deadline"], channel=cleaned["channel"], uid=uid)
+        reply_from(self.unit, claim_id=cid, addressee_id=to, cleaned=cleaned, uid=uid)
         return True
 
     # --- the end ----------------------------------------------------------------------------

@@ -34,12 +34,13 @@ from ledger.store.states import (
 )
 from ledger.store.unit import Unit, writing
 
-__all__ = ["add_claim", "add_response", "attribution_record", "attributions_of", "cite",
-           "claim_record", "claim_state", "edit_claim", "get_claim", "list_claims",
-           "new_attribution", "new_claim", "new_reply", "new_response", "people_of",
-           "record_claim_event", "record_reply_event", "record_response_event",
-           "replies_for", "reply_record", "reply_state", "request_reply", "response_record",
-           "response_state", "responses_to", "retract_claim", "verify_attribution"]
+__all__ = ["add_claim", "add_response", "attribution_from", "attribution_record",
+           "attributions_of", "cite", "claim_from", "claim_record", "claim_state", "edit_claim",
+           "get_claim", "list_claims", "new_attribution", "new_claim", "new_reply",
+           "new_response", "people_of", "record_claim_event", "record_reply_event",
+           "record_response_event", "replies_for", "reply_record", "reply_state", "request_reply",
+           "response_record", "response_state", "responses_to", "retract_claim",
+           "verify_attribution"]
 
 ROLE_FIELDS = {"subject": "about", "target": "targets", "mentioned": "mentioned"}
 
@@ -132,6 +133,15 @@ def new_claim(unit: Unit, *, statement: str | None, about: list[str] | tuple[str
     cleaned = shapes.clean_claim(statement=statement, occurred=occurred, status=status,
                                  allow_retracted=allow_retracted,
                                  retraction_reason=retraction_reason)
+    return claim_from(unit, cleaned=cleaned, about=about, targets=targets, mentioned=mentioned,
+                      claimant=claimant, uid=uid)
+
+
+def claim_from(unit: Unit, *, cleaned: dict[str, Any], about: list[str] | tuple[str, ...],
+               targets: list[str] | tuple[str, ...] = (),
+               mentioned: list[str] | tuple[str, ...] = (), claimant: str | None = None,
+               uid: str | None = None) -> int:
+    """`new_claim` after its values were cleaned (`shapes.clean_claim`)."""
     if not about:
         raise InvalidValue("--about is required: who is the claim about?")
     resolver = unit.resolver
@@ -269,11 +279,20 @@ def new_attribution(unit: Unit, *, claim_id: int, source_id: int, quote: str | N
     retracted claim takes no new sources, except when an import is `restoring` the
     attributions it had. The same quote from the same source twice is a conflict.
     """
-    resolver = unit.resolver
-    claim = resolver.claim(claim_id)
+    claim = unit.resolver.claim(claim_id)
     if claim.status == "retracted" and not restoring:
         raise Conflict(f"claim {claim_id} is retracted; cite a live claim")
     cleaned = shapes.clean_attribution(quote=quote, voice=voice, sourcing=sourcing)
+    return attribution_from(unit, claim_id=claim_id, source_id=source_id, cleaned=cleaned,
+                            strict=strict, uid=uid)
+
+
+def attribution_from(unit: Unit, *, claim_id: int, source_id: int, cleaned: dict[str, Any],
+                     strict: bool = False, uid: str | None = None) -> int:
+    """`new_attribution` after its values were cleaned (`shapes.clean_attribution`) and the
+    claim was found open to it."""
+    resolver = unit.resolver
+    claim = resolver.claim(claim_id)
     quote = cleaned["quote"]
     resolver.sources_by_id([source_id])
     source = resolver.sources[source_id]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
 from ledger import shapes
 from ledger.models import Claim, ReplyRequest, Response, new_uid
 from ledger.store.unit import Unit, writing
 
-__all__ = ["add_response", "new_reply", "new_response", "request_reply"]
+__all__ = ["add_response", "new_reply", "new_response", "reply_from", "request_reply",
+           "response_from"]
 
 
 def response_key(*, respondent_id: int, kind: str, date: str | None,
@@ -30,9 +33,18 @@ def new_response(unit: Unit, *, claim_id: int, by: str | None, kind: str | None,
     cleaned = shapes.clean_response(kind=kind, date=date, quote=quote, summary=summary,
                                     has_source=bool(source))
     resolver = unit.resolver
-    claim = resolver.claim(claim_id)
+    resolver.claim(claim_id)
     respondent_id = resolver.person(by, field="by")
     source_id = resolver.source(source) if source else None
+    return response_from(unit, claim_id=claim_id, respondent_id=respondent_id,
+                         source_id=source_id, cleaned=cleaned, uid=uid)
+
+
+def response_from(unit: Unit, *, claim_id: int, respondent_id: int, source_id: int | None,
+                  cleaned: dict[str, Any], uid: str | None = None) -> int:
+    """`new_response` after its values were cleaned and its people and source resolved."""
+    resolver = unit.resolver
+    claim = resolver.claim(claim_id)
     uid = uid or new_uid()
     rid = unit.add(Response, {"uid": uid, "claim_id": claim_id, "respondent_id": respondent_id,
                               "source_id": source_id, **cleaned})
@@ -52,8 +64,17 @@ def new_reply(unit: Unit, *, claim_id: int, to: str | None, sent: str | None,
     """The rules for a new reply request (the right of reply); its id."""
     cleaned = shapes.clean_reply(sent=sent, deadline=deadline, channel=channel)
     resolver = unit.resolver
-    claim = resolver.claim(claim_id)
+    resolver.claim(claim_id)
     addressee_id = resolver.person(to, field="to")
+    return reply_from(unit, claim_id=claim_id, addressee_id=addressee_id, cleaned=cleaned,
+                      uid=uid)
+
+
+def reply_from(unit: Unit, *, claim_id: int, addressee_id: int, cleaned: dict[str, Any],
+               uid: str | None = None) -> int:
+    """`new_reply` after its values were cleaned and its addressee resolved."""
+    resolver = unit.resolver
+    claim = resolver.claim(claim_id)
     uid = uid or new_uid()
     rid = unit.add(ReplyRequest, {"uid": uid, "claim_id": claim_id,
                                   "addressee_id": addressee_id, **cleaned})

@@ -69,6 +69,8 @@ class BatchSink:
         self.connection = session.connection()
         self.dialect = self.connection.dialect.name
         self.rows: dict[str, list[dict[str, Any]]] = {t.__tablename__: [] for t in TABLES}
+        # Looked up once: SQLModel's __tablename__ is a descriptor, costly once per row.
+        self.names = {t: t.__tablename__ for t in TABLES}
         self.next_id = {t.__tablename__: self._max_id(t) + 1 for t in TABLES if t is not Event}
         self.searchable_rows = sum(self.next_id[t] for t in ("claim", "attribution", "response",
                                                               "source"))
@@ -80,14 +82,15 @@ class BatchSink:
         return self.connection.execute(select(func.max(model.id))).scalar() or 0
 
     def add(self, model, row: dict[str, Any]) -> int:
-        """Stage a row; the id it will have."""
-        table = model.__tablename__
+        """Stage a row (it gets its "id"); the id it will have."""
+        table = self.names[model]
         if model is Event:
             self.rows[table].append(row)
             return row["seq"]
         row_id = self.next_id[table]
         self.next_id[table] = row_id + 1
-        self.rows[table].append({"id": row_id, **row})
+        row["id"] = row_id
+        self.rows[table].append(row)
         return row_id
 
     def staged(self) -> int:
@@ -137,8 +140,7 @@ class BatchSink:
         columns = [c.name for c in table.columns]
         sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
                f"VALUES ({', '.join('?' for _ in columns)})")
-        self.connection.exec_driver_sql(sql, [tuple(row.get(c) for c in columns)
-                                              for row in rows])
+        self.connection.exec_driver_sql(sql, [tuple(map(row.get, columns)) for row in rows])
 
     def finish(self) -> None:
         """Write what is staged; bring the search index and the id sequences up to date."""

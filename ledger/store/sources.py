@@ -111,7 +111,7 @@ def new_source(unit: Unit, *, title: str | None, key: str | None = None,
                                       cleaned["publisher"], cleaned["published"],
                                       cleaned["text"]), cleaned["url_normalized"])
     unit.event(action="add", entity="source", uid=uid, state=shapes.source_state(
-        **{k: v for k, v in row.items() if k != "url_normalized"}))
+        **{k: v for k, v in row.items() if k not in ("id", "url_normalized")}))
     return sid
 
 
