@@ -12,7 +12,7 @@ fields. Source links are made at the end, since records may name sources that co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -308,7 +308,8 @@ class Importer:
                 "status": claim.status, "retraction_reason": claim.retraction_reason}
 
     def _matched_part(self, kind: str, cid: int, uid: str | None, natural: tuple,
-                      given: dict[str, Any], name: str, *, by_words: bool = False) -> bool:
+                      given: dict[str, Any], name: Callable[[], str], *,
+                      by_words: bool = False) -> bool:
         """Whether a part of a claim is already in the ledger: by uid; or, without one (or,
         `by_words`, whatever its uid), by its natural key, when what else it gives must
         agree."""
@@ -321,7 +322,7 @@ class Importer:
             return False
         differs = [k for k, v in given.items() if v is not None and _differs(v, have[k])]
         if differs:
-            raise Conflict(f"{kind} {name} is already in the ledger with a different "
+            raise Conflict(f"{kind} {name()} is already in the ledger with a different "
                            f"{', '.join(differs)}")
         return True
 
@@ -342,7 +343,7 @@ class Importer:
         # With a quote, the same claim, source and words are the same attribution even under
         # another uid (an older export); with neither quote nor uid, the same voice.
         if self._matched_part("attribution", cid, uid, natural, given,
-                              f"of claim {cid} from {self.resolver.sources[sid].key!r}",
+                              lambda: f"of claim {cid} from {self.resolver.sources[sid].key!r}",
                               by_words=quote is not None):
             return False
         # Restoring what the file holds: a retracted claim keeps the sources it had.
@@ -375,7 +376,7 @@ class Importer:
                                quote=cleaned["quote"])
         if self._matched_part("response", cid, uid, natural,
                               {"source": sid, "summary": cleaned["summary"]},
-                              f"of claim {cid} by {self.resolver.people[by].name!r}"):
+                              lambda: f"of claim {cid} by {self.resolver.people[by].name!r}"):
             return False
         response_from(self.unit, claim_id=cid, respondent_id=by, source_id=sid, cleaned=cleaned,
                       uid=uid)
@@ -391,7 +392,7 @@ class Importer:
         natural = reply_key(addressee_id=to, sent=cleaned["sent"])
         if self._matched_part("reply", cid, uid, natural,
                               {"deadline": cleaned["deadline"], "channel": cleaned["channel"]},
-                              f"of claim {cid} to {self.resolver.people[to].name!r}"):
+                              lambda: f"of claim {cid} to {self.resolver.people[to].name!r}"):
             return False
         reply_from(self.unit, claim_id=cid, addressee_id=to, cleaned=cleaned, uid=uid)
         return True

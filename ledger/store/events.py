@@ -40,7 +40,8 @@ class EventAppender:
     def next(self, *, action: str, entity: str, uid: str,
              state: dict[str, Any]) -> dict[str, Any]:
         """The next event's row, for a record's new state; the head moves past it."""
-        seq, prev = self.head[0] + 1, self.head[1]
+        last, prev = self.head
+        seq = last + 1
         actor = self.session.info["actor"]
         at = self.at or self.session.info["clock"]()
         state_json = canonical_json(state)
