@@ -24,7 +24,7 @@ from ledger.models import Claim, ClaimPerson, Person, Source
 from ledger.store.claims import attribution_from, claim_from, claim_record
 from ledger.store.people import new_person, person_record
 from ledger.store.replies import reply_from, reply_key, response_from, response_key
-from ledger.store.resolve import UID_RE, attribution_key
+from ledger.store.resolve import PART_FIELDS, UID_RE, attribution_key
 from ledger.store.sources import new_link, new_source, source_record
 from ledger.store.unit import Unit
 
@@ -317,9 +317,10 @@ class Importer:
             return True
         if uid and not by_words:
             return False
-        have = self.resolver.contents_of(cid).get(natural)
-        if have is None:
+        found = self.resolver.contents_of(cid).get(natural)
+        if found is None:
             return False
+        have = dict(zip(PART_FIELDS[kind], found, strict=True))
         differs = [k for k, v in given.items() if v is not None and _differs(v, have[k])]
         if differs:
             raise Conflict(f"{kind} {name()} is already in the ledger with a different "

@@ -317,7 +317,7 @@ def attribution_from(unit: Unit, *, claim_id: int, source_id: int, cleaned: dict
         "anchor_suffix": check.suffix if check else None,
     })
     resolver.index_part("attribution", cid=claim_id, uid=uid, row_id=aid, natural=natural,
-                        fields={"voice": cleaned["voice"], "sourcing": cleaned["sourcing"]})
+                        fields=(cleaned["voice"], cleaned["sourcing"]))
     if status == "not-found":
         unit.warn(f"claim {claim_id}: the quote is not in the stored text of {source.key!r}")
     unit.event(action="add", entity="attribution", uid=uid, state=shapes.attribution_state(

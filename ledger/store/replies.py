@@ -51,7 +51,7 @@ def response_from(unit: Unit, *, claim_id: int, respondent_id: int, source_id: i
     resolver.index_part("response", cid=claim_id, uid=uid, row_id=rid,
                         natural=response_key(respondent_id=respondent_id, kind=cleaned["kind"],
                                              date=cleaned["date"], quote=cleaned["quote"]),
-                        fields={"source": source_id, "summary": cleaned["summary"]})
+                        fields=(source_id, cleaned["summary"]))
     unit.event(action="add", entity="response", uid=uid, state=shapes.response_state(
         uid=uid, claim=claim.uid, respondent=resolver.people[respondent_id].uid,
         source=resolver.sources[source_id].uid if source_id else None, **cleaned))
@@ -80,7 +80,7 @@ def reply_from(unit: Unit, *, claim_id: int, addressee_id: int, cleaned: dict[st
                                   "addressee_id": addressee_id, **cleaned})
     resolver.index_part("reply", cid=claim_id, uid=uid, row_id=rid,
                         natural=reply_key(addressee_id=addressee_id, sent=cleaned["sent"]),
-                        fields={"deadline": cleaned["deadline"], "channel": cleaned["channel"]})
+                        fields=(cleaned["deadline"], cleaned["channel"]))
     unit.event(action="add", entity="reply", uid=uid, state=shapes.reply_state(
         uid=uid, claim=claim.uid, addressee=resolver.people[addressee_id].uid, **cleaned))
     return rid

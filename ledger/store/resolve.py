@@ -44,11 +44,14 @@ UID_RE = re.compile(r"^[0-9a-f]{32}$")
 # a bulk input, so a small cache re-reads the same texts over and over).
 _TEXT_CACHE_CHARS = 32_000_000
 _MISSING = object()
+# The fields of a claim's part that its natural key leaves out, in the order kept.
+PART_FIELDS = {"attribution": ("voice", "sourcing"), "response": ("source", "summary"),
+               "reply": ("deadline", "channel")}
 _UID_MODELS = {"claim": Claim, "attribution": Attribution, "response": Response,
                "reply": ReplyRequest}
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonEntry:
     id: int
     uid: str
@@ -57,7 +60,7 @@ class PersonEntry:
     merged_into: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceEntry:
     id: int
     uid: str
@@ -68,7 +71,7 @@ class SourceEntry:
     text: str | None = None  # only while staged; written texts are read back on demand
 
 
-@dataclass
+@dataclass(slots=True)
 class ClaimEntry:
     uid: str
     status: str
@@ -115,7 +118,7 @@ class Resolver:
         self.claims: dict[int, ClaimEntry] = {}
         self.uid_ids: dict[str, dict[str, int | None]] = {k: {} for k in _UID_MODELS}
         self.by_statement: dict[str, list[tuple[int, frozenset[int]]]] = {}
-        self.contents: dict[int, dict[tuple, dict[str, Any]]] = {}
+        self.contents: dict[int, dict[tuple, tuple]] = {}
         self.texts: OrderedDict[int, tuple[TextIndex | None, int]] = OrderedDict()
         self.text_chars = 0
         self.lazy = True
@@ -525,33 +528,31 @@ class Resolver:
             self._load_statements({statement})
         return self.by_statement[statement]
 
-    def contents_of(self, cid: int) -> dict[tuple, dict[str, Any]]:
+    def contents_of(self, cid: int) -> dict[tuple, tuple]:
         """What a claim holds (attributions, responses, reply requests), by natural key,
-        each with its other fields."""
+        each with its other fields (`PART_FIELDS`)."""
         if cid not in self.contents:
-            contents: dict[tuple, dict[str, Any]] = {}
+            contents: dict[tuple, tuple] = {}
             for sid, quote, voice, sourcing in self._rows(
                 select(Attribution.source_id, Attribution.quote, Attribution.voice,
                        Attribution.sourcing).where(Attribution.claim_id == cid)
             ):
-                contents[attribution_key(sid, quote, voice)] = {"voice": voice,
-                                                                "sourcing": sourcing}
+                contents[attribution_key(sid, quote, voice)] = (voice, sourcing)
             for by, kind, day, quote, sid, summary in self._rows(
                 select(Response.respondent_id, Response.kind, Response.date, Response.quote,
                        Response.source_id, Response.summary).where(Response.claim_id == cid)
             ):
-                contents[("response", by, kind, day, quote)] = {"source": sid,
-                                                                "summary": summary}
+                contents[("response", by, kind, day, quote)] = (sid, summary)
             for to, sent, deadline, channel in self._rows(
                 select(ReplyRequest.addressee_id, ReplyRequest.sent, ReplyRequest.deadline,
                        ReplyRequest.channel).where(ReplyRequest.claim_id == cid)
             ):
-                contents[("reply", to, sent)] = {"deadline": deadline, "channel": channel}
+                contents[("reply", to, sent)] = (deadline, channel)
             self.put(self.contents, cid, contents)
         return self.contents[cid]
 
     def index_part(self, kind: str, *, cid: int, uid: str, row_id: int, natural: tuple,
-                   fields: dict[str, Any]) -> None:
+                   fields: tuple) -> None:
         """Make an attribution, response or reply request just staged known by uid and by
         its natural key."""
         self.put(self.uid_ids[kind], uid, row_id)
