@@ -81,3 +81,20 @@ def test_origin_graph_walks():
     assert graph.path(3, 4) is None
     assert graph.cycles() == [[1, 2, 3]]
     assert graph.cycle_path([1, 2, 3]) == [1, 2, 3, 1]
+
+
+@pytest.mark.parametrize("args", [["import", "{path}"], ["import", "{path}", "--format", "csv"],
+                                  ["import", "{path}", "--format", "claimreview"],
+                                  ["source", "add", "--title", "T", "--text-file", "{path}"]])
+def test_every_user_file_is_read_with_the_same_friendly_errors(cli, tmp_path, args):
+    """Missing, a folder, not UTF-8: one `Error:` line naming the file, exit 1, for every
+    command that reads a user's file (`ledger.userfiles.read_text`)."""
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Mélanie".encode("latin-1"))
+    for path, says in ((tmp_path / "missing.jsonl", "no file"), (tmp_path, "is a folder"),
+                       (latin, "is not UTF-8 text")):
+        result = cli(*[a.format(path=path) for a in args])
+        assert result.code == 1, result.err
+        assert result.err.startswith("Error: ") and says in result.err
+        assert str(path) in result.err and len(result.err.strip().splitlines()) == 1
+    assert cli.json("source", "list") == []
