@@ -40,9 +40,13 @@ def _earliest(value: str) -> date:
     return PartialDate(value).earliest()
 
 
-def reply_status(*, sent: str, deadline: str | None,
-                 responses: Iterable[tuple[str, str | None]],
-                 today: date | str | None) -> ReplyStatus:
+def reply_status(
+    *,
+    sent: str,
+    deadline: str | None,
+    responses: Iterable[tuple[str, str | None]],
+    today: date | str | None,
+) -> ReplyStatus:
     """The status of a request sent on `sent`, given the addressee's responses as
     (kind, date) pairs and the day it is judged on (None: never overdue).
 
@@ -55,12 +59,12 @@ def reply_status(*, sent: str, deadline: str | None,
     """
     answers = [day for kind, day in responses if kind not in NOT_AN_ANSWER]
     if answers:
-        dated = sorted((day for day in answers if day and _earliest(day) >= _earliest(sent)),
-                       key=_earliest)
+        dated = sorted(
+            (day for day in answers if day and _earliest(day) >= _earliest(sent)), key=_earliest
+        )
         answered_on = dated[0] if dated else None
         late = bool(answered_on and deadline and _earliest(answered_on) > _earliest(deadline))
         return ReplyStatus("answered", answered_on, late)
     reference = today.isoformat() if isinstance(today, date) else today
-    passed = bool(deadline and reference
-                  and PartialDate(deadline).latest().isoformat() < reference)
+    passed = bool(deadline and reference and PartialDate(deadline).latest().isoformat() < reference)
     return ReplyStatus("overdue" if passed else "pending", None, False)

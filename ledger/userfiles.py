@@ -15,8 +15,9 @@ from ledger.errors import ReadFailed
 ICONV = "convert it first, e.g. with iconv"
 
 
-def read_text(path: str | Path, *, option: str | None = None, encoding: str = "utf-8",
-              hint: str = ICONV) -> str:
+def read_text(
+    path: str | Path, *, option: str | None = None, encoding: str = "utf-8", hint: str = ICONV
+) -> str:
     """The file's text; `option` names where it came from (`--text-file`), `hint` says what
     to do with a file that is not UTF-8. `encoding="utf-8-sig"` drops a byte-order mark."""
     shown = repr(str(path))
@@ -28,7 +29,8 @@ def read_text(path: str | Path, *, option: str | None = None, encoding: str = "u
     except IsADirectoryError:
         raise ReadFailed(f"{label} is a folder; give a file") from None
     except UnicodeDecodeError as exc:
-        raise ReadFailed(f"{label} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                         f"{hint}") from None
+        raise ReadFailed(
+            f"{label} is not UTF-8 text ({exc.reason} at byte {exc.start}); {hint}"
+        ) from None
     except OSError as exc:
         raise ReadFailed(f"cannot read {label}: {exc.strerror}") from None

@@ -13,10 +13,27 @@ LIBRARY = Path(__file__).resolve().parents[1] / "ledger"
 SQL_ALLOWED = ("store/", "db.py", "models.py")
 # Query builders and session calls that run SQL.
 SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "func", "or_", "and_"}
-SESSION_CALLS = {"add", "add_all", "delete", "merge", "execute", "exec", "exec_driver_sql",
-                 "get", "connection", "scalar", "scalars", "flush", "commit", "bulk_save_objects"}
-SQL_TEXT = re.compile(r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
-                      r"CREATE\s+(TABLE|TRIGGER|INDEX)|DROP\s+(TABLE|TRIGGER))\b", re.DOTALL)
+SESSION_CALLS = {
+    "add",
+    "add_all",
+    "delete",
+    "merge",
+    "execute",
+    "exec",
+    "exec_driver_sql",
+    "get",
+    "connection",
+    "scalar",
+    "scalars",
+    "flush",
+    "commit",
+    "bulk_save_objects",
+}
+SQL_TEXT = re.compile(
+    r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
+    r"CREATE\s+(TABLE|TRIGGER|INDEX)|DROP\s+(TABLE|TRIGGER))\b",
+    re.DOTALL,
+)
 
 
 def _modules(outside: tuple[str, ...] = (), library: Path = LIBRARY):
@@ -41,17 +58,25 @@ def _sql_outside_the_store(library: Path) -> list[str]:
         for node in ast.walk(tree):
             where = f"{relative}:{getattr(node, 'lineno', '?')}"
             if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in (
-                    "sqlalchemy", "sqlmodel"):
+                "sqlalchemy",
+                "sqlmodel",
+            ):
                 builders = {a.name for a in node.names} & SQL_BUILDERS
                 if builders:
                     offenders.append(f"{where} imports {', '.join(sorted(builders))}")
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 receiver = _receiver(node.func.value)
-                if node.func.attr in SESSION_CALLS and receiver in ("session", "connection",
-                                                                    "engine"):
+                if node.func.attr in SESSION_CALLS and receiver in (
+                    "session",
+                    "connection",
+                    "engine",
+                ):
                     offenders.append(f"{where} calls {receiver}.{node.func.attr}")
-            elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                  and SQL_TEXT.search(node.value)):
+            elif (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and SQL_TEXT.search(node.value)
+            ):
                 offenders.append(f"{where} holds SQL text")
     return offenders
 
@@ -69,7 +94,9 @@ def test_the_checks_find_what_they_look_for(tmp_path):
         "def f(session):\n"
         "    session.add(object())\n"
         "    session.exec(select(1))\n"
-        "    return 'SELECT id FROM claim'\n", encoding="utf-8")
+        "    return 'SELECT id FROM claim'\n",
+        encoding="utf-8",
+    )
     found = " ".join(_sql_outside_the_store(bad))
     for what in ("imports select", "calls session.add", "calls session.exec", "holds SQL text"):
         assert what in found
@@ -83,8 +110,7 @@ def _store_imports() -> dict[str, set[str]]:
         name = "ledger." + relative[:-3].replace("/", ".")
         targets: set[str] = set()
         for node in tree.body:  # module level only; function-level ones are tested below
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                    "ledger.store."):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ledger.store."):
                 targets.add(node.module)
         graph[name] = targets
     return graph
@@ -115,7 +141,10 @@ def test_no_function_level_import_of_another_store_module():
             if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             for node in ast.walk(function):
-                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                        "ledger.store.") and relative.startswith("store/"):
+                if (
+                    isinstance(node, ast.ImportFrom)
+                    and (node.module or "").startswith("ledger.store.")
+                    and relative.startswith("store/")
+                ):
                     offenders.append(f"{relative}:{node.lineno} {node.module}")
     assert offenders == []

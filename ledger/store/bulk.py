@@ -33,10 +33,35 @@ TYPES = ("person", "source", "claim", "response", "reply")
 DERIVED = {"id", "slug", "text_sha256", "text_length", "quote_status"}
 FIELDS = {
     "person": {"type", "uid", "name", "aliases", "kind", "description"},
-    "source": {"type", "uid", "key", "title", "publisher", "author", "url", "published", "kind",
-               "language", "text", "retrieved", *values.LINK_RELATIONS},
-    "claim": {"type", "uid", "ref", "statement", "about", "targets", "mentioned", "claimant",
-              "occurred", "status", "retraction_reason", "attributions"},
+    "source": {
+        "type",
+        "uid",
+        "key",
+        "title",
+        "publisher",
+        "author",
+        "url",
+        "published",
+        "kind",
+        "language",
+        "text",
+        "retrieved",
+        *values.LINK_RELATIONS,
+    },
+    "claim": {
+        "type",
+        "uid",
+        "ref",
+        "statement",
+        "about",
+        "targets",
+        "mentioned",
+        "claimant",
+        "occurred",
+        "status",
+        "retraction_reason",
+        "attributions",
+    },
     "attribution": {"uid", "source", "quote", "voice", "sourcing"},
     "response": {"type", "uid", "claim", "by", "kind", "date", "source", "quote", "summary"},
     "reply": {"type", "uid", "claim", "to", "sent", "deadline", "channel"},
@@ -54,9 +79,9 @@ class ImportResult:
     def summary(self) -> str:
         made = ", ".join(f"{n} {t}{'s' if n != 1 else ''}" for t, n in self.created.items() if n)
         same = sum(self.skipped.values())
-        return (f"imported {made or 'nothing new'}"
-                + (f"; {same} record{'s' if same != 1 else ''} already in the ledger" if same
-                   else ""))
+        return f"imported {made or 'nothing new'}" + (
+            f"; {same} record{'s' if same != 1 else ''} already in the ledger" if same else ""
+        )
 
 
 def _differs(given: Any, have: Any) -> bool:
@@ -65,15 +90,23 @@ def _differs(given: Any, have: Any) -> bool:
 
 def _conflict(kind: str, name: str, differs: list[str]) -> Conflict:
     command = {"person": "person edit", "source": "source edit"}.get(kind, "claim edit")
-    return Conflict(f"{kind} {name!r} is already in the ledger with a different "
-                    f"{', '.join(differs)}; edit it with `ledger {command}` instead")
+    return Conflict(
+        f"{kind} {name!r} is already in the ledger with a different "
+        f"{', '.join(differs)}; edit it with `ledger {command}` instead"
+    )
 
 
 class Importer:
     """Bundle records in, through one unit of work in bulk mode; see the module docstring."""
 
-    def __init__(self, session: Session, *, strict: bool = False,
-                 expected: Iterable[dict[str, Any]] = (), undoable: bool = True) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        strict: bool = False,
+        expected: Iterable[dict[str, Any]] = (),
+        undoable: bool = True,
+    ) -> None:
         """`expected`: the records to come (their claims are indexed in a few queries).
         `undoable=False` for an all-or-nothing import: no undo log is kept (the caller's
         transaction rolls back on any error), which saves work on every record."""
@@ -130,8 +163,10 @@ class Importer:
             raise InvalidValue(f"unknown record type {kind!r}; expected one of {', '.join(TYPES)}")
         unknown = set(record) - FIELDS[kind] - DERIVED
         if unknown:
-            raise InvalidValue(f"unknown field{'s' if len(unknown) > 1 else ''} for a {kind}: "
-                               f"{', '.join(sorted(unknown))}")
+            raise InvalidValue(
+                f"unknown field{'s' if len(unknown) > 1 else ''} for a {kind}: "
+                f"{', '.join(sorted(unknown))}"
+            )
         if self.undoable:
             point = self.checkpoint()
             try:
@@ -152,8 +187,9 @@ class Importer:
         if kind == "person":
             have = person_record(session, session.get(Person, row_id), with_id=False)
         elif kind == "source":
-            have = source_record(session, session.get(Source, row_id), with_id=False,
-                                 with_text=True)
+            have = source_record(
+                session, session.get(Source, row_id), with_id=False, with_text=True
+            )
         else:
             have = claim_record(session, session.get(Claim, row_id), with_id=False)
         keys = FIELDS[kind] - {"type", "uid", "ref", "attributions", *values.LINK_RELATIONS}
@@ -173,9 +209,14 @@ class Importer:
             else:
                 self._compare_unnamed_person(record, pid, name)
             return False
-        new_person(self.unit, name=name, kind=_str(record, "kind"),
-                   description=_str(record, "description"), aliases=_list(record, "aliases"),
-                   uid=uid)
+        new_person(
+            self.unit,
+            name=name,
+            kind=_str(record, "kind"),
+            description=_str(record, "description"),
+            aliases=_list(record, "aliases"),
+            uid=uid,
+        )
         return True
 
     def _compare_unnamed_person(self, record: dict[str, Any], pid: int, name: str) -> None:
@@ -183,9 +224,12 @@ class Importer:
         given = {k: record[k] for k in ("kind", "description", "aliases") if k in record}
         if not given:
             return
-        cleaned = shapes.clean_person(name=name, kind=_str(record, "kind"),
-                                      description=_str(record, "description"),
-                                      aliases=_list(record, "aliases"))
+        cleaned = shapes.clean_person(
+            name=name,
+            kind=_str(record, "kind"),
+            description=_str(record, "description"),
+            aliases=_list(record, "aliases"),
+        )
         self._compare("person", {k: cleaned[k] for k in given}, pid, name)
 
     def add_source(self, record: dict[str, Any]) -> bool:
@@ -208,34 +252,53 @@ class Importer:
             for relation, targets in relations.items():
                 for target in targets:
                     if (relation, target) not in have_links:
-                        resolver.append(self.pending_links,
-                                        (sid, target, relation, have["key"]))
+                        resolver.append(self.pending_links, (sid, target, relation, have["key"]))
             return False
-        sid = new_source(self.unit, title=_str(record, "title"), key=key,
-                         publisher=_str(record, "publisher"), author=_str(record, "author"),
-                         url=_str(record, "url"), published=_str(record, "published"),
-                         kind=_str(record, "kind"), language=_str(record, "language"),
-                         text=_str(record, "text"), retrieved=_str(record, "retrieved"),
-                         uid=uid)
+        sid = new_source(
+            self.unit,
+            title=_str(record, "title"),
+            key=key,
+            publisher=_str(record, "publisher"),
+            author=_str(record, "author"),
+            url=_str(record, "url"),
+            published=_str(record, "published"),
+            kind=_str(record, "kind"),
+            language=_str(record, "language"),
+            text=_str(record, "text"),
+            retrieved=_str(record, "retrieved"),
+            uid=uid,
+        )
         for relation, targets in relations.items():
             for target in targets:
-                resolver.append(self.pending_links,
-                                (sid, target, relation, resolver.sources[sid].key))
+                resolver.append(
+                    self.pending_links, (sid, target, relation, resolver.sources[sid].key)
+                )
         return True
 
     def _derived_match(self, record: dict[str, Any]) -> int | None:
         """For a source without key or uid: the source whose key was derived from the same
         title, publisher and date, if any (so importing it twice changes nothing)."""
         cleaned = shapes.clean_source(
-            title=_str(record, "title"), key=None, publisher=_str(record, "publisher"),
-            author=None, url=None, published=_str(record, "published"), kind=None,
-            language=None, text=None)
-        base = shapes.derived_key(publisher=cleaned["publisher"], title=cleaned["title"],
-                                  published=cleaned["published"])
+            title=_str(record, "title"),
+            key=None,
+            publisher=_str(record, "publisher"),
+            author=None,
+            url=None,
+            published=_str(record, "published"),
+            kind=None,
+            language=None,
+            text=None,
+        )
+        base = shapes.derived_key(
+            publisher=cleaned["publisher"], title=cleaned["title"], published=cleaned["published"]
+        )
         for sid in self.resolver.keys_like(base):
             entry = self.resolver.sources[sid]
             if (entry.title, entry.publisher, entry.published) == (
-                    cleaned["title"], cleaned["publisher"], cleaned["published"]):
+                cleaned["title"],
+                cleaned["publisher"],
+                cleaned["published"],
+            ):
                 return sid
         return None
 
@@ -246,23 +309,32 @@ class Importer:
         uid = _uid(record)
         resolver = self.resolver
         cleaned = shapes.clean_claim(
-            statement=_str(record, "statement"), occurred=_str(record, "occurred"),
-            status=_str(record, "status"), allow_retracted=True,
-            retraction_reason=_str(record, "retraction_reason"))
+            statement=_str(record, "statement"),
+            occurred=_str(record, "occurred"),
+            status=_str(record, "status"),
+            allow_retracted=True,
+            retraction_reason=_str(record, "retraction_reason"),
+        )
         about = _list(record, "about")
         cid = resolver.uid_id("claim", uid)
         if cid is None and not uid:
             subjects = frozenset(self.person(r, field="about") for r in about)
-            cid = next((c for c, s in resolver.claims_stating(cleaned["statement"])
-                        if s == subjects), None)
+            cid = next(
+                (c for c, s in resolver.claims_stating(cleaned["statement"]) if s == subjects), None
+            )
             if cid is not None:
                 self._compare_unnamed_claim(record, cleaned, cid)
         created = cid is None
         if created:
-            cid = claim_from(self.unit, cleaned=cleaned, about=about,
-                             targets=_list(record, "targets"),
-                             mentioned=_list(record, "mentioned"),
-                             claimant=_str(record, "claimant"), uid=uid)
+            cid = claim_from(
+                self.unit,
+                cleaned=cleaned,
+                about=about,
+                targets=_list(record, "targets"),
+                mentioned=_list(record, "mentioned"),
+                claimant=_str(record, "claimant"),
+                uid=uid,
+            )
         elif uid:
             self._compare("claim", record, cid, cleaned["statement"][:60])
         attributions = record.get("attributions") or []
@@ -274,12 +346,16 @@ class Importer:
             resolver.put(self.refs, ref, cid)
         return created
 
-    def _compare_unnamed_claim(self, record: dict[str, Any], cleaned: dict[str, Any],
-                               cid: int) -> None:
+    def _compare_unnamed_claim(
+        self, record: dict[str, Any], cleaned: dict[str, Any], cid: int
+    ) -> None:
         """A claim without a uid, matched on its statement and subjects: the other fields it
         gives must agree (people compared as resolved, since a file may name them by alias)."""
-        given = [k for k in ("targets", "mentioned", "claimant", "occurred", "status",
-                             "retraction_reason") if record.get(k) not in (None, [])]
+        given = [
+            k
+            for k in ("targets", "mentioned", "claimant", "occurred", "status", "retraction_reason")
+            if record.get(k) not in (None, [])
+        ]
         if not given:
             return
         have = self._claim_facts(cid)
@@ -299,17 +375,33 @@ class Importer:
     def _claim_facts(self, cid: int) -> dict[str, Any]:
         self.unit.flush()
         claim = self.session.get(Claim, cid)
-        roles = list(self.session.exec(select(ClaimPerson.role, ClaimPerson.person_id)
-                                       .where(ClaimPerson.claim_id == cid)
-                                       .order_by(col(ClaimPerson.id))))
-        return {"targets": {p for r, p in roles if r == "target"},
-                "mentioned": {p for r, p in roles if r == "mentioned"},
-                "claimant": claim.claimant_id, "occurred": claim.occurred,
-                "status": claim.status, "retraction_reason": claim.retraction_reason}
+        roles = list(
+            self.session.exec(
+                select(ClaimPerson.role, ClaimPerson.person_id)
+                .where(ClaimPerson.claim_id == cid)
+                .order_by(col(ClaimPerson.id))
+            )
+        )
+        return {
+            "targets": {p for r, p in roles if r == "target"},
+            "mentioned": {p for r, p in roles if r == "mentioned"},
+            "claimant": claim.claimant_id,
+            "occurred": claim.occurred,
+            "status": claim.status,
+            "retraction_reason": claim.retraction_reason,
+        }
 
-    def _matched_part(self, kind: str, cid: int, uid: str | None, natural: tuple,
-                      given: dict[str, Any], name: Callable[[], str], *,
-                      by_words: bool = False) -> bool:
+    def _matched_part(
+        self,
+        kind: str,
+        cid: int,
+        uid: str | None,
+        natural: tuple,
+        given: dict[str, Any],
+        name: Callable[[], str],
+        *,
+        by_words: bool = False,
+    ) -> bool:
         """Whether a part of a claim is already in the ledger: by uid; or, without one (or,
         `by_words`, whatever its uid), by its natural key, when what else it gives must
         agree."""
@@ -323,8 +415,9 @@ class Importer:
         have = dict(zip(PART_FIELDS[kind], found, strict=True))
         differs = [k for k, v in given.items() if v is not None and _differs(v, have[k])]
         if differs:
-            raise Conflict(f"{kind} {name()} is already in the ledger with a different "
-                           f"{', '.join(differs)}")
+            raise Conflict(
+                f"{kind} {name()} is already in the ledger with a different {', '.join(differs)}"
+            )
         return True
 
     def _add_attribution(self, cid: int, item: Any) -> bool:
@@ -335,21 +428,31 @@ class Importer:
             raise InvalidValue(f"unknown attribution field(s): {', '.join(sorted(unknown))}")
         uid = _uid(item)
         sid = self.resolver.source(_str(item, "source"))
-        cleaned = shapes.clean_attribution(quote=_str(item, "quote"), voice=_str(item, "voice"),
-                                           sourcing=_str(item, "sourcing"))
+        cleaned = shapes.clean_attribution(
+            quote=_str(item, "quote"), voice=_str(item, "voice"), sourcing=_str(item, "sourcing")
+        )
         quote = cleaned["quote"]
         natural = attribution_key(sid, quote, cleaned["voice"])
-        given = {"sourcing": cleaned["sourcing"] if item.get("sourcing") else None,
-                 "voice": cleaned["voice"] if quote is not None else None}
+        given = {
+            "sourcing": cleaned["sourcing"] if item.get("sourcing") else None,
+            "voice": cleaned["voice"] if quote is not None else None,
+        }
         # With a quote, the same claim, source and words are the same attribution even under
         # another uid (an older export); with neither quote nor uid, the same voice.
-        if self._matched_part("attribution", cid, uid, natural, given,
-                              lambda: f"of claim {cid} from {self.resolver.sources[sid].key!r}",
-                              by_words=quote is not None):
+        if self._matched_part(
+            "attribution",
+            cid,
+            uid,
+            natural,
+            given,
+            lambda: f"of claim {cid} from {self.resolver.sources[sid].key!r}",
+            by_words=quote is not None,
+        ):
             return False
         # Restoring what the file holds: a retracted claim keeps the sources it had.
-        attribution_from(self.unit, claim_id=cid, source_id=sid, cleaned=cleaned,
-                         strict=self.strict, uid=uid)
+        attribution_from(
+            self.unit, claim_id=cid, source_id=sid, cleaned=cleaned, strict=self.strict, uid=uid
+        )
         return True
 
     def _claim_of(self, record: dict[str, Any]) -> int:
@@ -367,33 +470,50 @@ class Importer:
         cid = self._claim_of(record)
         uid = _uid(record)
         source_ref = _str(record, "source")
-        cleaned = shapes.clean_response(kind=_str(record, "kind"), date=_str(record, "date"),
-                                        quote=_str(record, "quote"),
-                                        summary=_str(record, "summary"),
-                                        has_source=bool(source_ref))
+        cleaned = shapes.clean_response(
+            kind=_str(record, "kind"),
+            date=_str(record, "date"),
+            quote=_str(record, "quote"),
+            summary=_str(record, "summary"),
+            has_source=bool(source_ref),
+        )
         by = self.person(_str(record, "by"), field="by")
         sid = self.resolver.source(source_ref) if source_ref else None
-        natural = response_key(respondent_id=by, kind=cleaned["kind"], date=cleaned["date"],
-                               quote=cleaned["quote"])
-        if self._matched_part("response", cid, uid, natural,
-                              {"source": sid, "summary": cleaned["summary"]},
-                              lambda: f"of claim {cid} by {self.resolver.people[by].name!r}"):
+        natural = response_key(
+            respondent_id=by, kind=cleaned["kind"], date=cleaned["date"], quote=cleaned["quote"]
+        )
+        if self._matched_part(
+            "response",
+            cid,
+            uid,
+            natural,
+            {"source": sid, "summary": cleaned["summary"]},
+            lambda: f"of claim {cid} by {self.resolver.people[by].name!r}",
+        ):
             return False
-        response_from(self.unit, claim_id=cid, respondent_id=by, source_id=sid, cleaned=cleaned,
-                      uid=uid)
+        response_from(
+            self.unit, claim_id=cid, respondent_id=by, source_id=sid, cleaned=cleaned, uid=uid
+        )
         return True
 
     def add_reply(self, record: dict[str, Any]) -> bool:
         cid = self._claim_of(record)
         uid = _uid(record)
-        cleaned = shapes.clean_reply(sent=_str(record, "sent"),
-                                     deadline=_str(record, "deadline"),
-                                     channel=_str(record, "channel"))
+        cleaned = shapes.clean_reply(
+            sent=_str(record, "sent"),
+            deadline=_str(record, "deadline"),
+            channel=_str(record, "channel"),
+        )
         to = self.person(_str(record, "to"), field="to")
         natural = reply_key(addressee_id=to, sent=cleaned["sent"])
-        if self._matched_part("reply", cid, uid, natural,
-                              {"deadline": cleaned["deadline"], "channel": cleaned["channel"]},
-                              lambda: f"of claim {cid} to {self.resolver.people[to].name!r}"):
+        if self._matched_part(
+            "reply",
+            cid,
+            uid,
+            natural,
+            {"deadline": cleaned["deadline"], "channel": cleaned["channel"]},
+            lambda: f"of claim {cid} to {self.resolver.people[to].name!r}",
+        ):
             return False
         reply_from(self.unit, claim_id=cid, addressee_id=to, cleaned=cleaned, uid=uid)
         return True
@@ -408,8 +528,7 @@ class Importer:
             tid = self.resolver.source(target_key, field=relation)
             if tid != sid and self.resolver.linked(sid, tid):
                 continue
-            new_link(self.unit, source_id=sid, target_id=tid, relation=relation,
-                     allow_cycle=True)
+            new_link(self.unit, source_id=sid, target_id=tid, relation=relation, allow_cycle=True)
         self.pending_links.clear()
         self.unit.finish()
         return self.result

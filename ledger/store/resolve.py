@@ -45,10 +45,17 @@ UID_RE = re.compile(r"^[0-9a-f]{32}$")
 _TEXT_CACHE_CHARS = 32_000_000
 _MISSING = object()
 # The fields of a claim's part that its natural key leaves out, in the order kept.
-PART_FIELDS = {"attribution": ("voice", "sourcing"), "response": ("source", "summary"),
-               "reply": ("deadline", "channel")}
-_UID_MODELS = {"claim": Claim, "attribution": Attribution, "response": Response,
-               "reply": ReplyRequest}
+PART_FIELDS = {
+    "attribution": ("voice", "sourcing"),
+    "response": ("source", "summary"),
+    "reply": ("deadline", "channel"),
+}
+_UID_MODELS = {
+    "claim": Claim,
+    "attribution": Attribution,
+    "response": Response,
+    "reply": ReplyRequest,
+}
 
 
 @dataclass(slots=True)
@@ -94,7 +101,7 @@ def suggest(folded: str, names: dict[str, str]) -> str:
 
 def _chunks(items: list[Any], size: int = 500):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 class Resolver:
@@ -148,10 +155,15 @@ class Resolver:
             self.aliases.setdefault(pid, []).append(name)
             self.alias_folds.setdefault(key, set()).add(pid)
 
-    _PERSON_COLUMNS = (Person.id, Person.uid, Person.name, Person.name_key, Person.slug,
-                       Person.merged_into_id)
-    _ALIAS_COLUMNS = (PersonAlias.id, PersonAlias.person_id, PersonAlias.name,
-                      PersonAlias.name_key)
+    _PERSON_COLUMNS = (
+        Person.id,
+        Person.uid,
+        Person.name,
+        Person.name_key,
+        Person.slug,
+        Person.merged_into_id,
+    )
+    _ALIAS_COLUMNS = (PersonAlias.id, PersonAlias.person_id, PersonAlias.name, PersonAlias.name_key)
 
     def _load_people(self, condition) -> None:
         rows = self._rows(select(*self._PERSON_COLUMNS).where(condition))
@@ -159,8 +171,9 @@ class Resolver:
         # A merged duplicate resolves to the person it joined: load that one too.
         missing = {r[5] for r in rows if r[5] is not None and r[5] not in self.people}
         while missing:
-            rows = self._rows(select(*self._PERSON_COLUMNS)
-                              .where(col(Person.id).in_(sorted(missing))))
+            rows = self._rows(
+                select(*self._PERSON_COLUMNS).where(col(Person.id).in_(sorted(missing)))
+            )
             self._index_people(rows)
             missing = {r[5] for r in rows if r[5] is not None and r[5] not in self.people}
 
@@ -175,10 +188,13 @@ class Resolver:
         if not self._want("person", raw):
             return
         folded = values.fold(raw)
-        alias_rows = self._rows(select(*self._ALIAS_COLUMNS)
-                                .where(PersonAlias.name_key == folded))
-        conditions = [Person.uid == raw, Person.name == values.nfc(raw), Person.slug == raw,
-                      Person.name_key == folded]
+        alias_rows = self._rows(select(*self._ALIAS_COLUMNS).where(PersonAlias.name_key == folded))
+        conditions = [
+            Person.uid == raw,
+            Person.name == values.nfc(raw),
+            Person.slug == raw,
+            Person.name_key == folded,
+        ]
         if raw.isdigit():
             conditions.append(Person.id == int(raw))
         if alias_rows:
@@ -190,15 +206,22 @@ class Resolver:
         if not self._want("all", "person"):
             return
         self._load_people(col(Person.id).is_not(None))
-        self._index_aliases(self._rows(select(*self._ALIAS_COLUMNS)
-                                       .order_by(col(PersonAlias.id))))
+        self._index_aliases(self._rows(select(*self._ALIAS_COLUMNS).order_by(col(PersonAlias.id))))
 
-    _SOURCE_COLUMNS = (Source.id, Source.uid, Source.key, Source.title, Source.publisher,
-                       Source.published, Source.url_normalized)
+    _SOURCE_COLUMNS = (
+        Source.id,
+        Source.uid,
+        Source.key,
+        Source.title,
+        Source.publisher,
+        Source.published,
+        Source.url_normalized,
+    )
 
     def _load_sources(self, condition) -> None:
         for sid, uid, key, title, publisher, published, url in self._rows(
-                select(*self._SOURCE_COLUMNS).where(condition)):
+            select(*self._SOURCE_COLUMNS).where(condition)
+        ):
             if sid in self.sources:
                 continue
             self.sources[sid] = SourceEntry(sid, uid, key, title, publisher, published)
@@ -224,8 +247,9 @@ class Resolver:
         old = mapping.get(key, _MISSING)
         mapping[key] = value
         if self.undo is not None:
-            self.undo.append(lambda: mapping.pop(key) if old is _MISSING
-                             else mapping.__setitem__(key, old))
+            self.undo.append(
+                lambda: mapping.pop(key) if old is _MISSING else mapping.__setitem__(key, old)
+            )
 
     def add_to(self, mapping: dict, key: Any, value: Any) -> None:
         bucket = mapping.setdefault(key, set())
@@ -292,8 +316,7 @@ class Resolver:
         matches = set(self.name_folds.get(folded, ()))
         matches |= {self.follow(pid) for pid in self.alias_folds.get(folded, ())}
         if len(matches) > 1:
-            raise ambiguous(raw, [(p, self.people[p].name, self.people[p].slug)
-                                  for p in matches])
+            raise ambiguous(raw, [(p, self.people[p].name, self.people[p].slug) for p in matches])
         return matches.pop() if matches else None
 
     def person_named(self, name: str) -> int | None:
@@ -308,8 +331,9 @@ class Resolver:
             self._load_people(or_(Person.slug == base, col(Person.slug).startswith(f"{base}-")))
         return next_free(base, self.person_by_slug)
 
-    def index_person(self, *, pid: int, uid: str, name: str, name_key: str, slug: str,
-                     aliases: list[str]) -> None:
+    def index_person(
+        self, *, pid: int, uid: str, name: str, name_key: str, slug: str, aliases: list[str]
+    ) -> None:
         """Make a person just staged findable by the records that follow."""
         self.put(self.people, pid, PersonEntry(pid, uid, name, slug, None))
         self.put(self.person_by_uid, uid, pid)
@@ -342,10 +366,12 @@ class Resolver:
         if raw.isdigit() and int(raw) in self.sources:
             return int(raw)
         self._want_all_sources()
-        close = difflib.get_close_matches(raw.lower(), list(self.source_by_key), n=3,
-                                          cutoff=0.6)
-        hint = ("; did you mean " + " or ".join(repr(k) for k in close) + "?") if close else (
-            "; `ledger source list` shows the keys")
+        close = difflib.get_close_matches(raw.lower(), list(self.source_by_key), n=3, cutoff=0.6)
+        hint = (
+            ("; did you mean " + " or ".join(repr(k) for k in close) + "?")
+            if close
+            else ("; `ledger source list` shows the keys")
+        )
         raise NotFound(f"no source {raw!r}{hint}")
 
     def sources_by_id(self, ids: list[int]) -> None:
@@ -403,8 +429,11 @@ class Resolver:
             return cached[0]
         text_value = self.sources[sid].text if sid in self.sources else None
         if text_value is None:
-            text_value = self.session.connection().execute(
-                select(Source.text).where(Source.id == sid)).scalar()
+            text_value = (
+                self.session.connection()
+                .execute(select(Source.text).where(Source.id == sid))
+                .scalar()
+            )
         size = len(text_value or "")
         self.texts[sid] = (TextIndex(text_value) if text_value else None, size)
         self.text_chars += size
@@ -426,8 +455,7 @@ class Resolver:
 
     def _link_graph(self) -> OriginGraph:
         if self.graph is None:
-            self.graph = OriginGraph(self._rows(select(SourceLink.source_id,
-                                                       SourceLink.target_id)))
+            self.graph = OriginGraph(self._rows(select(SourceLink.source_id, SourceLink.target_id)))
         return self.graph
 
     def linked(self, sid: int, tid: int) -> bool:
@@ -448,15 +476,19 @@ class Resolver:
     def claim(self, cid: int) -> ClaimEntry:
         """A claim's uid and status."""
         if cid not in self.claims:
-            row = self.session.connection().execute(
-                select(Claim.uid, Claim.status).where(Claim.id == cid)).first()
+            row = (
+                self.session.connection()
+                .execute(select(Claim.uid, Claim.status).where(Claim.id == cid))
+                .first()
+            )
             if row is None:
                 raise NotFound(f"no claim {cid}; `ledger claim list` shows the ids")
             self.claims[cid] = ClaimEntry(row[0], row[1])
         return self.claims[cid]
 
-    def index_claim(self, *, cid: int, uid: str, status: str, statement: str,
-                    subjects: frozenset[int]) -> None:
+    def index_claim(
+        self, *, cid: int, uid: str, status: str, statement: str, subjects: frozenset[int]
+    ) -> None:
         self.put(self.claims, cid, ClaimEntry(uid, status))
         self.put(self.uid_ids["claim"], uid, cid)
         self.put(self.contents, cid, {})
@@ -466,20 +498,32 @@ class Resolver:
     def expect(self, records: list[dict[str, Any]]) -> None:
         """Index, in a few queries, the claims (and their parts) these records name by uid
         or by statement, so matching them needs no query per record."""
+
         def uids(kind: str) -> set[str]:
-            return {r["uid"] for r in records if r.get("type") == kind
-                    and isinstance(r.get("uid"), str)}
+            return {
+                r["uid"] for r in records if r.get("type") == kind and isinstance(r.get("uid"), str)
+            }
 
         self._known_uids("claim", uids("claim"))
-        self._known_uids("attribution", {
-            a["uid"] for r in records if r.get("type") == "claim"
-            for a in (r.get("attributions") or []) if isinstance(a, dict)
-            and isinstance(a.get("uid"), str)})
+        self._known_uids(
+            "attribution",
+            {
+                a["uid"]
+                for r in records
+                if r.get("type") == "claim"
+                for a in (r.get("attributions") or [])
+                if isinstance(a, dict) and isinstance(a.get("uid"), str)
+            },
+        )
         self._known_uids("response", uids("response"))
         self._known_uids("reply", uids("reply"))
-        self._load_statements({values.nfc(r["statement"]).strip() for r in records
-                               if r.get("type") == "claim"
-                               and isinstance(r.get("statement"), str)})
+        self._load_statements(
+            {
+                values.nfc(r["statement"]).strip()
+                for r in records
+                if r.get("type") == "claim" and isinstance(r.get("statement"), str)
+            }
+        )
 
     def _known_uids(self, kind: str, uids: set[str]) -> None:
         model, found = _UID_MODELS[kind], self.uid_ids[kind]
@@ -492,8 +536,9 @@ class Resolver:
         found.update((uid, None) for uid in uids if uid not in found)
 
     def _load_claim_entries(self, cids: list[int]) -> None:
-        for cid, uid, status in self._rows(select(Claim.id, Claim.uid, Claim.status)
-                                           .where(col(Claim.id).in_(cids))):
+        for cid, uid, status in self._rows(
+            select(Claim.id, Claim.uid, Claim.status).where(col(Claim.id).in_(cids))
+        ):
             self.claims.setdefault(cid, ClaimEntry(uid, status))
 
     def _load_statements(self, statements: set[str]) -> None:
@@ -502,12 +547,18 @@ class Resolver:
         for statement in statements:
             self.by_statement[statement] = []
         for chunk in _chunks(sorted(statements)):
-            rows = self._rows(select(Claim.id, Claim.uid, Claim.statement, Claim.status)
-                              .where(col(Claim.statement).in_(chunk)))
+            rows = self._rows(
+                select(Claim.id, Claim.uid, Claim.statement, Claim.status).where(
+                    col(Claim.statement).in_(chunk)
+                )
+            )
             subjects: dict[int, set[int]] = {}
-            for cid, pid in self._rows(select(ClaimPerson.claim_id, ClaimPerson.person_id)
-                                       .where(col(ClaimPerson.claim_id).in_([r[0] for r in rows]),
-                                              ClaimPerson.role == "subject")):
+            for cid, pid in self._rows(
+                select(ClaimPerson.claim_id, ClaimPerson.person_id).where(
+                    col(ClaimPerson.claim_id).in_([r[0] for r in rows]),
+                    ClaimPerson.role == "subject",
+                )
+            ):
                 subjects.setdefault(cid, set()).add(pid)
             for cid, uid, statement, status in rows:
                 self.claims.setdefault(cid, ClaimEntry(uid, status))
@@ -534,25 +585,40 @@ class Resolver:
         if cid not in self.contents:
             contents: dict[tuple, tuple] = {}
             for sid, quote, voice, sourcing in self._rows(
-                select(Attribution.source_id, Attribution.quote, Attribution.voice,
-                       Attribution.sourcing).where(Attribution.claim_id == cid)
+                select(
+                    Attribution.source_id,
+                    Attribution.quote,
+                    Attribution.voice,
+                    Attribution.sourcing,
+                ).where(Attribution.claim_id == cid)
             ):
                 contents[attribution_key(sid, quote, voice)] = (voice, sourcing)
             for by, kind, day, quote, sid, summary in self._rows(
-                select(Response.respondent_id, Response.kind, Response.date, Response.quote,
-                       Response.source_id, Response.summary).where(Response.claim_id == cid)
+                select(
+                    Response.respondent_id,
+                    Response.kind,
+                    Response.date,
+                    Response.quote,
+                    Response.source_id,
+                    Response.summary,
+                ).where(Response.claim_id == cid)
             ):
                 contents[("response", by, kind, day, quote)] = (sid, summary)
             for to, sent, deadline, channel in self._rows(
-                select(ReplyRequest.addressee_id, ReplyRequest.sent, ReplyRequest.deadline,
-                       ReplyRequest.channel).where(ReplyRequest.claim_id == cid)
+                select(
+                    ReplyRequest.addressee_id,
+                    ReplyRequest.sent,
+                    ReplyRequest.deadline,
+                    ReplyRequest.channel,
+                ).where(ReplyRequest.claim_id == cid)
             ):
                 contents[("reply", to, sent)] = (deadline, channel)
             self.put(self.contents, cid, contents)
         return self.contents[cid]
 
-    def index_part(self, kind: str, *, cid: int, uid: str, row_id: int, natural: tuple,
-                   fields: tuple) -> None:
+    def index_part(
+        self, kind: str, *, cid: int, uid: str, row_id: int, natural: tuple, fields: tuple
+    ) -> None:
         """Make an attribution, response or reply request just staged known by uid and by
         its natural key."""
         self.put(self.uid_ids[kind], uid, row_id)

@@ -29,8 +29,18 @@ from ledger.models import (
 from ledger.store.search import resume_index, suspend_index
 
 # Tables in the order their rows must be written (parents first).
-TABLES = (Person, PersonAlias, Source, SourceLink, Claim, ClaimPerson, Attribution, Response,
-          ReplyRequest, Event)
+TABLES = (
+    Person,
+    PersonAlias,
+    Source,
+    SourceLink,
+    Claim,
+    ClaimPerson,
+    Attribution,
+    Response,
+    ReplyRequest,
+    Event,
+)
 _FLUSH_ROWS = 20_000
 # Above this many new rows, SQLite's full-text index is rebuilt once instead of per row.
 _REBUILD_INDEX_AT = 2_000
@@ -72,8 +82,9 @@ class BatchSink:
         # Looked up once: SQLModel's __tablename__ is a descriptor, costly once per row.
         self.names = {t: t.__tablename__ for t in TABLES}
         self.next_id = {t.__tablename__: self._max_id(t) + 1 for t in TABLES if t is not Event}
-        self.searchable_rows = sum(self.next_id[t] for t in ("claim", "attribution", "response",
-                                                              "source"))
+        self.searchable_rows = sum(
+            self.next_id[t] for t in ("claim", "attribution", "response", "source")
+        )
         self.inserted: set[str] = set()
         self.flushes = 0
         self.index_triggers: list[str] | None = None
@@ -110,7 +121,7 @@ class BatchSink:
         lengths, next_id, flushes = point
         flushed = flushes != self.flushes
         for table, length in lengths.items():
-            del self.rows[table][0 if flushed else length:]
+            del self.rows[table][0 if flushed else length :]
         self.next_id = dict(next_id)
 
     def flush(self) -> None:
@@ -119,8 +130,11 @@ class BatchSink:
         if not staged:
             return
         # Rebuilding re-reads the whole ledger: worth it only for a write of its size.
-        if (self.index_triggers is None and self.dialect == "sqlite"
-                and staged >= max(_REBUILD_INDEX_AT, self.searchable_rows // 2)):
+        if (
+            self.index_triggers is None
+            and self.dialect == "sqlite"
+            and staged >= max(_REBUILD_INDEX_AT, self.searchable_rows // 2)
+        ):
             self.index_triggers = suspend_index(self.session)
         for model in TABLES:
             rows = self.rows[model.__tablename__]
@@ -138,8 +152,10 @@ class BatchSink:
         # SQLite: the driver's executemany on plain tuples; SQLAlchemy's per-row parameter
         # processing cost more than the inserts themselves.
         columns = [c.name for c in table.columns]
-        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-               f"VALUES ({', '.join('?' for _ in columns)})")
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
         self.connection.exec_driver_sql(sql, [tuple(map(row.get, columns)) for row in rows])
 
     def finish(self) -> None:
@@ -150,6 +166,9 @@ class BatchSink:
             self.index_triggers = None
         if self.dialect == "postgresql":
             for table in sorted(self.inserted - {"event"}):
-                self.connection.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))"))
+                self.connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )

@@ -64,8 +64,7 @@ class Unit:
 
     def event(self, *, action: str, entity: str, uid: str, state: dict[str, Any]) -> None:
         """Append the event for a record's new state."""
-        self.sink.add(Event, self.events.next(action=action, entity=entity, uid=uid,
-                                              state=state))
+        self.sink.add(Event, self.events.next(action=action, entity=entity, uid=uid, state=state))
 
     def warn(self, message: str) -> None:
         """Something the caller should tell the user (the write goes ahead)."""
@@ -89,8 +88,9 @@ class Unit:
         """A point to roll the staging back to (bulk mode with undo)."""
         assert isinstance(self.sink, BatchSink) and self.resolver.undo is not None
         self.flush_if_large()
-        return Checkpoint(len(self.resolver.undo), self.sink.mark(), self.events.head,
-                          len(self.warnings))
+        return Checkpoint(
+            len(self.resolver.undo), self.sink.mark(), self.events.head, len(self.warnings)
+        )
 
     def rollback(self, point: Checkpoint) -> None:
         """Forget everything staged since `point`."""
@@ -102,7 +102,7 @@ class Unit:
         self.sink.forget(point.sink)
         self.resolver.forget_texts()
         self.events.head = point.head
-        del self.warnings[point.warnings:]
+        del self.warnings[point.warnings :]
 
     def finish(self) -> None:
         """Write what is staged and bring the indexes up to date."""
