@@ -17,9 +17,10 @@ from typing import Any
 from sqlmodel import Session
 
 from ledger import values
-from ledger.errors import InvalidValue, LedgerError, ReadFailed
-from ledger.io.importer import DERIVED, FIELDS, TYPES, Importer, ImportResult
+from ledger.errors import InvalidValue, LedgerError
 from ledger.store import reads
+from ledger.store.bulk import DERIVED, FIELDS, TYPES, Importer, ImportResult
+from ledger.userfiles import read_text
 
 FORMATS = ("jsonl", "json", "yaml")
 __all__ = ["DERIVED", "FIELDS", "FORMATS", "TYPES", "ImportResult", "dump", "export_records",
@@ -69,15 +70,7 @@ def detect_format(path: Path, fmt: str | None) -> str:
 def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     """Parse a bundle file into (where, record) pairs; `where` names the line or item."""
     fmt = detect_format(path, fmt)
-    try:
-        content = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReadFailed(f"no file {str(path)!r}") from None
-    except UnicodeDecodeError as exc:
-        raise ReadFailed(f"{str(path)!r} is not UTF-8 text ({exc.reason} at byte "
-                         f"{exc.start})") from None
-    except OSError as exc:
-        raise ReadFailed(f"cannot read {str(path)!r}: {exc.strerror}") from None
+    content = read_text(path)
     records: list[tuple[str, Any]] = []
     if fmt == "jsonl":
         for number, text_line in enumerate(content.splitlines(), start=1):

@@ -42,8 +42,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ledger import store, values
-from ledger.errors import InvalidValue, ReadFailed
+from ledger import shapes, store, values
+from ledger.errors import InvalidValue
+from ledger.userfiles import read_text
 
 RATING_SCALE = {"false": 1, "unsupported": 2, "disputed": 3, "corroborated": 4, "confirmed": 5}
 WORST_RATING, BEST_RATING = 1, 5
@@ -222,12 +223,7 @@ _SCRIPT_RE = re.compile(r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']
 
 def read_reviews(path: Path) -> list[tuple[str, dict[str, Any]]]:
     """The ClaimReview objects in a JSON-LD file or an HTML page, with where each was."""
-    try:
-        content = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ReadFailed(f"no file {str(path)!r}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReadFailed(f"cannot read {str(path)!r}: {exc}") from None
+    content = read_text(path, encoding="utf-8-sig")
     stripped = content.lstrip()
     blocks = _SCRIPT_RE.findall(content) if stripped.startswith("<") else [content]
     found: list[tuple[str, dict[str, Any]]] = []
@@ -363,11 +359,8 @@ def _work_source(session, work, where, records, keys, taken, find_by_url) -> str
         return known.key
     publisher = _name(work.get("publisher"))
     published = _day(work.get("datePublished"))
-    base = values.slugify(" ".join(filter(None, [publisher or headline or "source",
-                                                 published])), max_bytes=56) or "source"
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}-{n}", n + 1
+    key = shapes.next_free(shapes.derived_key(publisher=publisher, title=headline or "source",
+                                              published=published), taken)
     taken.add(key)
     keys[handle] = key
     records.append((where, _prune({
