@@ -30,6 +30,7 @@ from ledger.models import (
     Source,
     SourceLink,
 )
+from ledger.store.people import get_person
 
 BATCH = 2_000
 SOURCE_BATCH = 50  # a bundle's sources carry their stored text
@@ -300,8 +301,6 @@ def list_claim_records(
 ) -> list[dict[str, Any]]:
     """`ledger claim list`: claim records oldest first, optionally about one person (any
     role) or with one status, `limit` of them after skipping `offset`."""
-    from ledger.store.people import get_person
-
     about_id = get_person(session, about, field="about").id if about else None
     checked = (
         values.choice(status, field="status", allowed=values.CLAIM_STATUSES) if status else None
