@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from ledger import shapes, values
-from ledger.errors import Conflict, InvalidValue, NotFound
-from ledger.models import Source, SourceLink
-from ledger.store.events import append_event
+from ledger.errors import Conflict, InvalidValue
+from ledger.models import Attribution, Response, Source, SourceLink, new_uid
+from ledger.quotes import TextIndex, recheck
+from ledger.store.resolve import SourceEntry
+from ledger.store.states import links_of, record_event, source_state
+from ledger.store.unit import Unit, writing
 
-
-def links_of(session: Session, source: Source) -> list[tuple[str, Source]]:
-    """The sources this one relies on, with the relation, in the order recorded."""
-    rows = session.exec(select(SourceLink.relation, Source)
-                        .join(Source, col(Source.id) == SourceLink.target_id)
-                        .where(SourceLink.source_id == source.id).order_by(col(SourceLink.id)))
-    return [(relation, target) for relation, target in rows]
-
-
-def source_state(session: Session, source: Source) -> dict[str, Any]:
-    """The source as the event log records it (its text included: nothing is lost)."""
-    return shapes.source_state(
-        uid=source.uid, key=source.key, title=source.title, publisher=source.publisher,
-        author=source.author, url=source.url, published=source.published, kind=source.kind,
-        language=source.language, text=source.text, text_sha256=source.text_sha256,
-        retrieved=source.retrieved, file_sha256=source.file_sha256,
-        media_type=source.media_type)
+__all__ = ["QuoteMove", "add_source", "edit_source", "get_source", "key_taken", "link_sources",
+           "links_of", "list_sources", "new_link", "new_source", "recapture_source",
+           "recheck_quotes", "set_text", "source_record", "source_state", "url_taken",
+           "verify_attribution", "verify_response"]
 
 
 def source_record(session: Session, source: Source, *, with_id: bool = True,
@@ -54,17 +45,6 @@ def source_record(session: Session, source: Source, *, with_id: bool = True,
     for relation in values.LINK_RELATIONS:
         record[relation] = grouped[relation]
     return record
-
-
-def _record_event(session: Session, source: Source, action: str) -> None:
-    session.flush()
-    append_event(session, action=action, entity="source", uid=source.uid,
-                 state=source_state(session, source))
-
-
-def _unique_key(session: Session, base: str) -> str:
-    taken = set(session.exec(select(Source.key).where(col(Source.key).startswith(base))))
-    return shapes.next_free(base, taken)
 
 
 def url_taken(key: str, url: str | None) -> Conflict:
@@ -104,6 +84,45 @@ def set_text(source: Source, text: str | None, *, retrieved: str,
         file_sha256=file_sha256, media_type=media_type, has_text=checked is not None)
 
 
+def new_source(unit: Unit, *, title: str | None, key: str | None = None,
+               publisher: str | None = None, author: str | None = None,
+               url: str | None = None, published: str | None = None, kind: str | None = None,
+               language: str | None = None, text: str | None = None,
+               retrieved: str | None = None, uid: str | None = None,
+               file_sha256: str | None = None, media_type: str | None = None) -> int:
+    """The rules for a new source, in a unit of work; the new source's id.
+
+    A key or normalized URL already in use is a conflict. Without a key, one is derived from
+    the publisher (or title) and date (`shapes.derived_key`), made unique with `-2`, `-3`...
+    Links are made separately (`new_link`), since a bulk import may name later sources.
+    """
+    cleaned = shapes.clean_source(title=title, key=key, publisher=publisher, author=author,
+                                  url=url, published=published, kind=kind, language=language,
+                                  text=text, file_sha256=file_sha256, media_type=media_type)
+    resolver = unit.resolver
+    if cleaned["key"] is not None:
+        clash = resolver.source_keyed(cleaned["key"])
+        if clash is not None:
+            raise key_taken(cleaned["key"], resolver.sources[clash].title)
+    else:
+        cleaned["key"] = resolver.free_key(shapes.derived_key(
+            publisher=cleaned["publisher"], title=cleaned["title"],
+            published=cleaned["published"]))
+    clash = resolver.source_with_url(cleaned["url_normalized"])
+    if clash is not None:
+        raise url_taken(resolver.sources[clash].key, cleaned["url"])
+    uid = uid or new_uid()
+    row = {"uid": uid, **cleaned,
+           "retrieved": (retrieved or unit.now()) if cleaned["text"] else None}
+    sid = unit.add(Source, row)
+    resolver.index_source(SourceEntry(sid, uid, cleaned["key"], cleaned["title"],
+                                      cleaned["publisher"], cleaned["published"],
+                                      cleaned["text"]), cleaned["url_normalized"])
+    unit.event(action="add", entity="source", uid=uid, state=shapes.source_state(
+        **{k: v for k, v in row.items() if k not in ("id", "url_normalized")}))
+    return sid
+
+
 def add_source(session: Session, *, title: str, key: str | None = None,
                publisher: str | None = None, author: str | None = None,
                url: str | None = None, published: str | None = None, kind: str = "article",
@@ -111,53 +130,24 @@ def add_source(session: Session, *, title: str, key: str | None = None,
                retrieved: str | None = None, cites: list[str] | tuple[str, ...] = (),
                uid: str | None = None, file_sha256: str | None = None,
                media_type: str | None = None) -> Source:
-    """Record a source; a key or normalized URL already in use is a conflict.
+    """Record a source and what it cites; a key or normalized URL in use is a conflict.
 
     `file_sha256` and `media_type` describe the saved file the text was extracted from.
     """
-    cleaned = shapes.clean_source(title=title, key=key, publisher=publisher, author=author,
-                                  url=url, published=published, kind=kind, language=language,
-                                  text=text, file_sha256=file_sha256, media_type=media_type)
-    if cleaned["key"] is not None:
-        clash = session.exec(select(Source).where(Source.key == cleaned["key"])).first()
-        if clash:
-            raise key_taken(cleaned["key"], clash.title)
-    else:
-        cleaned["key"] = _unique_key(session, shapes.derived_key(
-            publisher=cleaned["publisher"], title=cleaned["title"],
-            published=cleaned["published"]))
-    _url_clash(session, cleaned["url_normalized"])
-    source = Source(**cleaned)
-    source.retrieved = (retrieved or session.info["clock"]()) if cleaned["text"] else None
-    if uid:
-        source.uid = uid
-    session.add(source)
-    session.flush()
-    _record_event(session, source, "add")
-    for target in cites:
-        link_sources(session, source=source, target=get_source(session, target, field="cites"))
-    return source
+    with writing(session) as unit:
+        sid = new_source(unit, title=title, key=key, publisher=publisher, author=author,
+                         url=url, published=published, kind=kind, language=language,
+                         text=text, retrieved=retrieved, uid=uid, file_sha256=file_sha256,
+                         media_type=media_type)
+        for target in cites:
+            new_link(unit, source_id=sid, target_id=unit.resolver.source(target, field="cites"))
+    return session.get(Source, sid)
 
 
 def get_source(session: Session, ref: str, *, field: str = "source") -> Source:
-    """Resolve a source by key or id."""
-    raw = (ref or "").strip()
-    if not raw:
-        raise InvalidValue(f"--{field} must not be empty")
-    source = session.exec(select(Source).where(Source.key == raw)).first()
-    if source is None and raw.isdigit():
-        source = session.get(Source, int(raw))
-    if source is None:
-        source = session.exec(select(Source).where(Source.key == raw.lower())).first()
-    if source is None:
-        import difflib
-
-        keys = list(session.exec(select(Source.key)))
-        close = difflib.get_close_matches(raw.lower(), keys, n=3, cutoff=0.6)
-        hint = ("; did you mean " + " or ".join(repr(k) for k in close) + "?") if close else (
-            "; `ledger source list` shows the keys")
-        raise NotFound(f"no source {raw!r}{hint}")
-    return source
+    """Resolve a source by key or id (`ledger.store.resolve.Resolver.source`)."""
+    session.flush()
+    return session.get(Source, Unit(session).resolver.source(ref, field=field))
 
 
 def list_sources(session: Session) -> list[Source]:
@@ -172,8 +162,6 @@ def edit_source(session: Session, source: Source, *, title: str | None = None,
                 text: str | None = None, file_sha256: str | None = None,
                 media_type: str | None = None, retrieved: str | None = None) -> Source:
     """Change a source's fields or its text; quotes against a changed text are re-checked."""
-    from ledger.store.claims import recheck_quotes
-
     before = source_state(session, source)
     if title is not None:
         source.title = values.line(title, field="title")
@@ -200,7 +188,7 @@ def edit_source(session: Session, source: Source, *, title: str | None = None,
         text_changed = source.text_sha256 != old_hash
     if source_state(session, source) == before:
         raise InvalidValue("nothing to change: give at least one new value")
-    _record_event(session, source, "edit")
+    record_event(session, source, "edit")
     if text_changed:
         recheck_quotes(session, source)
     return source
@@ -214,10 +202,8 @@ def recapture_source(session: Session, source: Source, *, text: str,
     The new text is a new event (`recapture`); the old one stays in the history. Each
     attribution and response quote is re-checked exactly (as typed or normalized, never
     fuzzily) and re-anchored; the result says which still stand, which moved and which are
-    gone (`ledger.store.claims.QuoteMove`).
+    gone (`QuoteMove`).
     """
-    from ledger.store.claims import recheck_quotes
-
     if source.text is None:
         raise Conflict(f"source {source.key!r} has no stored text to recapture; give it one "
                        f"with `ledger source edit {source.key} --text-file F`")
@@ -228,59 +214,119 @@ def recapture_source(session: Session, source: Source, *, text: str,
     if source.text_sha256 == previous:
         raise Conflict(f"the new capture of {source.key!r} has the same text as the stored "
                        f"one (sha256 {previous[:12]}…); nothing changed")
-    _record_event(session, source, "recapture")
+    record_event(session, source, "recapture")
     return recheck_quotes(session, source)
 
 
-def _reachable(session: Session, start: Source, goal: Source) -> list[int] | None:
-    """A path of source ids from start to goal along the links, or None."""
-    parents: dict[int, int | None] = {start.id: None}
-    frontier = [start.id]
-    while frontier:
-        rows = session.exec(select(SourceLink.source_id, SourceLink.target_id)
-                            .where(col(SourceLink.source_id).in_(frontier))).all()
-        frontier = []
-        for src, dst in rows:
-            if dst in parents:
-                continue
-            parents[dst] = src
-            if dst == goal.id:
-                path, node = [], dst
-                while node is not None:
-                    path.append(node)
-                    node = parents[node]
-                return path[::-1]
-            frontier.append(dst)
-    return None
+
+def new_link(unit: Unit, *, source_id: int, target_id: int, relation: str = "cites",
+             uid: str | None = None, allow_cycle: bool = False) -> bool:
+    """The rules for a new source link, in a unit of work; whether it closes a cycle.
+
+    A link that would close a citation cycle is refused, unless `allow_cycle` (an import
+    brings what the file says, with a warning; the audit reports the cycle). Without a uid,
+    the link's is derived from the two sources' (`shapes.link_uid`), so importing the same
+    bundle gives the same event chain every time.
+    """
+    relation = values.choice(relation, field="relation", allowed=values.LINK_RELATIONS)
+    resolver = unit.resolver
+    source, target = resolver.sources[source_id], resolver.sources[target_id]
+    if source_id == target_id:
+        raise Conflict(f"source {source.key!r} cannot rely on itself")
+    if resolver.linked(source_id, target_id):
+        raise Conflict(f"{source.key!r} already relies on {target.key!r}")
+    path = resolver.link_path(target_id, source_id)
+    if path:
+        chain = " → ".join(resolver.sources[i].key for i in [*path, target_id])
+        if not allow_cycle:
+            raise Conflict(f"linking {source.key!r} to {target.key!r} would make a citation "
+                           f"cycle: {chain}")
+        unit.warn(f"the link {source.key} {relation} {target.key} makes a citation cycle "
+                  f"({chain}); `ledger audit` reports it")
+    uid = uid or shapes.link_uid(source.uid, target.uid)
+    unit.add(SourceLink, {"uid": uid, "source_id": source_id, "target_id": target_id,
+                          "relation": relation})
+    resolver.index_link(source_id, target_id)
+    unit.event(action="add", entity="link", uid=uid, state=shapes.link_state(
+        uid=uid, source=source.uid, target=target.uid, relation=relation))
+    return bool(path)
 
 
 def link_sources(session: Session, *, source: Source, target: Source,
                  relation: str = "cites", uid: str | None = None,
                  allow_cycle: bool = False) -> bool:
-    """Record that `source` relies on `target`; return whether the link closes a cycle.
+    """Record that `source` relies on `target`; return whether the link closes a cycle."""
+    with writing(session) as unit:
+        unit.resolver.sources_by_id([source.id, target.id])
+        return new_link(unit, source_id=source.id, target_id=target.id, relation=relation,
+                        uid=uid, allow_cycle=allow_cycle)
 
-    A link that would close a citation cycle is refused, unless `allow_cycle` (an import
-    brings what the file says; the audit reports the cycle).
-    """
-    relation = values.choice(relation, field="relation", allowed=values.LINK_RELATIONS)
-    if source.id == target.id:
-        raise Conflict(f"source {source.key!r} cannot rely on itself")
-    existing = session.exec(select(SourceLink).where(SourceLink.source_id == source.id,
-                                                     SourceLink.target_id == target.id)).first()
-    if existing:
-        raise Conflict(f"{source.key!r} already {existing.relation} {target.key!r}")
-    path = _reachable(session, target, source)
-    if path and not allow_cycle:
-        keys = dict(session.exec(select(Source.id, Source.key).where(col(Source.id).in_(path))))
-        chain = " → ".join(keys[i] for i in [*path, target.id])
-        raise Conflict(f"linking {source.key!r} to {target.key!r} would make a citation "
-                       f"cycle: {chain}")
-    link = SourceLink(source_id=source.id, target_id=target.id, relation=relation)
-    if uid:
-        link.uid = uid
-    session.add(link)
+
+def verify_attribution(session: Session, attribution: Attribution, source: Source) -> str:
+    """Look for the quote in the source's stored text and store the result and anchor."""
+    return _anchor(session, attribution, source)
+
+
+def verify_response(session: Session, response: Response, source: Source | None) -> str:
+    """Look for a response's quote in its source's stored text, as for an attribution."""
+    return _anchor(session, response, source)
+
+
+def _anchor(session: Session, row: Attribution | Response, source: Source | None,
+            check: Any = None) -> str:
+    anchor = shapes.quote_anchor(text=source.text if source else None,
+                                 digest=source.text_sha256 if source else None,
+                                 quote=row.quote, check=check, found_in=row.anchor_sha256)
+    for name, value in anchor.items():
+        setattr(row, name, value)
     session.flush()
-    append_event(session, action="add", entity="link", uid=link.uid,
-                 state=shapes.link_state(uid=link.uid, source=source.uid, target=target.uid,
-                                         relation=relation))
-    return bool(path)
+    return row.quote_status
+
+
+@dataclass(frozen=True)
+class QuoteMove:
+    """What a new capture did to one quote: it `stands`, `moved` or is `gone`; or, not found
+    before, it is `found` now or still `not-found`."""
+
+    entity: str  # attribution | response
+    id: int
+    claim_id: int
+    quote: str
+    outcome: str
+    before: tuple[int, int] | None
+    after: tuple[int, int] | None
+
+
+def recheck_quotes(session: Session, source: Source) -> list[QuoteMove]:
+    """Re-check and re-anchor every attribution and response quote on `source`'s new text.
+
+    Exact checks only (as typed, normalized or elided; the fuzzy search never decides): a
+    quote found before and not now is gone, and keeps the capture it was found in.
+    """
+    index = TextIndex(source.text) if source.text is not None else None
+    rows: list[tuple[str, Attribution | Response]] = [
+        ("attribution", a) for a in session.exec(
+            select(Attribution).where(Attribution.source_id == source.id)
+            .order_by(col(Attribution.id)))]
+    rows += [("response", r) for r in session.exec(
+        select(Response).where(Response.source_id == source.id).order_by(col(Response.id)))]
+    moves = []
+    for entity, row in rows:
+        if not row.quote:
+            continue
+        before = ((row.anchor_start, row.anchor_end) if row.quote_status == "verified"
+                  and row.anchor_start is not None else None)
+        check = None
+        if index is not None:
+            check = recheck(text=source.text, quote=row.quote, start=row.anchor_start,
+                            end=row.anchor_end, prefix=row.anchor_prefix,
+                            suffix=row.anchor_suffix, index=index)
+        _anchor(session, row, source, check=check)
+        after = ((row.anchor_start, row.anchor_end) if row.quote_status == "verified"
+                 else None)
+        if before is None:
+            outcome = "not-found" if after is None else "found"
+        else:
+            outcome = "gone" if after is None else "stands" if before == after else "moved"
+        moves.append(QuoteMove(entity, row.id, row.claim_id, row.quote, outcome, before, after))
+    return moves
