@@ -381,9 +381,20 @@ def example_bundle() -> Path:
     return Path(str(resources.files("ledger.examples").joinpath("story.jsonl")))
 
 
+def example_corrections() -> Path:
+    """The example's corrections: values first recorded wrongly, then corrected."""
+    return Path(str(resources.files("ledger.examples").joinpath("corrections.jsonl")))
+
+
 def load_example(engine: Engine, *, force: bool = False):
     """Import the example bundle with the demo's fixed clock; refuse a non-empty ledger
-    unless `force` (records already in it are then skipped, as any import does)."""
+    unless `force` (records already in it are then skipped, as any import does).
+
+    Into an empty ledger the example is recorded as the story developed: each value in
+    `corrections.jsonl` is first recorded as it was first read (the CBC report's date from its
+    header), then corrected by an edit, so the dossiers show real updates and the ledger ends
+    in the bundle's state. A non-empty ledger (`force`) gets the bundle as it is.
+    """
     from ledger.db import reading, transaction
     from ledger.io.bundle import import_records, read_records
     from ledger.store import count_events
@@ -395,5 +406,36 @@ def load_example(engine: Engine, *, force: bool = False):
                        "example into an empty ledger. Use --db with a new file, or --force "
                        "to add the example to this one")
     records = read_records(example_bundle())
+    corrections = [] if events else [json.loads(line) for line in example_corrections()
+                                     .read_text(encoding="utf-8").splitlines() if line.strip()]
+    for correction in corrections:
+        record = _corrected_record(records, correction)
+        record[correction["field"]] = correction["first_recorded"]
     with transaction(engine, actor="demo", clock=demo_clock()) as session:
-        return import_records(session, records)
+        result = import_records(session, records)
+        for correction in corrections:
+            _apply_correction(session, correction)
+        return result
+
+
+def _corrected_record(records: list[tuple[str, dict]], correction: dict) -> dict:
+    kind = correction["type"]
+    for _where, record in records:
+        if record.get("type") == kind and (
+                record.get("key") == correction.get("key") if kind == "source"
+                else record.get("uid") == correction.get("uid")):
+            if record.get(correction["field"]) != correction["corrected"]:
+                raise LedgerError(f"the example's correction of {kind} {correction['field']} "
+                                  "does not end in the bundle's value")
+            return record
+    raise LedgerError(f"the example's correction names a {kind} the bundle lacks")
+
+
+def _apply_correction(session: Session, correction: dict) -> None:
+    from ledger import store
+
+    change = {correction["field"]: correction["corrected"]}
+    if correction["type"] == "source":
+        store.edit_source(session, store.get_source(session, correction["key"]), **change)
+    else:
+        store.edit_claim(session, store.get_claim(session, correction["uid"]), **change)
