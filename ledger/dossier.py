@@ -222,6 +222,26 @@ class ReplyView:
 
 
 @dataclass(frozen=True)
+class CheckpointRef:
+    """The signed checkpoint a page was built under (the newest when it was built).
+
+    `sequence`, `head_hash`, `time` and `ledger` are what it signs; `key` is the signing key's
+    fingerprint (`SHA256:...`, as `ssh-keygen -l` prints it); `name` its file name and `page`
+    the link to it (None: not published beside the page); `covers` is False when the page was
+    built from more events than the checkpoint signs.
+    """
+
+    sequence: int
+    head_hash: str
+    time: str
+    ledger: str
+    key: str
+    name: str
+    page: str | None
+    covers: bool
+
+
+@dataclass(frozen=True)
 class UpdateView:
     """One dated change to an allegation after it was first recorded.
 
@@ -325,6 +345,7 @@ class DossierContext:
     alleges: tuple[ClaimRef, ...]
     sources: tuple[SourceRef, ...]
     index_page: str | None
+    checkpoint: CheckpointRef | None = None
 
     @property
     def allegations(self) -> tuple[Allegation, ...]:
@@ -373,6 +394,7 @@ class SourcePageContext:
     head_hash: str
     anchor: str
     index_page: str | None
+    checkpoint: CheckpointRef | None = None
 
 
 @dataclass(frozen=True)
@@ -406,6 +428,7 @@ class IndexContext:
     anchor: str
     people: tuple[IndexEntry, ...]
     sources: tuple[SourceIndexEntry, ...]
+    checkpoint: CheckpointRef | None = None
 
 
 # --- building ------------------------------------------------------------------------------
@@ -705,7 +728,8 @@ def _response_status(responses: tuple[ResponseView, ...], replies: tuple[ReplyVi
 def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: OriginGraph,
                   pages: Pages = NO_PAGES, as_of: str | None = None,
                   people_refs: dict[int, PersonRef] | None = None,
-                  include_retracted: bool = True) -> DossierContext:
+                  include_retracted: bool = True,
+                  checkpoint: CheckpointRef | None = None) -> DossierContext:
     """The context of one person's dossier, from the batch that holds their claims.
 
     Under `as_of`, a claim none of whose sources had been published by then is left out, and
@@ -749,12 +773,14 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
         as_of=as_of, reference_day=builder.reference, against=tuple(against),
         concerning=tuple(concerning), statements=tuple(statements), alleges=alleges,
         sources=builder.cited_sources(),
-        index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None)
+        index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None,
+        checkpoint=checkpoint)
 
 
 def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph: OriginGraph,
                       pages: Pages = NO_PAGES,
-                      people_refs: dict[int, PersonRef] | None = None) -> SourcePageContext:
+                      people_refs: dict[int, PersonRef] | None = None,
+                      checkpoint: CheckpointRef | None = None) -> SourcePageContext:
     """The context of one source's page, from the batch that holds what it carries
     (`people_refs` as for `build_dossier`)."""
     builder = _Builder(overview, batch, graph, pages, reference_day(overview, None),
@@ -787,7 +813,8 @@ def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph
         retrieved=row.retrieved, relies_on=relies_on, relied_on_by=relied_on_by,
         origins=origins, origins_text=origins_text, claims=claims, responses=responses,
         sequence=overview.sequence, head_hash=overview.head_hash, anchor=overview.anchor,
-        index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None)
+        index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None,
+        checkpoint=checkpoint)
 
 
 def origin_graph(overview: Overview) -> OriginGraph:
@@ -804,7 +831,8 @@ def index_entry(context: DossierContext, person: PersonRef, kind: str) -> IndexE
 
 def build_index(*, overview: Overview, entries: Iterable[IndexEntry],
                 source_counts: dict[int, tuple[int, int]],
-                source_page: Callable[[int], str | None]) -> IndexContext:
+                source_page: Callable[[int], str | None],
+                checkpoint: CheckpointRef | None = None) -> IndexContext:
     """The index: people sorted by name (case- and accent-insensitive), sources by key."""
     from ledger.values import fold
 
@@ -820,4 +848,20 @@ def build_index(*, overview: Overview, entries: Iterable[IndexEntry],
             claims=claims, responses=responses))
     return IndexContext(title="Dossiers", sequence=overview.sequence,
                         head_hash=overview.head_hash, anchor=overview.anchor, people=people,
-                        sources=tuple(sources))
+                        sources=tuple(sources), checkpoint=checkpoint)
+
+
+def checkpoint_ref(record, *, overview: Overview, name: str,
+                   prefix: str | None) -> CheckpointRef | None:
+    """The footer's checkpoint: `record` (a stored checkpoint, or None), published as
+    `checkpoints/<name>.txt` under `prefix` (None: not published, so not linked)."""
+    if record is None:
+        return None
+    from ledger.checkpoint import fingerprint, load_public_key
+
+    return CheckpointRef(
+        sequence=record.seq, head_hash=record.head_hash, time=record.signed_at,
+        ledger=record.ledger, key=fingerprint(load_public_key(record.public_key.encode())),
+        name=f"{name}.txt",
+        page=f"{prefix}checkpoints/{name}.txt" if prefix is not None else None,
+        covers=record.seq == overview.sequence)

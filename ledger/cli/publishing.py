@@ -16,6 +16,9 @@ Templates = Annotated[str | None, typer.Option(
     "--templates", help="A folder of templates that override the shipped ones "
     "(dossier.md.j2, index.md.j2, source.md.j2, style.css).", show_default=False)]
 OutDir = Annotated[str, typer.Option("--out", help="The folder to publish into.")]
+HideRetracted = Annotated[bool, typer.Option(
+    "--hide-retracted", help="Leave retracted claims out (by default they stay, with their "
+    "retraction notice and reason).")]
 
 
 def dossier(ctx: typer.Context, person: PersonRef,
@@ -23,13 +26,15 @@ def dossier(ctx: typer.Context, person: PersonRef,
             as_of: Annotated[str | None, typer.Option(
                 "--as-of", help="Show only what had been published by this date (YYYY, "
                 "YYYY-MM or YYYY-MM-DD): sources published and responses dated on or before "
-                "it; undated ones are left out.", show_default=False)] = None,
+                "it; undated ones are left out. Each allegation's updates stop at that day.",
+                show_default=False)] = None,
             out: Annotated[str | None, typer.Option(
                 "--out", help="Write to this file (atomically) instead of stdout.",
                 show_default=False)] = None,
-            templates: Templates = None) -> None:
+            templates: Templates = None, hide_retracted: HideRetracted = False) -> None:
     """Print one person's dossier: every allegation about them, its sources and quotes,
-    every response, the reply status, what they said about other claims, and the sources.
+    every response, the reply status, each allegation's dated updates (status changes,
+    edits, retraction, later responses), what they said about other claims, and the sources.
 
     \b
     Example:
@@ -42,7 +47,8 @@ def dossier(ctx: typer.Context, person: PersonRef,
     from ledger.publish import write_atomically
 
     with state(ctx).read() as session:
-        text = render_dossier(session, person, fmt=format, as_of=as_of, templates_dir=templates)
+        text = render_dossier(session, person, fmt=format, as_of=as_of, templates_dir=templates,
+                              include_retracted=not hide_retracted)
     if out is None:
         sys.stdout.write(text)
         return
@@ -54,12 +60,14 @@ def dossier(ctx: typer.Context, person: PersonRef,
 def publish(ctx: typer.Context, out: OutDir = "reports",
             html: Annotated[bool, typer.Option(
                 "--html", help="Also write every page as HTML, with one stylesheet.")] = False,
-            templates: Templates = None) -> None:
+            templates: Templates = None, hide_retracted: HideRetracted = False) -> None:
     """Publish every dossier, a page per source and an index into a folder.
 
     Writes index.md, people/<slug>.md and sources/<key>.md (and .html twins with --html).
     Files the previous publish wrote that are no longer produced are removed; nothing else in
-    the folder is touched. The same ledger gives the same bytes.
+    the folder is touched. The same ledger gives the same bytes. Every signed checkpoint
+    (`ledger checkpoint`) goes into checkpoints/, the newest also to checkpoint.txt, and each
+    page's footer names the newest.
 
     \b
     Example:
@@ -67,7 +75,8 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
     """
     from ledger.publish import publish as publish_all
 
-    result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates)
+    result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates,
+                         include_retracted=not hide_retracted)
     info(result.summary().capitalize())
 
 
@@ -77,8 +86,10 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
     """Load the bundled example ledger (the Han Dong story) and publish it, HTML included.
 
     Refuses a ledger that already holds anything, unless --force. The example's history is
-    recorded with a fixed clock (SOURCE_DATE_EPOCH if set), so its head hash and the published
-    files are the same on every run.
+    recorded with a fixed clock (SOURCE_DATE_EPOCH if set), as the story developed (two
+    values first recorded wrongly, then corrected), and its head is signed with the bundled
+    DEMO key (never for real use), so its head hash, its checkpoint and the published files
+    are the same on every run.
 
     \b
     Example:

@@ -44,7 +44,10 @@ def add_checkpoint(session: Session, *, private_key, name: str | None = None
     transaction's clock, to the second. When the newest checkpoint already signs this head
     with this key, it is returned instead of a new one; the flag says whether one was made.
     """
-    sequence, head_hash = head(session)
+    session.flush()
+    # The head this transaction appended, if any (a bulk import's events may still be in its
+    # sink); else the log's.
+    sequence, head_hash = session.info.get("chain_head") or head(session)
     if sequence == 0:
         raise Conflict("the ledger is empty: there is no head to sign yet")
     previous = latest_checkpoint(session)
