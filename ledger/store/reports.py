@@ -55,7 +55,7 @@ class PersonRow(NamedTuple):
     kind: str
     description: str | None
     merged_into_id: int | None
-    uid: str
+    uid: str = ""
 
 
 class SourceRow(NamedTuple):
