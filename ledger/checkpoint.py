@@ -63,8 +63,10 @@ class Checkpoint:
 
     def text(self) -> str:
         """The exact text that is signed."""
-        return (f"{HEADER}\nledger: {self.ledger}\nsequence: {self.sequence}\n"
-                f"head: {self.head_hash}\ntime: {self.time}\n")
+        return (
+            f"{HEADER}\nledger: {self.ledger}\nsequence: {self.sequence}\n"
+            f"head: {self.head_hash}\ntime: {self.time}\n"
+        )
 
 
 def ledger_name(value: str) -> str:
@@ -84,19 +86,28 @@ def parse_checkpoint(text: str) -> Checkpoint:
     """Read a checkpoint's text; anything but the five lines it must have is refused."""
     lines = text.split("\n")
     if len(lines) != 6 or lines[0] != HEADER or lines[5] != "":
-        raise CheckpointInvalid(f"not a checkpoint: it must be the five lines that start with "
-                                f"{HEADER!r}, each ending in a newline")
+        raise CheckpointInvalid(
+            f"not a checkpoint: it must be the five lines that start with "
+            f"{HEADER!r}, each ending in a newline"
+        )
     fields = {}
     for line, name in zip(lines[1:5], ("ledger", "sequence", "head", "time"), strict=True):
         prefix = f"{name}: "
         if not line.startswith(prefix):
             raise CheckpointInvalid(f"not a checkpoint: expected a {name!r} line, found {line!r}")
-        fields[name] = line[len(prefix):]
-    if not fields["sequence"].isdigit() or not _HEX64.match(fields["head"]) or not _TIME.match(
-            fields["time"]):
+        fields[name] = line[len(prefix) :]
+    if (
+        not fields["sequence"].isdigit()
+        or not _HEX64.match(fields["head"])
+        or not _TIME.match(fields["time"])
+    ):
         raise CheckpointInvalid("not a checkpoint: its sequence, head or time is malformed")
-    return Checkpoint(ledger=fields["ledger"], sequence=int(fields["sequence"]),
-                      head_hash=fields["head"], time=fields["time"])
+    return Checkpoint(
+        ledger=fields["ledger"],
+        sequence=int(fields["sequence"]),
+        head_hash=fields["head"],
+        time=fields["time"],
+    )
 
 
 # --- keys ----------------------------------------------------------------------------------
@@ -108,8 +119,11 @@ def generate_key(comment: str = "fact-ledger checkpoint key") -> tuple[bytes, by
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                serialization.NoEncryption())
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
     return private, public_key_line(key.public_key(), comment)
 
 
@@ -117,8 +131,9 @@ def public_key_line(public_key, comment: str = "") -> bytes:
     """The OpenSSH public key line (`ssh-ed25519 AAAA... comment`)."""
     from cryptography.hazmat.primitives import serialization
 
-    line = public_key.public_bytes(serialization.Encoding.OpenSSH,
-                                   serialization.PublicFormat.OpenSSH)
+    line = public_key.public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
     return line + (b" " + comment.encode("utf-8") if comment else b"") + b"\n"
 
 
@@ -134,14 +149,19 @@ def load_private_key(data: bytes, *, passphrase: str | None = None, where: str =
         else:
             key = serialization.load_pem_private_key(data, password=password)
     except TypeError:
-        raise KeyUnusable(f"{where} is protected by a passphrase: set LEDGER_KEY_PASSPHRASE"
-                          ) from None
+        raise KeyUnusable(
+            f"{where} is protected by a passphrase: set LEDGER_KEY_PASSPHRASE"
+        ) from None
     except ValueError as exc:
-        raise KeyUnusable(f"{where} is not a private key this ledger can read ({exc}); make "
-                          "one with `ledger key generate`") from None
+        raise KeyUnusable(
+            f"{where} is not a private key this ledger can read ({exc}); make "
+            "one with `ledger key generate`"
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyUnusable(f"{where} is not an Ed25519 key; checkpoints are signed with "
-                          "Ed25519 (`ledger key generate`, or `ssh-keygen -t ed25519`)")
+        raise KeyUnusable(
+            f"{where} is not an Ed25519 key; checkpoints are signed with "
+            "Ed25519 (`ledger key generate`, or `ssh-keygen -t ed25519`)"
+        )
     return key
 
 
@@ -154,8 +174,9 @@ def load_public_key(data: bytes, *, where: str = "--public-key"):
     try:
         key = serialization.load_ssh_public_key(b" ".join(line.split()[:2]))
     except (ValueError, IndexError):
-        raise KeyUnusable(f"{where} is not an OpenSSH public key line (ssh-ed25519 AAAA...)"
-                          ) from None
+        raise KeyUnusable(
+            f"{where} is not an OpenSSH public key line (ssh-ed25519 AAAA...)"
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
         raise KeyUnusable(f"{where} is not an Ed25519 public key")
     return key
@@ -183,19 +204,30 @@ def _public_blob(public_key) -> bytes:
 
 def _signed_data(message: bytes, *, namespace: str, hash_name: str) -> bytes:
     digest = _HASHES[hash_name](message).digest()
-    return (_MAGIC + _string(namespace.encode("utf-8")) + _string(b"")
-            + _string(hash_name.encode("ascii")) + _string(digest))
+    return (
+        _MAGIC
+        + _string(namespace.encode("utf-8"))
+        + _string(b"")
+        + _string(hash_name.encode("ascii"))
+        + _string(digest)
+    )
 
 
 def sign(message: bytes, private_key, *, namespace: str = NAMESPACE) -> str:
     """The armored OpenSSH signature of `message`, as `ssh-keygen -Y sign -n NAMESPACE`
     writes it (Ed25519 signatures are deterministic: the same key and text, the same bytes)."""
     signature = private_key.sign(_signed_data(message, namespace=namespace, hash_name="sha512"))
-    blob = (_MAGIC + struct.pack(">I", _VERSION) + _string(_public_blob(private_key.public_key()))
-            + _string(namespace.encode("utf-8")) + _string(b"") + _string(b"sha512")
-            + _string(_string(_KEY_TYPE) + _string(signature)))
+    blob = (
+        _MAGIC
+        + struct.pack(">I", _VERSION)
+        + _string(_public_blob(private_key.public_key()))
+        + _string(namespace.encode("utf-8"))
+        + _string(b"")
+        + _string(b"sha512")
+        + _string(_string(_KEY_TYPE) + _string(signature))
+    )
     encoded = base64.b64encode(blob).decode("ascii")
-    lines = [encoded[i:i + 70] for i in range(0, len(encoded), 70)]
+    lines = [encoded[i : i + 70] for i in range(0, len(encoded), 70)]
     return "\n".join([_BEGIN, *lines, _END]) + "\n"
 
 
@@ -206,7 +238,7 @@ class _Reader:
     def take(self, count: int) -> bytes:
         if self.at + count > len(self.data):
             raise CheckpointInvalid("the signature is cut short")
-        piece = self.data[self.at:self.at + count]
+        piece = self.data[self.at : self.at + count]
         self.at += count
         return piece
 
@@ -215,18 +247,20 @@ class _Reader:
         return self.take(length)
 
 
-def verify_signature(message: bytes, armored: str, public_key, *,
-                     namespace: str = NAMESPACE) -> None:
+def verify_signature(
+    message: bytes, armored: str, public_key, *, namespace: str = NAMESPACE
+) -> None:
     """Check an armored OpenSSH signature of `message` against `public_key`; raise
     CheckpointInvalid, saying why, unless it verifies."""
     from cryptography.exceptions import InvalidSignature
 
     text = armored.strip()
     if not (text.startswith(_BEGIN) and text.endswith(_END)):
-        raise CheckpointInvalid("the signature file is not an OpenSSH signature "
-                                f"({_BEGIN} ... {_END})")
+        raise CheckpointInvalid(
+            f"the signature file is not an OpenSSH signature ({_BEGIN} ... {_END})"
+        )
     try:
-        blob = base64.b64decode("".join(text[len(_BEGIN):-len(_END)].split()), validate=True)
+        blob = base64.b64decode("".join(text[len(_BEGIN) : -len(_END)].split()), validate=True)
     except ValueError:
         raise CheckpointInvalid("the signature is not valid base64") from None
     reader = _Reader(blob)
@@ -238,21 +272,26 @@ def verify_signature(message: bytes, armored: str, public_key, *,
     hash_name = reader.string().decode("ascii", "replace")
     signature_blob = _Reader(reader.string())
     if signed_namespace != namespace:
-        raise CheckpointInvalid(f"the signature is for namespace {signed_namespace!r}, not "
-                                f"{namespace!r}")
+        raise CheckpointInvalid(
+            f"the signature is for namespace {signed_namespace!r}, not {namespace!r}"
+        )
     if hash_name not in _HASHES:
         raise CheckpointInvalid(f"the signature uses an unknown hash {hash_name!r}")
     if signature_blob.string() != _KEY_TYPE:
         raise CheckpointInvalid("the signature is not an Ed25519 signature")
     if signer != _public_blob(public_key):
-        raise CheckpointInvalid("the checkpoint was signed with another key, not the public "
-                                "key given")
+        raise CheckpointInvalid(
+            "the checkpoint was signed with another key, not the public key given"
+        )
     try:
-        public_key.verify(signature_blob.string(),
-                          _signed_data(message, namespace=namespace, hash_name=hash_name))
+        public_key.verify(
+            signature_blob.string(), _signed_data(message, namespace=namespace, hash_name=hash_name)
+        )
     except InvalidSignature:
-        raise CheckpointInvalid("the signature does not match the checkpoint's text: the text "
-                                "or the signature was altered") from None
+        raise CheckpointInvalid(
+            "the signature does not match the checkpoint's text: the text "
+            "or the signature was altered"
+        ) from None
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -278,11 +317,14 @@ def checkpoint_files(path: Path) -> list[Path]:
     """The checkpoint texts `--checkpoint` names: a file (or its `.sig`), or every `*.txt`
     with a `.sig` beside it in a folder."""
     if path.is_dir():
-        found = sorted(p for p in path.iterdir()
-                       if p.suffix == ".txt" and signature_path(p).is_file())
+        found = sorted(
+            p for p in path.iterdir() if p.suffix == ".txt" and signature_path(p).is_file()
+        )
         if not found:
-            raise CheckpointInvalid(f"--checkpoint {str(path)!r}: no checkpoint (a .txt with "
-                                    "its .txt.sig) in this folder")
+            raise CheckpointInvalid(
+                f"--checkpoint {str(path)!r}: no checkpoint (a .txt with "
+                "its .txt.sig) in this folder"
+            )
         return found
     if path.name.endswith(".sig"):
         path = path.with_name(path.name[:-4])
@@ -299,8 +341,10 @@ def read_signed_files(path: Path, public_key) -> list[Checkpoint]:
             text = text_path.read_bytes()
             signature = signature_path(text_path).read_text(encoding="utf-8")
         except FileNotFoundError as exc:
-            raise ReadFailed(f"--checkpoint: no file {exc.filename!r} (a checkpoint is FILE "
-                             "and its signature FILE.sig)") from None
+            raise ReadFailed(
+                f"--checkpoint: no file {exc.filename!r} (a checkpoint is FILE "
+                "and its signature FILE.sig)"
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ReadFailed(f"--checkpoint {str(text_path)!r}: {exc}") from None
         checkpoints.append(verify_signed(text, signature, public_key, where=str(text_path)))
@@ -317,8 +361,9 @@ def write_key_pair(path: Path) -> tuple[Path, str]:
     public_path = path.with_name(path.name + ".pub")
     for target in (path, public_path):
         if target.exists():
-            raise Conflict(f"{str(target)!r} exists; choose another --out (a key is never "
-                           "overwritten)")
+            raise Conflict(
+                f"{str(target)!r} exists; choose another --out (a key is never overwritten)"
+            )
     private, public = generate_key()
     try:
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -37,13 +37,19 @@ def corrected(engine):
         store.add_person(session, name="Han Dong")
         store.add_person(session, name="Han Tao")
         store.add_person(session, name="Global News", kind="organization")
-        store.add_source(session, key="cbc", title="CBC report", publisher="CBC News",
-                         published="2023-02-27")
-        claim = store.add_claim(session, statement="Han Dong advised a diplomat to delay",
-                                about=["Han Dong"], claimant="Global News")
+        store.add_source(
+            session, key="cbc", title="CBC report", publisher="CBC News", published="2023-02-27"
+        )
+        claim = store.add_claim(
+            session,
+            statement="Han Dong advised a diplomat to delay",
+            about=["Han Dong"],
+            claimant="Global News",
+        )
         store.cite(session, claim=claim, source=store.get_source(session, "cbc"))
-        store.add_response(session, claim=claim, by="Han Dong", kind="denial",
-                           date="2023-03-22")  # recorded with the claim: not an update
+        store.add_response(
+            session, claim=claim, by="Han Dong", kind="denial", date="2023-03-22"
+        )  # recorded with the claim: not an update
         return claim.id
 
     claim_id = _write(engine, "2024-01-01", first)
@@ -52,19 +58,45 @@ def corrected(engine):
         return store.get_claim(session, claim_id)
 
     _write(engine, "2024-01-02", lambda s: store.edit_claim(s, claim(s), status="disputed"))
-    _write(engine, "2024-01-03", lambda s: store.edit_claim(
-        s, claim(s), statement="Han Dong advised a diplomat to delay the release"))
-    _write(engine, "2024-01-04", lambda s: store.edit_claim(
-        s, claim(s), statement="Han Dong advised a diplomat to delay the releases", minor=True))
+    _write(
+        engine,
+        "2024-01-03",
+        lambda s: store.edit_claim(
+            s, claim(s), statement="Han Dong advised a diplomat to delay the release"
+        ),
+    )
+    _write(
+        engine,
+        "2024-01-04",
+        lambda s: store.edit_claim(
+            s, claim(s), statement="Han Dong advised a diplomat to delay the releases", minor=True
+        ),
+    )
     _write(engine, "2024-01-05", lambda s: store.edit_claim(s, claim(s), add_mentioned=["Han Tao"]))
-    _write(engine, "2024-01-06", lambda s: store.edit_source(
-        s, store.get_source(s, "cbc"), published="2023-03"))
-    _write(engine, "2024-01-07", lambda s: store.add_response(
-        s, claim=claim(s), by="Global News", kind="confirmation", date="2023-03-25"))
-    _write(engine, "2024-01-08", lambda s: store.request_reply(
-        s, claim=claim(s), to="Han Dong", sent="2023-03-26", deadline="2023-03-28"))
-    _write(engine, "2024-01-09", lambda s: store.retract_claim(
-        s, claim(s), reason="the sources withdrew the account"))
+    _write(
+        engine,
+        "2024-01-06",
+        lambda s: store.edit_source(s, store.get_source(s, "cbc"), published="2023-03"),
+    )
+    _write(
+        engine,
+        "2024-01-07",
+        lambda s: store.add_response(
+            s, claim=claim(s), by="Global News", kind="confirmation", date="2023-03-25"
+        ),
+    )
+    _write(
+        engine,
+        "2024-01-08",
+        lambda s: store.request_reply(
+            s, claim=claim(s), to="Han Dong", sent="2023-03-26", deadline="2023-03-28"
+        ),
+    )
+    _write(
+        engine,
+        "2024-01-09",
+        lambda s: store.retract_claim(s, claim(s), reason="the sources withdrew the account"),
+    )
     return claim_id
 
 
@@ -82,9 +114,14 @@ def test_every_kind_of_change_is_an_update_in_markdown_and_html(engine, correcte
         html = dossier(session, "Han Dong", fmt="html")
     lines = _updates(markdown)
     assert [line.split(":", 1)[0] for line in lines] == [
-        "- 2024-01-02 (event 8)", "- 2024-01-03 (event 9)", "- 2024-01-05 (event 11)",
-        "- 2024-01-06 (event 12)", "- 2024-01-07 (event 13)", "- 2024-01-08 (event 14)",
-        "- 2024-01-09 (event 15)"]
+        "- 2024-01-02 (event 8)",
+        "- 2024-01-03 (event 9)",
+        "- 2024-01-05 (event 11)",
+        "- 2024-01-06 (event 12)",
+        "- 2024-01-07 (event 13)",
+        "- 2024-01-08 (event 14)",
+        "- 2024-01-09 (event 15)",
+    ]
     assert "Status changed: unverified → disputed." in lines[0]
     assert "Before: “Han Dong advised a diplomat to delay”" in lines[1]
     assert "Now: “Han Dong advised a diplomat to delay the release”" in lines[1]
@@ -118,8 +155,14 @@ def test_minor_edit_is_in_the_hashed_event(engine, corrected):
 
     with reading(engine) as session:
         events = store.list_events(session, entity="claim", limit=None, newest_first=False)
-        assert [e.action for e in events] == ["add", "edit", "edit", "minor-edit", "edit",
-                                              "retract"]
+        assert [e.action for e in events] == [
+            "add",
+            "edit",
+            "edit",
+            "minor-edit",
+            "edit",
+            "retract",
+        ]
         assert store.verify(session).ok
 
 
@@ -132,13 +175,21 @@ def test_changes_since_lists_exactly_what_changed(cli):
     cli.ok("claim", "edit", "1", "--statement", "Han Dong advised a Chinese diplomat")
     report = cli.json("changes", "--since", anchor)
     assert report["since"] == anchor and report["events"] == 3
-    assert [(r["entity"], r["id"], [e["seq"] for e in r["events"]])
-            for r in report["records"]] == [("claim", 1, [3, 5]), ("person", 2, [4])]
+    assert [(r["entity"], r["id"], [e["seq"] for e in r["events"]]) for r in report["records"]] == [
+        ("claim", 1, [3, 5]),
+        ("person", 2, [4]),
+    ]
     claim_events = report["records"][0]["events"]
     assert [e["changes"] for e in claim_events] == [
         [{"field": "status", "before": "unverified", "after": "disputed"}],
-        [{"field": "statement", "before": "Han Dong advised a diplomat",
-          "after": "Han Dong advised a Chinese diplomat"}]]
+        [
+            {
+                "field": "statement",
+                "before": "Han Dong advised a diplomat",
+                "after": "Han Dong advised a Chinese diplomat",
+            }
+        ],
+    ]
     markdown = cli.ok("changes", "--since", anchor).out
     assert markdown.startswith("# Changes since event 2\n")
     assert "## claim 1: Han Dong advised a Chinese diplomat" in markdown
@@ -169,12 +220,29 @@ def _ssh_keygen() -> str:
 
 def _ssh_verify(keygen: str, public_key: Path, checkpoint: Path, tmp_path: Path):
     allowed = tmp_path / "allowed_signers"
-    allowed.write_text(f'newsroom namespaces="fact-ledger-checkpoint" '
-                       f'{public_key.read_text().strip()}\n')
+    allowed.write_text(
+        f'newsroom namespaces="fact-ledger-checkpoint" {public_key.read_text().strip()}\n'
+    )
     with checkpoint.open("rb") as stdin:
-        return subprocess.run([keygen, "-Y", "verify", "-f", str(allowed), "-I", "newsroom",
-                               "-n", "fact-ledger-checkpoint", "-s", f"{checkpoint}.sig"],
-                              stdin=stdin, capture_output=True, text=True, check=False)
+        return subprocess.run(
+            [
+                keygen,
+                "-Y",
+                "verify",
+                "-f",
+                str(allowed),
+                "-I",
+                "newsroom",
+                "-n",
+                "fact-ledger-checkpoint",
+                "-s",
+                f"{checkpoint}.sig",
+            ],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
 
 @pytest.fixture
@@ -184,8 +252,9 @@ def signed(cli, tmp_path):
     assert "key SHA256:" in cli.ok("key", "generate", "--out", str(key)).out
     for i in range(6):
         cli.ok("person", "add", f"Person {i}")
-    cli.ok("checkpoint", "--key", str(key), "--name", "Newsroom", "--out",
-           str(tmp_path / "head.txt"))
+    cli.ok(
+        "checkpoint", "--key", str(key), "--name", "Newsroom", "--out", str(tmp_path / "head.txt")
+    )
     return key, tmp_path / "head.txt"
 
 
@@ -195,10 +264,13 @@ def test_a_checkpoint_verifies_with_ssh_keygen_and_in_the_ledger(cli, signed, tm
     result = _ssh_verify(keygen, Path(f"{key}.pub"), checkpoint, tmp_path)
     assert result.returncode == 0, result.stderr
     assert 'Good "fact-ledger-checkpoint" signature for newsroom' in result.stdout
-    assert checkpoint.read_text().startswith("fact-ledger checkpoint v1\nledger: Newsroom\n"
-                                             "sequence: 6\n")
-    assert "1 signed checkpoint verified" in cli.ok(
-        "verify", "--checkpoint", str(checkpoint), "--public-key", f"{key}.pub").out
+    assert checkpoint.read_text().startswith(
+        "fact-ledger checkpoint v1\nledger: Newsroom\nsequence: 6\n"
+    )
+    assert (
+        "1 signed checkpoint verified"
+        in cli.ok("verify", "--checkpoint", str(checkpoint), "--public-key", f"{key}.pub").out
+    )
     # The same head and key again: nothing new is signed.
     assert cli.ok("checkpoint", "--key", str(key)).out.startswith("Already signed")
 
@@ -210,8 +282,12 @@ def test_a_signature_made_by_ssh_keygen_verifies_in_the_ledger(signed, tmp_path)
     key, checkpoint = signed
     theirs = tmp_path / "theirs.txt"
     theirs.write_bytes(checkpoint.read_bytes())
-    subprocess.run([keygen, "-Y", "sign", "-f", str(key), "-n", "fact-ledger-checkpoint",
-                    str(theirs)], check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    subprocess.run(
+        [keygen, "-Y", "sign", "-f", str(key), "-n", "fact-ledger-checkpoint", str(theirs)],
+        check=True,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+    )
     public = load_public_key(Path(f"{key}.pub").read_bytes())
     verify_signature(theirs.read_bytes(), Path(f"{theirs}.sig").read_text(), public)
     # Ed25519 is deterministic: ssh-keygen's signature is byte for byte the ledger's.
@@ -249,8 +325,9 @@ def test_truncation_rewrite_and_forgeries_are_caught(cli, signed, tmp_path, db):
     # Another key: its public key does not match the signature.
     other = tmp_path / "other-key"
     cli.ok("key", "generate", "--out", str(other))
-    assert "signed with another key" in _bad(cli, "--checkpoint", str(checkpoint),
-                                             "--public-key", f"{other}.pub")
+    assert "signed with another key" in _bad(
+        cli, "--checkpoint", str(checkpoint), "--public-key", f"{other}.pub"
+    )
     # A forged checkpoint signed with another key, presented with that key's public half,
     # names a head that is not in this log.
     forged = tmp_path / "forged.txt"
@@ -259,12 +336,14 @@ def test_truncation_rewrite_and_forgeries_are_caught(cli, signed, tmp_path, db):
 
     forged_key = load_private_key(other.read_bytes())
     Path(f"{forged}.sig").write_text(sign(forged.read_bytes(), forged_key))
-    assert "says ffffffffffff" in _bad(cli, "--checkpoint", str(forged),
-                                                      "--public-key", f"{other}.pub")
+    assert "says ffffffffffff" in _bad(
+        cli, "--checkpoint", str(forged), "--public-key", f"{other}.pub"
+    )
     # The head altered in a signed checkpoint: the signature no longer matches.
     Path(f"{forged}.sig").write_text(Path(f"{checkpoint}.sig").read_text())
-    assert "does not match the checkpoint's text" in _bad(cli, "--checkpoint", str(forged),
-                                                          "--public-key", f"{key}.pub")
+    assert "does not match the checkpoint's text" in _bad(
+        cli, "--checkpoint", str(forged), "--public-key", f"{key}.pub"
+    )
 
 
 def test_a_folder_of_checkpoints_shows_the_log_only_grew(cli, signed, tmp_path):
@@ -278,13 +357,20 @@ def test_a_folder_of_checkpoints_shows_the_log_only_grew(cli, signed, tmp_path):
     cli.ok("publish", "--out", str(site))
     folder = site / "checkpoints"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "checkpoint-6.txt", "checkpoint-6.txt.sig", "checkpoint-7.txt", "checkpoint-7.txt.sig"]
+        "checkpoint-6.txt",
+        "checkpoint-6.txt.sig",
+        "checkpoint-7.txt",
+        "checkpoint-7.txt.sig",
+    ]
     assert (site / "checkpoint.txt").read_bytes() == (folder / "checkpoint-7.txt").read_bytes()
     footer = (site / "people" / "later.md").read_text().rstrip().splitlines()[-1]
-    assert footer.startswith("Signed checkpoint: [checkpoint-7.txt](<../checkpoints/"
-                             "checkpoint-7.txt>), event 7")
-    assert "2 signed checkpoints verified" in cli.ok(
-        "verify", "--checkpoint", str(folder), "--public-key", f"{key}.pub").out
+    assert footer.startswith(
+        "Signed checkpoint: [checkpoint-7.txt](<../checkpoints/checkpoint-7.txt>), event 7"
+    )
+    assert (
+        "2 signed checkpoints verified"
+        in cli.ok("verify", "--checkpoint", str(folder), "--public-key", f"{key}.pub").out
+    )
 
     head = "a" * 64
     early = Checkpoint(ledger="N", sequence=9, head_hash=head, time="2026-01-01T00:00:00Z")
@@ -292,8 +378,12 @@ def test_a_folder_of_checkpoints_shows_the_log_only_grew(cli, signed, tmp_path):
     with pytest.raises(CheckpointInvalid, match="the log shrank"):
         check_growth([early, later])
     with pytest.raises(CheckpointInvalid, match="different heads"):
-        check_growth([early, Checkpoint(ledger="N", sequence=9, head_hash="b" * 64,
-                                        time="2026-01-03T00:00:00Z")])
+        check_growth(
+            [
+                early,
+                Checkpoint(ledger="N", sequence=9, head_hash="b" * 64, time="2026-01-03T00:00:00Z"),
+            ]
+        )
 
 
 def test_checkpoint_errors_are_one_line(cli, tmp_path):
@@ -302,15 +392,16 @@ def test_checkpoint_errors_are_one_line(cli, tmp_path):
     cli.ok("key", "generate", "--out", str(key))
     assert cli("key", "generate", "--out", str(key)).code == 1
     assert cli("checkpoint", "--key", str(key), "--name", "N").err.startswith(
-        "Error: the ledger is empty")
+        "Error: the ledger is empty"
+    )
     cli.ok("person", "add", "A")
     assert cli("checkpoint", "--key", str(key)).err.startswith(
-        "Error: the first checkpoint needs the ledger's name")
+        "Error: the first checkpoint needs the ledger's name"
+    )
     assert cli("checkpoint", "--key", f"{key}.pub", "--name", "N").code == 1
     assert cli("verify", "--checkpoint", "x.txt").code == 2
     with pytest.raises(AssertionError):
-        cli.ok("verify", "--checkpoint", str(tmp_path / "none.txt"), "--public-key",
-               f"{key}.pub")
+        cli.ok("verify", "--checkpoint", str(tmp_path / "none.txt"), "--public-key", f"{key}.pub")
 
 
 def test_the_demo_checkpoint_is_in_reports_and_verifies(tmp_path):

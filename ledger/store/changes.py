@@ -82,25 +82,30 @@ def _label(entity: str, state: dict[str, Any], uid: str) -> str:
 
 def _diff(before: dict[str, Any] | None, after: dict[str, Any]) -> tuple[FieldChange, ...]:
     old = before or {}
-    return tuple(FieldChange(name, old.get(name), after.get(name))
-                 for name in sorted(set(old) | set(after))
-                 if name not in _HIDDEN_FIELDS and name != "uid"
-                 and old.get(name) != after.get(name))
+    return tuple(
+        FieldChange(name, old.get(name), after.get(name))
+        for name in sorted(set(old) | set(after))
+        if name not in _HIDDEN_FIELDS and name != "uid" and old.get(name) != after.get(name)
+    )
 
 
-def _states_at(session: Session, keys: list[tuple[str, str]], seq: int
-               ) -> dict[tuple[str, str], dict[str, Any]]:
+def _states_at(
+    session: Session, keys: list[tuple[str, str]], seq: int
+) -> dict[tuple[str, str], dict[str, Any]]:
     """Each (entity, uid)'s state in its newest event at or before `seq`."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for start in range(0, len(keys), _BATCH):
-        chunk = keys[start:start + _BATCH]
+        chunk = keys[start : start + _BATCH]
         uids = sorted({uid for _, uid in chunk})
-        newest = (select(Event.entity, Event.uid, func.max(Event.seq).label("seq"))
-                  .where(col(Event.uid).in_(uids), Event.seq <= seq)
-                  .group_by(col(Event.entity), col(Event.uid)).subquery())
+        newest = (
+            select(Event.entity, Event.uid, func.max(Event.seq).label("seq"))
+            .where(col(Event.uid).in_(uids), Event.seq <= seq)
+            .group_by(col(Event.entity), col(Event.uid))
+            .subquery()
+        )
         rows = session.connection().execute(
-            select(Event.entity, Event.uid, Event.state)
-            .join(newest, (Event.seq == newest.c.seq)))
+            select(Event.entity, Event.uid, Event.state).join(newest, (Event.seq == newest.c.seq))
+        )
         for entity, uid, state in rows:
             found[(entity, uid)] = json.loads(state)
     return found
@@ -111,9 +116,15 @@ def _record_ids(session: Session, records: list[RecordChanges]) -> None:
         uids = sorted({r.uid for r in records if r.entity == entity})
         ids: dict[str, int] = {}
         for start in range(0, len(uids), _BATCH):
-            ids.update(session.connection().execute(
-                select(model.uid, model.id).where(col(model.uid).in_(uids[start:start + _BATCH]))
-            ).all())
+            ids.update(
+                session.connection()
+                .execute(
+                    select(model.uid, model.id).where(
+                        col(model.uid).in_(uids[start : start + _BATCH])
+                    )
+                )
+                .all()
+            )
         for record in records:
             if record.entity == entity:
                 record.record_id = ids.get(record.uid)
@@ -123,17 +134,33 @@ def changes_since(session: Session, *, anchor: tuple[int, str]) -> ChangesReport
     """What changed after the anchored event, grouped by record; the anchor verifies first."""
     report = verify(session, anchor=anchor)
     if not report.ok:
-        raise ChainBroken(f"the anchor does not verify (sequence number "
-                          f"{report.first_bad_seq}: {report.problem}); nothing can be "
-                          "compared with it")
+        raise ChainBroken(
+            f"the anchor does not verify (sequence number "
+            f"{report.first_bad_seq}: {report.problem}); nothing can be "
+            "compared with it"
+        )
     records: dict[tuple[str, str], RecordChanges] = {}
     pending: list[tuple[tuple[str, str], Any]] = []
     last = anchor[0]
     while True:
-        rows = session.connection().execute(
-            select(Event.seq, Event.at, Event.actor, Event.action, Event.entity, Event.uid,
-                   Event.state).where(Event.seq > last).order_by(col(Event.seq)).limit(_BATCH)
-        ).all()
+        rows = (
+            session.connection()
+            .execute(
+                select(
+                    Event.seq,
+                    Event.at,
+                    Event.actor,
+                    Event.action,
+                    Event.entity,
+                    Event.uid,
+                    Event.state,
+                )
+                .where(Event.seq > last)
+                .order_by(col(Event.seq))
+                .limit(_BATCH)
+            )
+            .all()
+        )
         if not rows:
             break
         for row in rows:
@@ -145,14 +172,26 @@ def changes_since(session: Session, *, anchor: tuple[int, str]) -> ChangesReport
         state = json.loads(row.state)
         record = records.get(key)
         if record is None:
-            record = records[key] = RecordChanges(entity=row.entity, uid=row.uid,
-                                                  record_id=None, label="")
-        record.events.append(ChangeEvent(seq=row.seq, at=row.at, actor=row.actor,
-                                         action=row.action,
-                                         changes=_diff(previous.get(key), state)))
+            record = records[key] = RecordChanges(
+                entity=row.entity, uid=row.uid, record_id=None, label=""
+            )
+        record.events.append(
+            ChangeEvent(
+                seq=row.seq,
+                at=row.at,
+                actor=row.actor,
+                action=row.action,
+                changes=_diff(previous.get(key), state),
+            )
+        )
         record.label = _label(row.entity, state, row.uid)
         previous[key] = state
     result = list(records.values())
     _record_ids(session, result)
-    return ChangesReport(since_seq=anchor[0], since_hash=anchor[1], head_seq=report.head_seq,
-                         head_hash=report.head_hash, records=result)
+    return ChangesReport(
+        since_seq=anchor[0],
+        since_hash=anchor[1],
+        head_seq=report.head_seq,
+        head_hash=report.head_hash,
+        records=result,
+    )

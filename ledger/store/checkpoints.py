@@ -32,12 +32,14 @@ def list_checkpoints(session: Session) -> list[CheckpointRecord]:
 
 def latest_checkpoint(session: Session) -> CheckpointRecord | None:
     """The newest checkpoint, or None."""
-    return session.exec(select(CheckpointRecord).order_by(col(CheckpointRecord.id).desc())
-                        .limit(1)).first()
+    return session.exec(
+        select(CheckpointRecord).order_by(col(CheckpointRecord.id).desc()).limit(1)
+    ).first()
 
 
-def add_checkpoint(session: Session, *, private_key, name: str | None = None
-                   ) -> tuple[CheckpointRecord, bool]:
+def add_checkpoint(
+    session: Session, *, private_key, name: str | None = None
+) -> tuple[CheckpointRecord, bool]:
     """Sign the current head with `private_key` (Ed25519) and keep the checkpoint.
 
     `name` is the ledger's name; without it, the previous checkpoint's name. The time is the
@@ -53,20 +55,37 @@ def add_checkpoint(session: Session, *, private_key, name: str | None = None
     previous = latest_checkpoint(session)
     if name is None:
         if previous is None:
-            raise InvalidValue("the first checkpoint needs the ledger's name: --name NAME "
-                               "(later checkpoints keep it)")
+            raise InvalidValue(
+                "the first checkpoint needs the ledger's name: --name NAME "
+                "(later checkpoints keep it)"
+            )
         name = previous.ledger
     name = ledger_name(name)
     public = public_key_line(private_key.public_key()).decode("ascii").strip()
-    if (previous is not None and previous.seq == sequence and previous.head_hash == head_hash
-            and previous.public_key == public and previous.ledger == name):
+    if (
+        previous is not None
+        and previous.seq == sequence
+        and previous.head_hash == head_hash
+        and previous.public_key == public
+        and previous.ledger == name
+    ):
         return previous, False
-    checkpoint = Checkpoint(ledger=name, sequence=sequence, head_hash=head_hash,
-                            time=checkpoint_time(session.info["clock"]()))
+    checkpoint = Checkpoint(
+        ledger=name,
+        sequence=sequence,
+        head_hash=head_hash,
+        time=checkpoint_time(session.info["clock"]()),
+    )
     text = checkpoint.text()
-    record = CheckpointRecord(seq=sequence, head_hash=head_hash, ledger=name,
-                              signed_at=checkpoint.time, public_key=public, text=text,
-                              signature=sign(text.encode("utf-8"), private_key))
+    record = CheckpointRecord(
+        seq=sequence,
+        head_hash=head_hash,
+        ledger=name,
+        signed_at=checkpoint.time,
+        public_key=public,
+        text=text,
+        signature=sign(text.encode("utf-8"), private_key),
+    )
     session.add(record)
     session.flush()
     return record, True
@@ -78,14 +97,17 @@ def check_growth(checkpoints: Sequence[Checkpoint]) -> None:
     heads: dict[int, str] = {}
     for item in checkpoints:
         if heads.setdefault(item.sequence, item.head_hash) != item.head_hash:
-            raise CheckpointInvalid(f"two checkpoints of event {item.sequence} name different "
-                                    "heads: the log was rewritten between them")
+            raise CheckpointInvalid(
+                f"two checkpoints of event {item.sequence} name different "
+                "heads: the log was rewritten between them"
+            )
     by_time = sorted(checkpoints, key=lambda c: (c.time, c.sequence))
     for earlier, later in pairwise(by_time):
         if later.sequence < earlier.sequence:
             raise CheckpointInvalid(
                 f"the checkpoint of {later.time} names event {later.sequence}, fewer than the "
-                f"{earlier.sequence} of {earlier.time}: the log shrank between them")
+                f"{earlier.sequence} of {earlier.time}: the log shrank between them"
+            )
 
 
 def verify_checkpoints(session: Session, checkpoints: Sequence[Checkpoint]) -> ChainReport:
@@ -107,15 +129,23 @@ def verify_checkpoints(session: Session, checkpoints: Sequence[Checkpoint]) -> C
     report = verify_rows(rows(), anchor=newest.anchor)
     if not report.ok:
         if report.problem and "before the anchor" in report.problem:
-            return ChainReport(report.events, report.head_seq, report.head_hash,
-                               first_bad_seq=newest.sequence,
-                               problem=f"the log ends at event {report.head_seq}, before the "
-                                       f"checkpoint's event {newest.sequence}: it was truncated")
+            return ChainReport(
+                report.events,
+                report.head_seq,
+                report.head_hash,
+                first_bad_seq=newest.sequence,
+                problem=f"the log ends at event {report.head_seq}, before the "
+                f"checkpoint's event {newest.sequence}: it was truncated",
+            )
         return report
     for sequence in sorted(wanted):
         if seen.get(sequence) != wanted[sequence].head_hash:
-            return ChainReport(report.events, report.head_seq, report.head_hash,
-                               first_bad_seq=sequence,
-                               problem=f"the checkpoint says {wanted[sequence].head_hash[:12]}…, "
-                                       f"the log {(seen.get(sequence) or '')[:12]}…")
+            return ChainReport(
+                report.events,
+                report.head_seq,
+                report.head_hash,
+                first_bad_seq=sequence,
+                problem=f"the checkpoint says {wanted[sequence].head_hash[:12]}…, "
+                f"the log {(seen.get(sequence) or '')[:12]}…",
+            )
     return report

@@ -49,24 +49,49 @@ class SourceEventRow(NamedTuple):
 
 def load_claim_events(session: Session, claim_ids) -> list[ClaimEventRow]:
     """Every event of the claims `claim_ids` (a subquery) selects, in sequence order."""
-    query = (select(Claim.id, Event.seq, Event.at, Event.action, Event.state)
-             .join(Event, and_(Event.entity == "claim", col(Event.uid) == col(Claim.uid)))
-             .where(col(Claim.id).in_(claim_ids)).order_by(col(Event.seq)))
+    query = (
+        select(Claim.id, Event.seq, Event.at, Event.action, Event.state)
+        .join(Event, and_(Event.entity == "claim", col(Event.uid) == col(Claim.uid)))
+        .where(col(Claim.id).in_(claim_ids))
+        .order_by(col(Event.seq))
+    )
     return [ClaimEventRow._make(row) for row in session.connection().execute(query).all()]
 
 
 def load_additions(session: Session, claim_ids) -> list[AdditionRow]:
     """The add events of the responses and reply requests of the claims `claim_ids` selects."""
-    responses = (select(Response.claim_id, literal("response").label("kind"), Response.id,
-                        Event.seq, Event.at)
-                 .join(Event, and_(Event.entity == "response",
-                                   col(Event.uid) == col(Response.uid), Event.action == "add"))
-                 .where(col(Response.claim_id).in_(claim_ids)))
-    replies = (select(ReplyRequest.claim_id, literal("reply").label("kind"), ReplyRequest.id,
-                      Event.seq, Event.at)
-               .join(Event, and_(Event.entity == "reply",
-                                 col(Event.uid) == col(ReplyRequest.uid), Event.action == "add"))
-               .where(col(ReplyRequest.claim_id).in_(claim_ids)))
+    responses = (
+        select(
+            Response.claim_id, literal("response").label("kind"), Response.id, Event.seq, Event.at
+        )
+        .join(
+            Event,
+            and_(
+                Event.entity == "response",
+                col(Event.uid) == col(Response.uid),
+                Event.action == "add",
+            ),
+        )
+        .where(col(Response.claim_id).in_(claim_ids))
+    )
+    replies = (
+        select(
+            ReplyRequest.claim_id,
+            literal("reply").label("kind"),
+            ReplyRequest.id,
+            Event.seq,
+            Event.at,
+        )
+        .join(
+            Event,
+            and_(
+                Event.entity == "reply",
+                col(Event.uid) == col(ReplyRequest.uid),
+                Event.action == "add",
+            ),
+        )
+        .where(col(ReplyRequest.claim_id).in_(claim_ids))
+    )
     query = union_all(responses, replies).order_by("seq")
     return [AdditionRow._make(row) for row in session.connection().execute(query).all()]
 
@@ -74,11 +99,18 @@ def load_additions(session: Session, claim_ids) -> list[AdditionRow]:
 def load_source_events(session: Session) -> list[SourceEventRow]:
     """Every event of every source with more than one event (it was edited or recaptured),
     in sequence order: two scans of the source events, once per publish."""
-    changed = (select(Event.uid).where(Event.entity == "source").group_by(col(Event.uid))
-               .having(func.count() > 1))
-    query = (select(Source.id, Event.seq, Event.at, Event.action, Event.state)
-             .join(Event, and_(Event.entity == "source", col(Event.uid) == col(Source.uid)))
-             .where(col(Event.uid).in_(changed)).order_by(col(Event.seq)))
+    changed = (
+        select(Event.uid)
+        .where(Event.entity == "source")
+        .group_by(col(Event.uid))
+        .having(func.count() > 1)
+    )
+    query = (
+        select(Source.id, Event.seq, Event.at, Event.action, Event.state)
+        .join(Event, and_(Event.entity == "source", col(Event.uid) == col(Source.uid)))
+        .where(col(Event.uid).in_(changed))
+        .order_by(col(Event.seq))
+    )
     return [SourceEventRow._make(row) for row in session.connection().execute(query).all()]
 
 
@@ -87,5 +119,6 @@ def person_ids_by_uid(session: Session, uids: set[str]) -> dict[str, int]:
     if not uids:
         return {}
     rows = session.connection().execute(
-        select(Person.uid, Person.id).where(col(Person.uid).in_(sorted(uids))))
+        select(Person.uid, Person.id).where(col(Person.uid).in_(sorted(uids)))
+    )
     return {uid: person_id for uid, person_id in rows}
