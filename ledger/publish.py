@@ -40,7 +40,7 @@ from sqlmodel import Session
 from ledger import dossier as contexts
 from ledger.errors import Conflict, InvalidValue, LedgerError, ReadFailed
 from ledger.store import reports
-from ledger.store.checkpoints import latest_checkpoint, list_checkpoints
+from ledger.store.checkpoints import list_checkpoints
 
 MANIFEST = ".ledger-publish.json"
 STYLESHEET = "style.css"
@@ -262,10 +262,10 @@ def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None
     row = get_person(session, person)
     overview = reports.load_overview(session)
     batch = reports.load_person_batch(session, first_id=row.id, last_id=row.id, as_of=day)
-    newest = latest_checkpoint(session)
+    checkpoints = list_checkpoints(session)
     checkpoint = contexts.checkpoint_ref(
-        newest, overview=overview, name=_checkpoint_names([newest])[0] if newest else "",
-        prefix=None)
+        checkpoints[-1] if checkpoints else None, overview=overview,
+        name=_checkpoint_names(checkpoints)[-1] if checkpoints else "", prefix=None)
     context = contexts.build_dossier(person_id=row.id, overview=overview, batch=batch,
                                      graph=contexts.origin_graph(overview), as_of=day,
                                      include_retracted=include_retracted,
@@ -444,7 +444,8 @@ def load_example(engine: Engine, *, force: bool = False):
     Into an empty ledger the example is recorded as the story developed: each value in
     `corrections.jsonl` is first recorded as it was first read (the CBC report's date from its
     header), then corrected by an edit, so the dossiers show real updates and the ledger ends
-    in the bundle's state. A non-empty ledger (`force`) gets the bundle as it is.
+    in the bundle's state, and its head is signed with the demo key. A non-empty ledger
+    (`force`) gets the bundle as it is, unsigned.
     """
     from ledger.db import reading, transaction
     from ledger.io.bundle import import_records, read_records
@@ -467,7 +468,8 @@ def load_example(engine: Engine, *, force: bool = False):
         result = import_records(session, records)
         for correction in corrections:
             _apply_correction(session, correction)
-        add_checkpoint(session, private_key=demo_key(), name=DEMO_LEDGER_NAME)
+        if not events:  # never sign someone's own ledger with the demo key
+            add_checkpoint(session, private_key=demo_key(), name=DEMO_LEDGER_NAME)
         return result
 
 

@@ -422,3 +422,16 @@ def test_checkpoint_table_holds_text_and_signature(engine, signed):
     assert len(rows) == 1 and rows[0][0] == 6
     assert json.dumps(rows[0][1]).startswith('"fact-ledger checkpoint v1')
     assert rows[0][2].startswith("-----BEGIN SSH SIGNATURE-----\n")
+
+
+def test_a_standalone_dossier_names_the_checkpoint_without_a_link(cli, signed):
+    page = cli.ok("dossier", "Person 1").out
+    assert page.rstrip().splitlines()[-1].startswith(
+        "Signed checkpoint: checkpoint-6.txt, event 6 of the ledger “Newsroom”")
+
+
+def test_demo_force_never_signs_a_ledger_of_ones_own(cli, tmp_path):
+    cli.ok("person", "add", "Someone")
+    cli.ok("demo", "--force", "--out", str(tmp_path / "site"))
+    assert not (tmp_path / "site" / "checkpoint.txt").exists()
+    assert cli.ok("dossier", "Han Dong").out.count("#### Updates") == 0
