@@ -426,8 +426,11 @@ def test_checkpoint_table_holds_text_and_signature(engine, signed):
 
 def test_a_standalone_dossier_names_the_checkpoint_without_a_link(cli, signed):
     page = cli.ok("dossier", "Person 1").out
-    assert page.rstrip().splitlines()[-1].startswith(
-        "Signed checkpoint: checkpoint-6.txt, event 6 of the ledger “Newsroom”")
+    assert (
+        page.rstrip()
+        .splitlines()[-1]
+        .startswith("Signed checkpoint: checkpoint-6.txt, event 6 of the ledger “Newsroom”")
+    )
 
 
 def test_demo_force_never_signs_a_ledger_of_ones_own(cli, tmp_path):
