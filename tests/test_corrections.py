@@ -169,7 +169,7 @@ def test_minor_edit_is_in_the_hashed_event(engine, corrected):
 def test_changes_since_lists_exactly_what_changed(cli):
     cli.ok("person", "add", "Han Dong")
     cli.ok("claim", "add", "Han Dong advised a diplomat", "--about", "Han Dong")
-    anchor = cli.ok("verify").out.split("head ")[1].strip()
+    anchor = cli.ok("verify").out.split("head ")[1].split(";")[0].strip()
     cli.ok("claim", "edit", "1", "--status", "disputed")
     cli.ok("person", "add", "Han Tao")
     cli.ok("claim", "edit", "1", "--statement", "Han Dong advised a Chinese diplomat")
@@ -195,7 +195,8 @@ def test_changes_since_lists_exactly_what_changed(cli):
     assert "## claim 1: Han Dong advised a Chinese diplomat" in markdown
     assert "edit: status “unverified” → “disputed”" in markdown
     assert "## person 2: Han Tao" in markdown
-    nothing = cli.json("changes", "--since", cli.ok("verify").out.split("head ")[1].strip())
+    head = cli.ok("verify").out.split("head ")[1].split(";")[0].strip()
+    nothing = cli.json("changes", "--since", head)
     assert nothing["records"] == []
 
 
