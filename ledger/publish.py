@@ -439,7 +439,7 @@ def load_example(engine: Engine, *, force: bool = False):
     in the bundle's state, and its head is signed with the demo key. A non-empty ledger
     (`force`) gets the bundle as it is, unsigned.
     """
-    from ledger.db import reading, transaction
+    from ledger.db import reading, transaction, utc_now
     from ledger.io.bundle import import_records, read_records
     from ledger.store import count_events
     from ledger.store.checkpoints import add_checkpoint
@@ -456,7 +456,10 @@ def load_example(engine: Engine, *, force: bool = False):
     for correction in corrections:
         record = _corrected_record(records, correction)
         record[correction["field"]] = correction["first_recorded"]
-    with transaction(engine, actor="demo", clock=demo_clock()) as session:
+    # The fixed clock only for a new ledger: events after a real ledger's own must not go
+    # back in time (verify checks that times never decrease).
+    clock = utc_now if events else demo_clock()
+    with transaction(engine, actor="demo", clock=clock) as session:
         result = import_records(session, records)
         for correction in corrections:
             _apply_correction(session, correction)

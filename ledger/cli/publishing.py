@@ -104,7 +104,7 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
     """Load the bundled example ledger (the Han Dong story) and publish it, HTML included.
 
     Refuses a ledger that already holds anything, unless --force, and publishes only a ledger
-    that passes `ledger verify`. The example's history is recorded with a fixed clock
+    that passes `ledger verify`. Into a new ledger the history is recorded with a fixed clock
     (SOURCE_DATE_EPOCH if set), as the story developed (two values first recorded wrongly,
     then corrected), and its head is signed with the bundled DEMO key (never for real use),
     so its head hash, its checkpoint and the published files are the same on every run.
