@@ -298,6 +298,73 @@ def test_derived_columns_are_recomputed(story) -> None:
         tables.engine.dispose()
 
 
+def test_response_anchors_and_capture_hashes_are_recomputed(story) -> None:
+    """A response's quote status and anchor, and the capture a verified quote was found in
+    (anchor_sha256), are derived columns like an attribution's anchor."""
+    cli = story
+    tables = Tables(cli.db)
+    try:
+        response = next(r for r in tables.snapshot["response"] if r["quote_status"] == "verified")
+        attribution = next(
+            r for r in tables.snapshot["attribution"] if r["quote_status"] == "verified"
+        )
+        assert response["anchor_sha256"] is not None
+        for sql, table, row, field in (
+            (
+                "UPDATE response SET quote_status = 'not-found' WHERE id = :i",
+                "response",
+                response,
+                "quote_status",
+            ),
+            (
+                "UPDATE response SET anchor_end = anchor_end - 1 WHERE id = :i",
+                "response",
+                response,
+                "anchor_end",
+            ),
+            (
+                "UPDATE attribution SET anchor_sha256 = :x WHERE id = :i",
+                "attribution",
+                attribution,
+                "anchor_sha256",
+            ),
+            (
+                "UPDATE response SET anchor_sha256 = :x WHERE id = :i",
+                "response",
+                response,
+                "anchor_sha256",
+            ),
+        ):
+            tables.execute(sql, {"i": row["id"], "x": "0" * 64})
+            report = json.loads(cli("verify", "--json").out)
+            derived = [d for d in report["differences"] if d["kind"] == "derived"]
+            assert [(d["entity"], d["field"]) for d in derived] == [(table, field)], derived
+            tables.restore(table)
+        assert "rows match the log" in cli.ok("verify").out
+    finally:
+        tables.engine.dispose()
+
+
+def test_a_source_event_from_before_captures_verifies(story) -> None:
+    """A source event logged before file_sha256 and media_type existed lacks both keys: they
+    read as None, so it verifies against a row that holds None."""
+    cli = story
+    log = Log(cli.db)
+    try:
+        event = next(
+            r
+            for r in log.original
+            if r["entity"] == "source" and json.loads(r["state"])["file_sha256"] is None
+        )
+        state = json.loads(event["state"])
+        del state["file_sha256"], state["media_type"]
+        log.rewrite(event["seq"], state=canonical_json(state))
+        assert "rows match the log" in cli.ok("verify").out
+    finally:
+        log.restore()
+        log.engine.dispose()
+
+
 # --- each event is validated (issue 17, item 7) ------------------------------------------------
 
 
