@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-
-from tests.test_tamper import Log, _rehash
+from test_tamper import Log, _rehash
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PUBLIC_KEY = ROOT / "ledger" / "examples" / "demo-key.pub"
