@@ -62,14 +62,16 @@ def import_(ctx: typer.Context,
                            "for --format csv")
     from ledger.io.bundle import import_records, read_records
 
+    warnings: list[str] = []
     with state(ctx).write() as session:
         if fmt == "claimreview":
             from ledger.io.claimreview import read_reviews, review_records
 
-            records = review_records(session, read_reviews(Path(file)))
+            records = review_records(session, read_reviews(Path(file)), warnings=warnings)
         else:
             records = read_records(Path(file), fmt=fmt)
         result = import_records(session, records, strict=strict)
+    result.warnings[:0] = warnings
     for message in result.warnings:
         warn(message)
     if json:
