@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # The newest migration. A test checks it against alembic's head, so the everyday path can
 # compare revisions without importing alembic.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0005"
 DEFAULT_DB = "ledger.db"
 # Any constant: the key of the PostgreSQL advisory lock that serializes writers.
 _PG_WRITE_LOCK = 0x1ED6E5
@@ -194,6 +194,73 @@ def schema_differences(engine: Engine) -> list:
             connection, opts={"include_object": include_object, "compare_type": True}
         )
         return compare_metadata(context, SQLModel.metadata)
+
+
+# The triggers the migrations make, as SQLite stores their SQL (compared with white space
+# collapsed). They keep the event log append-only and the search index current; a missing or
+# altered one is reported by `ledger db check`.
+_APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"
+_SEARCHED = {"claim": ("statement",), "attribution": ("quote", "voice"),
+             "response": ("quote", "summary"), "source": ("title", "text")}
+
+
+def _sqlite_triggers() -> dict[str, str]:
+    triggers = {
+        "event_no_update": f"CREATE TRIGGER event_no_update BEFORE UPDATE ON event {_APPEND_ONLY}",
+        "event_no_delete": f"CREATE TRIGGER event_no_delete BEFORE DELETE ON event {_APPEND_ONLY}",
+        "event_no_replace": "CREATE TRIGGER event_no_replace BEFORE INSERT ON event WHEN EXISTS "
+                            f"(SELECT 1 FROM event WHERE seq = new.seq) {_APPEND_ONLY}",
+    }
+    for table, columns in _SEARCHED.items():
+        fts, names = f"search_{table}", ", ".join(columns)
+        new = ", ".join(f"new.{c}" for c in columns)
+        old = ", ".join(f"old.{c}" for c in columns)
+        remove = f"INSERT INTO {fts}({fts}, rowid, {names}) VALUES ('delete', old.id, {old});"
+        add = f"INSERT INTO {fts}(rowid, {names}) VALUES (new.id, {new});"
+        triggers[f"{fts}_insert"] = (
+            f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN {add} END")
+        triggers[f"{fts}_delete"] = (
+            f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN {remove} END")
+        triggers[f"{fts}_update"] = (
+            f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {names} ON {table} "
+            f"BEGIN {remove} {add} END")
+    return triggers
+
+
+def trigger_problems(engine: Engine) -> list[str]:
+    """The triggers (and PostgreSQL search indexes) that are missing or altered; [] when all hold.
+
+    SQLite: the append-only triggers on `event` and the search triggers. PostgreSQL: the
+    append-only trigger on `event` (present, enabled, before UPDATE, DELETE and TRUNCATE, its
+    function raising) and the search indexes.
+    """
+    problems: list[str] = []
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            found = dict(connection.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
+            for name, sql in _sqlite_triggers().items():
+                if name not in found:
+                    problems.append(f"trigger {name} is missing")
+                elif " ".join(found[name].split()) != sql:
+                    problems.append(f"trigger {name} is altered: {' '.join(found[name].split())}")
+            return problems
+        row = connection.execute(text(
+            "SELECT t.tgenabled, t.tgtype, p.prosrc FROM pg_trigger t "
+            "JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = 'event'::regclass AND t.tgname = 'event_append_only'")).first()
+        # tgtype bits: 1 row-level, 2 before, 8 delete, 16 update, 32 truncate.
+        if row is None:
+            problems.append("trigger event_append_only on event is missing")
+        elif row[0] == "D":
+            problems.append("trigger event_append_only on event is disabled")
+        elif row[1] & 0b111011 != 0b111010 or "RAISE EXCEPTION" not in row[2]:
+            problems.append("trigger event_append_only on event is altered")
+        indexes = set(connection.execute(text(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'search\\_%'")).scalars())
+        problems.extend(f"search index search_{table}_tsv is missing" for table in _SEARCHED
+                        if f"search_{table}_tsv" not in indexes)
+    return problems
 
 
 # Tables the models do not describe on purpose (full-text index tables, alembic's own).
