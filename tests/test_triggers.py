@@ -32,13 +32,22 @@ def recorded(cli):
 
 def test_an_insert_cannot_replace_an_event(recorded, db):
     before = recorded.ok("log", "--json").out
-    forged = ("(1, '2020-01-01T00:00:00.000000Z', 'mallory', 'add', 'person', 'x', '{}', "
-              f"'{'0' * 64}', '{'f' * 64}')")
+    forged = (
+        "(1, '2020-01-01T00:00:00.000000Z', 'mallory', 'add', 'person', 'x', '{}', "
+        f"'{'0' * 64}', '{'f' * 64}')"
+    )
     columns = "(seq, at, actor, action, entity, uid, state, prev_hash, hash)"
-    attempts = ([f"INSERT OR REPLACE INTO event {columns} VALUES {forged}",
-                 f"REPLACE INTO event {columns} VALUES {forged}"] if _sqlite(db) else
-                [f"INSERT INTO event {columns} VALUES {forged} ON CONFLICT (seq) DO UPDATE "
-                 "SET actor = excluded.actor, hash = excluded.hash"])
+    attempts = (
+        [
+            f"INSERT OR REPLACE INTO event {columns} VALUES {forged}",
+            f"REPLACE INTO event {columns} VALUES {forged}",
+        ]
+        if _sqlite(db)
+        else [
+            f"INSERT INTO event {columns} VALUES {forged} ON CONFLICT (seq) DO UPDATE "
+            "SET actor = excluded.actor, hash = excluded.hash"
+        ]
+    )
     for attempt in attempts:
         with pytest.raises(DBAPIError, match="append-only"):
             _sql(db, attempt)
@@ -55,16 +64,25 @@ def test_db_check_is_ok_on_a_fresh_ledger(cli):
 SQLITE_DAMAGE = [
     ("DROP TRIGGER search_claim_update", "trigger search_claim_update is missing"),
     ("DROP TRIGGER event_no_replace", "trigger event_no_replace is missing"),
-    ("DROP TRIGGER event_no_delete | CREATE TRIGGER event_no_delete BEFORE DELETE ON event "
-     "BEGIN SELECT 1; END", "trigger event_no_delete is altered"),
-    ("DROP TRIGGER search_source_insert | CREATE TRIGGER search_source_insert AFTER INSERT ON "
-     "source BEGIN SELECT 1; END", "trigger search_source_insert is altered"),
+    (
+        "DROP TRIGGER event_no_delete | CREATE TRIGGER event_no_delete BEFORE DELETE ON event "
+        "BEGIN SELECT 1; END",
+        "trigger event_no_delete is altered",
+    ),
+    (
+        "DROP TRIGGER search_source_insert | CREATE TRIGGER search_source_insert AFTER INSERT ON "
+        "source BEGIN SELECT 1; END",
+        "trigger search_source_insert is altered",
+    ),
 ]
 POSTGRES_DAMAGE = [
     ("DROP TRIGGER event_append_only ON event", "trigger event_append_only on event is missing"),
     ("ALTER TABLE event DISABLE TRIGGER event_append_only", "is disabled"),
-    ("DROP TRIGGER event_append_only ON event | CREATE TRIGGER event_append_only BEFORE UPDATE "
-     "ON event FOR EACH STATEMENT EXECUTE FUNCTION event_append_only()", "is altered"),
+    (
+        "DROP TRIGGER event_append_only ON event | CREATE TRIGGER event_append_only BEFORE UPDATE "
+        "ON event FOR EACH STATEMENT EXECUTE FUNCTION event_append_only()",
+        "is altered",
+    ),
     ("DROP INDEX search_claim_tsv", "search index search_claim_tsv is missing"),
 ]
 
@@ -76,6 +94,9 @@ def test_db_check_names_a_missing_or_altered_trigger(cli, db, case):
     result = cli("db", "check")
     assert result.code == 1, result.out
     assert named in result.err
-    assert result.err.rstrip().splitlines()[-1].startswith("Error: 1 trigger(s) or index(es) "
-                                                           "missing or altered")
+    assert (
+        result.err.rstrip()
+        .splitlines()[-1]
+        .startswith("Error: 1 trigger(s) or index(es) missing or altered")
+    )
     assert "Traceback" not in result.err

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -179,20 +177,12 @@ def export(ctx: typer.Context,
 
 
 def write_atomically(path: Path, chunks) -> None:
-    """Write text to a temporary file beside `path`, then rename it into place."""
+    """Write text to a temporary file beside `path`, then rename it into place (durably, with
+    the mode the umask gives a new file: see `ledger.outfiles`)."""
     from ledger.errors import LedgerError
+    from ledger.outfiles import write_atomically as write_file
 
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise LedgerError(f"--out: the folder {str(folder)!r} does not exist")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            for chunk in chunks:
-                stream.write(chunk)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_file(path, (chunk.encode("utf-8") for chunk in chunks), durable=True)
