@@ -640,7 +640,7 @@ class Importer:
         check = None
         if quote is not None:
             index = self._text_index(sid)
-            check = index.check(quote=quote) if index is not None else None
+            check = index.check(quote=quote, hint=False) if index is not None else None
             if self.strict and check is not None and not check.verified:
                 raise Conflict(f"the quote is not in the stored text of "
                                f"{self.sources[sid].key!r} (--strict refuses it); "

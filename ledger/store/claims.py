@@ -289,7 +289,7 @@ def verify_attribution(session: Session, attribution: Attribution, source: Sourc
         attribution.anchor_start = attribution.anchor_end = None
         attribution.anchor_prefix = attribution.anchor_suffix = None
         return attribution.quote_status
-    result = check_quote(text=source.text, quote=attribution.quote)
+    result = check_quote(text=source.text, quote=attribution.quote, hint=False)
     attribution.quote_status = result.status
     attribution.anchor_start, attribution.anchor_end = result.start, result.end
     attribution.anchor_prefix, attribution.anchor_suffix = result.prefix, result.suffix
