@@ -40,6 +40,13 @@ def database_url(db: str | None) -> str:
     if value.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + value.split("://", 1)[1]
     if "://" in value:
+        if not value.startswith(("sqlite:", "postgresql+psycopg://")):
+            from ledger.errors import InvalidValue
+
+            scheme = value.split("://", 1)[0]
+            raise InvalidValue(f"--db: {scheme}:// is not a supported database; the ledger runs "
+                               "on SQLite (a file path, or sqlite:///PATH) and PostgreSQL "
+                               "(postgresql://USER@HOST/NAME)")
         return value
     return f"sqlite:///{Path(value).expanduser()}"
 
@@ -153,7 +160,11 @@ def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at, or None for an empty database."""
     with engine.connect() as connection:
         try:
-            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            revisions = list(rows)
+            if not revisions and set(inspect(connection).get_table_names()) <= {
+                    "alembic_version"}:
+                return None  # migrated down to nothing
         except (OperationalError, ProgrammingError):
             connection.rollback()
             tables = inspect(connection).get_table_names()
@@ -165,6 +176,29 @@ def current_revision(engine: Engine) -> str | None:
                     "is it a ledger? Point --db at a ledger, or at a new file"
                 ) from None
             return None
+    return _one_revision(revisions)
+
+
+def _one_revision(revisions: list[str]) -> str:
+    """The one revision alembic_version must hold, or why it does not make sense."""
+    if len(revisions) != 1:
+        held = "no revision" if not revisions else f"{len(revisions)} revisions"
+        raise SchemaMismatch(f"the ledger's alembic_version table holds {held} "
+                             f"({', '.join(map(repr, revisions)) or 'empty'}); it was edited "
+                             "outside the ledger. Restore the ledger from a backup")
+    revision = revisions[0]
+    if revision not in known_revisions():
+        raise SchemaMismatch(f"the ledger is at schema {revision!r}, which this version does not "
+                             f"know (it knows {', '.join(known_revisions())}): it was made by a "
+                             "newer version of the ledger, or edited; upgrade the ledger "
+                             "software, or restore it from a backup")
+    return revision
+
+
+def known_revisions() -> list[str]:
+    """Every migration's revision id, from the shipped scripts' names (NNNN_*.py)."""
+    return sorted(path.name.split("_", 1)[0] for path in (migrations_dir() / "versions").glob(
+        "[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

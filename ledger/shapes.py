@@ -88,7 +88,7 @@ def clean_claim(*, statement: str | None, occurred: str | None, status: str | No
                 retraction_reason: str | None = None) -> dict[str, Any]:
     """A new claim's values."""
     return {
-        "statement": values.text(statement, field="statement").strip(),
+        "statement": values.text(statement, field="statement", one_line=True).strip(),
         "status": clean_status(status, allow_retracted=allow_retracted),
         "occurred": values.partial_date(occurred, field="occurred"),
         "retraction_reason": values.text(retraction_reason, field="reason", required=False),

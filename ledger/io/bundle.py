@@ -26,6 +26,8 @@ from ledger.store.people import person_record
 from ledger.store.sources import source_record
 
 FORMATS = ("jsonl", "json", "yaml")
+# A record is an object of values, lists and attribution objects: a few levels deep at most.
+RECORD_DEPTH = 8
 __all__ = ["DERIVED", "FIELDS", "FORMATS", "TYPES", "ImportResult", "dump", "export_records",
            "import_records", "read_records"]
 
@@ -141,6 +143,9 @@ def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[
                 records.append((f"line {number}", json.loads(text_line)))
             except json.JSONDecodeError as exc:
                 raise InvalidValue(f"line {number}: not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise InvalidValue(f"line {number}: the JSON is nested too deeply to be a "
+                                   "record") from None
     else:
         try:
             if fmt == "json":
@@ -149,6 +154,8 @@ def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[
                 import yaml
 
                 data = yaml.safe_load(content)
+        except RecursionError:
+            raise InvalidValue(f"{str(path)!r} is nested too deeply to hold records") from None
         except (ValueError, Exception) as exc:  # yaml.YAMLError and JSONDecodeError
             raise InvalidValue(f"{str(path)!r} is not valid {fmt.upper()}: "
                                f"{str(exc).splitlines()[0]}") from None
@@ -158,6 +165,9 @@ def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[
     for where, record in records:
         if not isinstance(record, dict):
             raise InvalidValue(f"{where}: each record must be an object with a \"type\"")
+        problem = values.nesting_problem(record, limit=RECORD_DEPTH)
+        if problem:
+            raise InvalidValue(f"{where}: {problem}")
     return records
 
 

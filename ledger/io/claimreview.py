@@ -52,6 +52,8 @@ from ledger.models import Person, Source
 RATING_SCALE = {"false": 1, "unsupported": 2, "disputed": 3, "corroborated": 4, "confirmed": 5}
 WORST_RATING, BEST_RATING = 1, 5
 ASSESSED = tuple(RATING_SCALE)
+# JSON-LD nests a review, its claim, appearances and their authors: far fewer levels than this.
+JSONLD_DEPTH = 32
 DEFAULT_PUBLISHER = "Fact Ledger"
 # Common verdict words of other fact-checkers, folded, and the ledger status they mean.
 VERDICTS = {
@@ -254,11 +256,17 @@ def read_reviews(path: Path) -> list[tuple[str, dict[str, Any]]]:
     for number, block in enumerate(blocks, start=1):
         try:
             data = json.loads(block)
+            problem = values.nesting_problem(data, limit=JSONLD_DEPTH)
+        except RecursionError:
+            problem = f"it is nested more than {JSONLD_DEPTH} levels deep"
         except json.JSONDecodeError as exc:
             where = f"script {number}" if len(blocks) > 1 or stripped.startswith("<") else \
                 str(path)
             raise InvalidValue(f"{where}: not valid JSON ({exc.msg}, line {exc.lineno})") \
                 from None
+        if problem:
+            where = f"script {number}" if stripped.startswith("<") else str(path)
+            raise InvalidValue(f"{where}: {problem}")
         for item in _walk(data):
             found.append((f"review {len(found) + 1}", item))
     if not found:

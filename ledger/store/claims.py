@@ -236,7 +236,7 @@ def edit_claim(session: Session, claim: Claim, *, statement: str | None = None,
         raise Conflict(f"claim {claim.id} is retracted; record a new claim instead")
     before = claim_state(session, claim)
     if statement is not None:
-        claim.statement = values.text(statement, field="statement").strip()
+        claim.statement = values.text(statement, field="statement", one_line=True).strip()
     if occurred is not None:
         claim.occurred = values.partial_date(occurred, field="occurred")
     if status is not None:
