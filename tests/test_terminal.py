@@ -192,3 +192,48 @@ def test_a_backup_to_a_full_disk_is_a_clean_error(cli, db, tmp_path, monkeypatch
         "another disk) and run it again\n"
     )
     assert not dest.exists() and not list(tmp_path.glob(".copy.db*"))
+
+
+def test_a_raw_search_too_complex_to_answer_quickly_is_refused(cli, capsys):
+    import time
+
+    cli.ok("person", "add", "Han Dong")
+    cli.ok(
+        "claim",
+        "add",
+        "Dong advised a diplomat about two detained Canadians.",
+        "--about",
+        "Han Dong",
+    )
+    words = " ".join(f"w{n}" for n in range(200))
+    started = time.perf_counter()
+    result = cli("search", "--raw", f"NEAR({words}, 10)")
+    seconds = time.perf_counter() - started
+    assert result.code == 2
+    assert result.err == (
+        "Error: the query's NEAR group has 200 terms; the limit is 10. Search "
+        "for fewer words near each other, or for a phrase\n"
+    )
+    assert seconds < 1.0
+    many = " OR ".join(f"w{n}" for n in range(100))
+    assert cli("search", "--raw", many).err.startswith("Error: the query has 100 terms")
+    cli.ok("search", "--raw", "NEAR(advised diplomat, 5)")  # FTS5 syntax; plain words on PG
+    assert cli.json("search", "--raw", '"two detained" OR Canadians')
+
+
+def test_a_hundred_thousand_aliases_import_in_linear_time(cli, tmp_path, capsys):
+    import time
+
+    bundle = tmp_path / "aliases.jsonl"
+    aliases = [f"Alias {n}" for n in range(100_000)]
+    bundle.write_text(
+        json.dumps({"type": "person", "name": "Han Dong", "aliases": aliases}) + "\n",
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    cli.ok("import", str(bundle))
+    seconds = time.perf_counter() - started
+    with capsys.disabled():
+        print(f"\n  one person with 100,000 aliases imported in {seconds:.1f} s (was 207 s)")
+    assert len(cli.json("person", "show", "han-dong")["aliases"]) == 100_000
+    assert seconds < 60
