@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
-from ledger.errors import LedgerError, SchemaMismatch
+from ledger.errors import LedgerError, ReadOnly, SchemaMismatch
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -59,9 +59,53 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
+def read_only_path(url: str) -> Path | None:
+    """The SQLite file behind `url` when this process cannot write it (the file, or its
+    folder, which SQLite needs for its journal), else None."""
+    path = sqlite_path(url)
+    if path is None or not path.is_file():
+        return None
+    folder = path.parent if str(path.parent) else Path(".")
+    return None if os.access(path, os.W_OK) and os.access(folder, os.W_OK) else path
+
+
+def _read_only_uri(path: Path) -> str:
+    from urllib.request import pathname2url
+
+    # A ledger in WAL mode needs its -shm file beside it; in a folder nobody may write,
+    # only `immutable` opens it (nothing can write it meanwhile: nobody may).
+    wal = path.with_name(path.name + "-wal").exists() or _is_wal(path)
+    folder_writable = os.access(path.parent if str(path.parent) else Path("."), os.W_OK)
+    flag = "mode=ro" if folder_writable or not wal else "immutable=1"
+    return f"file:{pathname2url(str(path.resolve()))}?{flag}"
+
+
+def _is_wal(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[18] == 2  # file format versions: 2 means WAL
+
+
 def make_engine(url: str) -> Engine:
-    """An engine with the ledger's connection settings for its backend."""
-    if url.startswith("sqlite"):
+    """An engine with the ledger's connection settings for its backend.
+
+    A SQLite file this process cannot write is opened read-only (`mode=ro`, or `immutable`
+    for a WAL ledger in a read-only folder): every read works, and a write says why not.
+    """
+    read_only = read_only_path(url) if url.startswith("sqlite") else None
+    if read_only is not None:
+        import sqlite3
+
+        uri = _read_only_uri(read_only)
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(
+            uri, uri=True, timeout=60, isolation_level=None, check_same_thread=False))
+        engine.ledger_read_only = read_only  # type: ignore[attr-defined]
+        event.listen(engine, "connect", _sqlite_connect_read_only)
+        event.listen(engine, "begin", _sqlite_begin)
+    elif url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"isolation_level": None, "timeout": 60})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -78,6 +122,14 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout = 60000")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_connect_read_only(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 60000")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 
@@ -104,8 +156,13 @@ def transaction(
     """One write transaction: commit on success, roll back on any error.
 
     Store functions flush; only this commits. `actor` and `clock` go into every event the
-    transaction appends.
+    transaction appends. A ledger opened read-only (see `make_engine`) refuses at once.
     """
+    read_only = getattr(engine, "ledger_read_only", None)
+    if read_only is not None:
+        raise ReadOnly(f"the ledger {str(read_only)!r} is read-only here (the file or its "
+                       "folder cannot be written); reads work. To change it, make it writable "
+                       "(chmod u+w) or work on a writable copy")
     with engine.connect() as connection:
         connection.execution_options(ledger_write=True)
         with Session(bind=connection, autoflush=False, expire_on_commit=False) as session:
