@@ -246,9 +246,10 @@ def _one_revision(revisions: list[str]) -> str:
     revision = revisions[0]
     if revision not in known_revisions():
         raise SchemaMismatch(f"the ledger is at schema {revision!r}, which this version does not "
-                             f"know (it knows {', '.join(known_revisions())}): it was made by a "
-                             "newer version of the ledger, or edited; upgrade the ledger "
-                             "software, or restore it from a backup")
+                             f"know (it knows {', '.join(known_revisions())}): a newer version of "
+                             "the ledger made it, or it was edited, and `ledger db upgrade` "
+                             "cannot migrate it; upgrade the ledger software, or restore it "
+                             "from a backup")
     return revision
 
 
