@@ -44,8 +44,9 @@ from sqlmodel import Session
 
 from ledger import dossier as contexts
 from ledger import outfiles
-from ledger.errors import Conflict, InvalidValue, LedgerError, ReadFailed
+from ledger.errors import Conflict, LedgerError, ReadFailed
 from ledger.store import reports
+from ledger.values import source_date_epoch
 
 MANIFEST = ".ledger-publish.json"
 STYLESHEET = "style.css"
@@ -533,16 +534,8 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
 
 def demo_clock() -> Callable[[], str]:
     """A clock that always says SOURCE_DATE_EPOCH (UTC), else `DEMO_TIME`."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None or not epoch.strip():
-        moment = DEMO_TIME
-    else:
-        try:
-            seconds = int(epoch.strip())
-            moment = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        except (ValueError, OverflowError, OSError):
-            raise InvalidValue(f"SOURCE_DATE_EPOCH {epoch!r} must be a number of seconds "
-                               "since 1970-01-01 UTC") from None
+    epoch = source_date_epoch()
+    moment = DEMO_TIME if epoch is None else epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return lambda: moment
 
 
