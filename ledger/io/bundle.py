@@ -19,12 +19,8 @@ from sqlmodel import Session
 
 from ledger import values
 from ledger.errors import InvalidValue, LedgerError
-from ledger.models import Claim, Person, ReplyRequest, Response, Source
+from ledger.store import reads
 from ledger.store.bulk import DERIVED, FIELDS, TYPES, Importer, ImportResult
-from ledger.store.claims import claim_record, reply_record, response_record
-from ledger.store.exchange import in_id_order
-from ledger.store.people import person_record
-from ledger.store.sources import source_record
 from ledger.userfiles import read_text
 
 FORMATS = ("jsonl", "json", "yaml")
@@ -39,21 +35,14 @@ __all__ = ["DERIVED", "FIELDS", "FORMATS", "TYPES", "ImportResult", "dump", "exp
 
 def export_records(session: Session) -> Iterator[dict[str, Any]]:
     """Every record of the ledger in bundle form, in an order an import can follow."""
-    for person in in_id_order(session, Person, live=True):
-        record = person_record(session, person, with_id=False)
+    for record in reads.person_records(session, with_id=False):
         record.pop("slug")
         yield record
-    for source in in_id_order(session, Source):
-        yield source_record(session, source, with_id=False, with_text=True)
-    refs: dict[int, str] = {}
-    for n, claim in enumerate(in_id_order(session, Claim), start=1):
-        refs[claim.id] = f"c{n}"
-        yield claim_record(session, claim, with_id=False, ref=refs[claim.id])
-    for response in in_id_order(session, Response):
-        yield response_record(session, response, with_id=False,
-                              claim_ref=refs[response.claim_id])
-    for reply in in_id_order(session, ReplyRequest):
-        yield reply_record(session, reply, with_id=False, claim_ref=refs[reply.claim_id])
+    yield from reads.source_records(session, with_id=False, with_text=True)
+    yield from reads.claim_records(session, with_id=False, refs=True)
+    refs = reads.ClaimRefs(session)
+    yield from reads.response_records(session, claim_refs=refs, with_id=False)
+    yield from reads.reply_records(session, claim_refs=refs, with_id=False)
 
 
 def dump(records: Iterable[dict[str, Any]], *, fmt: str = "jsonl") -> Iterator[str]:

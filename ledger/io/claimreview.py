@@ -47,7 +47,6 @@ from sqlmodel import Session
 
 from ledger import shapes, store, values
 from ledger.errors import InvalidValue
-from ledger.models import Person, Source
 from ledger.userfiles import read_text
 
 RATING_SCALE = {"false": 1, "unsupported": 2, "disputed": 3, "corroborated": 4, "confirmed": 5}
@@ -189,31 +188,30 @@ def insert_into_head(page: str, scripts: Iterable[str]) -> str:
 def export_reviews(session: Session, *, publisher: str | None = None,
                    base_url: str | None = None) -> Iterator[dict[str, Any]]:
     """A ClaimReview for every assessed claim, oldest claim first."""
-    from ledger.store.claims import attributions_of, people_of
-    from ledger.store.exchange import by_id, status_dates
+    from ledger.store import reads
+    from ledger.store.exchange import status_dates
 
     name = publisher_name(publisher)
     base = (base_url or os.environ.get("LEDGER_BASE_URL") or "").rstrip("/")
     days = status_dates(session)
-    for claim in store.list_claims(session):
-        if claim.status not in RATING_SCALE:
+    sources = reads.source_infos(session)
+    for view in reads.claim_views(session):
+        claim = view.record
+        if claim["status"] not in RATING_SCALE:
             continue
-        subjects = [p for role, p in people_of(session, claim) if role == "subject"]
-        page = f"people/{subjects[0].slug}.html#claim-{claim.id}"
-        claimant = by_id(session, Person, claim.claimant_id) if claim.claimant_id else None
-        works, seen = [], set()
-        for attribution in attributions_of(session, claim):
-            if attribution.source_id in seen:
-                continue
-            seen.add(attribution.source_id)
-            source = by_id(session, Source, attribution.source_id)
+        subjects = [p for p in view.people if p.role == "subject"]
+        page = f"people/{subjects[0].slug}.html#claim-{claim['id']}"
+        claimant = view.claimant
+        works = []
+        for source_id in dict.fromkeys(view.source_ids):
+            source = sources[source_id]
             works.append(creative_work(url=source.url, headline=source.title,
                                        published=source.published, publisher=source.publisher,
                                        author=source.author))
         yield claimreview_jsonld(
-            statement=claim.statement, status=claim.status,
+            statement=claim["statement"], status=claim["status"],
             url=f"{base}/{page}" if base else page, publisher=name,
-            date_published=days.get(claim.uid), claimant=claimant.name if claimant else None,
+            date_published=days.get(claim["uid"]), claimant=claimant.name if claimant else None,
             claimant_kind=claimant.kind if claimant else "person", appearances=works)
 
 

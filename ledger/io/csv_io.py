@@ -514,9 +514,10 @@ class _RowImporter:
 
 def export_rows(session: Session) -> Iterator[dict[str, str]]:
     """One row per attribution of every claim (one row for a claim without sources)."""
-    sources = {s.key: s for s in store.list_sources(session)}
-    for claim in store.list_claims(session):
-        record = store.claim_record(session, claim, with_id=False)
+    from ledger.store import reads
+
+    sources = {s.key: s for s in reads.source_infos(session).values()}
+    for record in reads.claim_records(session, with_id=False):
         base = {
             "uid": record["uid"], "statement": record["statement"],
             "about": join_list(record["about"]), "targets": join_list(record["targets"]),
