@@ -46,6 +46,7 @@ from ledger import dossier as contexts
 from ledger import outfiles
 from ledger.errors import Conflict, LedgerError, ReadFailed
 from ledger.store import reports
+from ledger.store.checkpoints import list_checkpoints
 from ledger.values import source_date_epoch
 
 MANIFEST = ".ledger-publish.json"
@@ -59,6 +60,8 @@ FORMATS = ("md", "html")
 # The demo's clock when SOURCE_DATE_EPOCH is not set: any fixed time, so the example ledger's
 # event chain, head hash and published bytes are the same on every run.
 DEMO_TIME = "2026-01-01T00:00:00.000000Z"
+# The name the demo's checkpoints give the example ledger.
+DEMO_LEDGER_NAME = "fact-ledger example"
 
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {
@@ -411,8 +414,11 @@ def as_of_day(value: str | None) -> str | None:
 
 
 def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None = None,
-            templates_dir: str | Path | None = None) -> str:
-    """One person's dossier as Markdown or a standalone HTML page (no links to other pages)."""
+            templates_dir: str | Path | None = None, include_retracted: bool = True) -> str:
+    """One person's dossier as Markdown or a standalone HTML page (no links to other pages).
+
+    Its footer names the newest signed checkpoint, unlinked. A retracted claim stays, with
+    its retraction notice, unless `include_retracted` is False."""
     from ledger import values
     from ledger.store import get_person
 
@@ -422,8 +428,14 @@ def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None
     row = get_person(session, person)
     overview = reports.load_overview(session)
     batch = reports.load_person_batch(session, first_id=row.id, last_id=row.id, as_of=day)
+    checkpoints = list_checkpoints(session)
+    checkpoint = contexts.checkpoint_ref(
+        checkpoints[-1] if checkpoints else None, overview=overview,
+        name=_checkpoint_names(checkpoints)[-1] if checkpoints else "", prefix=None)
     context = contexts.build_dossier(person_id=row.id, overview=overview, batch=batch,
-                                     graph=contexts.origin_graph(overview), as_of=day)
+                                     graph=contexts.origin_graph(overview), as_of=day,
+                                     include_retracted=include_retracted,
+                                     checkpoint=checkpoint)
     markdown = _render(env, "dossier.md.j2", d=context)
     return markdown if fmt == "md" else _html(markdown, title=context.title, stylesheet=None,
                                               context=context)
@@ -448,13 +460,43 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start:start + size]
 
 
+def _checkpoint_names(records) -> list[str]:
+    """File-name stems for checkpoints, oldest first: `checkpoint-<seq>`, `-2` on a repeat."""
+    from ledger.shapes import next_free
+
+    taken: set[str] = set()
+    names = []
+    for record in records:
+        name = next_free(f"checkpoint-{record.seq}", taken)
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _write_checkpoints(output: _Output, records) -> list[str]:
+    """Every checkpoint into `checkpoints/`, the newest also as `checkpoint.txt` (each with
+    its `.sig`); returns the names."""
+    names = _checkpoint_names(records)
+    for record, name in zip(records, names, strict=True):
+        output.write(f"checkpoints/{name}.txt", record.text)
+        output.write(f"checkpoints/{name}.txt.sig", record.signature)
+    if records:
+        output.write("checkpoint.txt", records[-1].text)
+        output.write("checkpoint.txt.sig", records[-1].signature)
+    return names
+
+
 def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False,
             templates_dir: str | Path | None = None, batch_size: int = BATCH_SIZE,
-            progress: Callable[[str], None] | None = None) -> PublishResult:
+            progress: Callable[[str], None] | None = None,
+            include_retracted: bool = True) -> PublishResult:
     """Publish every dossier, a page per source and the index into `out_dir`.
 
-    See the module docstring for the layout and guarantees. `progress`, if given, is called
-    with a short message after each batch (the library never prints).
+    See the module docstring for the layout and guarantees. Every signed checkpoint goes into
+    `checkpoints/`, the newest also to `checkpoint.txt`, and every page's footer names the
+    newest. `progress`, if given, is called with a short message after each batch (the
+    library never prints). A retracted claim stays on its dossiers, with its retraction
+    notice, unless `include_retracted` is False.
     """
     env = environment(templates_dir)
     with _Output(Path(out_dir)) as output:
@@ -478,6 +520,12 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
             prefix="source")
         pages = contexts.Pages(people=people_names, sources=source_names)
         people_refs: dict[int, contexts.PersonRef] = {}
+        checkpoints = list_checkpoints(session)
+        names = _write_checkpoints(output, checkpoints)
+        newest = checkpoints[-1] if checkpoints else None
+        footer = {prefix: contexts.checkpoint_ref(newest, overview=overview,
+                                                  name=names[-1] if names else "",
+                                                  prefix=prefix) for prefix in ("", "../")}
 
         def emit(relative_stem: str, markdown: str, title: str, depth: int,
                  context=None) -> None:
@@ -493,7 +541,9 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
             for person_id in chunk:
                 context = contexts.build_dossier(person_id=person_id, overview=overview,
                                                  batch=batch, graph=graph, pages=pages,
-                                                 people_refs=people_refs)
+                                                 people_refs=people_refs,
+                                                 include_retracted=include_retracted,
+                                                 checkpoint=footer["../"])
                 emit(f"people/{people_names[person_id]}",
                      _render(env, "dossier.md.j2", d=context), context.title, 1, context)
                 row = overview.people[person_id]
@@ -510,7 +560,8 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
             for source_id in chunk:
                 context = contexts.build_source_page(source_id=source_id, overview=overview,
                                                      batch=batch, graph=graph, pages=pages,
-                                                     people_refs=people_refs)
+                                                     people_refs=people_refs,
+                                                     checkpoint=footer["../"])
                 emit(f"sources/{source_names[source_id]}",
                      _render(env, "source.md.j2", s=context), context.title, 1)
                 counts[source_id] = (len(context.claims), len(context.responses))
@@ -520,7 +571,7 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
 
         index = contexts.build_index(
             overview=overview, entries=entries, source_counts=counts,
-            source_page=lambda sid: f"sources/{source_names[sid]}.md")
+            source_page=lambda sid: f"sources/{source_names[sid]}.md", checkpoint=footer[""])
         emit("index", _render(env, "index.md.j2", i=index), index.title, 0)
     if html:
         output.write(STYLESHEET, stylesheet_text(env))
@@ -544,12 +595,25 @@ def example_bundle() -> Path:
     return Path(str(resources.files("ledger.examples").joinpath("story.jsonl")))
 
 
+def example_corrections() -> Path:
+    """The example's corrections: values first recorded wrongly, then corrected."""
+    return Path(str(resources.files("ledger.examples").joinpath("corrections.jsonl")))
+
+
 def load_example(engine: Engine, *, force: bool = False):
     """Import the example bundle with the demo's fixed clock; refuse a non-empty ledger
-    unless `force` (records already in it are then skipped, as any import does)."""
-    from ledger.db import reading, transaction
+    unless `force` (records already in it are then skipped, as any import does).
+
+    Into an empty ledger the example is recorded as the story developed: each value in
+    `corrections.jsonl` is first recorded as it was first read (the CBC report's date from its
+    header), then corrected by an edit, so the dossiers show real updates and the ledger ends
+    in the bundle's state, and its head is signed with the demo key. A non-empty ledger
+    (`force`) gets the bundle as it is, unsigned.
+    """
+    from ledger.db import reading, transaction, utc_now
     from ledger.io.bundle import import_records, read_records
     from ledger.store import count_events
+    from ledger.store.checkpoints import add_checkpoint
 
     with reading(engine) as session:
         events = count_events(session)
@@ -558,5 +622,51 @@ def load_example(engine: Engine, *, force: bool = False):
                        "example into an empty ledger. Use --db with a new file, or --force "
                        "to add the example to this one")
     records = read_records(example_bundle())
-    with transaction(engine, actor="demo", clock=demo_clock()) as session:
-        return import_records(session, records)
+    corrections = [] if events else [json.loads(line) for line in example_corrections()
+                                     .read_text(encoding="utf-8").splitlines() if line.strip()]
+    for correction in corrections:
+        record = _corrected_record(records, correction)
+        record[correction["field"]] = correction["first_recorded"]
+    # The fixed clock only for a new ledger: events after a real ledger's own must not go
+    # back in time (verify checks that times never decrease).
+    clock = utc_now if events else demo_clock()
+    with transaction(engine, actor="demo", clock=clock) as session:
+        result = import_records(session, records)
+        for correction in corrections:
+            _apply_correction(session, correction)
+        if not events:  # never sign someone's own ledger with the demo key
+            add_checkpoint(session, private_key=demo_key(), name=DEMO_LEDGER_NAME)
+        return result
+
+
+def demo_key():
+    """The example's signing key. A DEMO key, committed to the repository so the demo is
+    reproducible: anyone can sign with it, so its signatures prove nothing. Never use it for
+    a real ledger (`ledger key generate` makes yours)."""
+    from ledger.checkpoint import load_private_key
+
+    data = resources.files("ledger.examples").joinpath("demo-key").read_bytes()
+    return load_private_key(data, where="the demo key")
+
+
+def _corrected_record(records: list[tuple[str, dict]], correction: dict) -> dict:
+    kind = correction["type"]
+    for _where, record in records:
+        if record.get("type") == kind and (
+                record.get("key") == correction.get("key") if kind == "source"
+                else record.get("uid") == correction.get("uid")):
+            if record.get(correction["field"]) != correction["corrected"]:
+                raise LedgerError(f"the example's correction of {kind} {correction['field']} "
+                                  "does not end in the bundle's value")
+            return record
+    raise LedgerError(f"the example's correction names a {kind} the bundle lacks")
+
+
+def _apply_correction(session: Session, correction: dict) -> None:
+    from ledger import store
+
+    change = {correction["field"]: correction["corrected"]}
+    if correction["type"] == "source":
+        store.edit_source(session, store.get_source(session, correction["key"]), **change)
+    else:
+        store.edit_claim(session, store.get_claim(session, correction["uid"]), **change)

@@ -17,6 +17,7 @@ from ledger.cli import (
     claims,
     database,
     history,
+    integrity,
     people,
     publishing,
     search,
@@ -39,6 +40,9 @@ app.add_typer(database.app, name="db")
 app.command("init")(database.init)
 app.command("log")(history.log)
 app.command("verify")(history.verify)
+app.command("changes")(integrity.changes)
+app.command("checkpoint")(integrity.checkpoint)
+app.add_typer(integrity.key_app, name="key")
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
 app.command("audit")(audit.audit)

@@ -7,7 +7,7 @@ row is still there, and refuses it. On PostgreSQL `INSERT ... ON CONFLICT DO UPD
 fires the statement-level UPDATE trigger of 0001, so there is nothing to add.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
