@@ -501,12 +501,12 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
     env = environment(templates_dir)
     with _Output(Path(out_dir)) as output:
         return _publish_into(output, target, out_dir, env, html=html, batch_size=batch_size,
-                             progress=progress)
+                             progress=progress, include_retracted=include_retracted)
 
 
 def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path, env, *,
-                  html: bool, batch_size: int,
-                  progress: Callable[[str], None] | None) -> PublishResult:
+                  html: bool, batch_size: int, progress: Callable[[str], None] | None,
+                  include_retracted: bool) -> PublishResult:
     """The body of `publish`: every page into `output`, then the manifest and the swap."""
     previous = _read_manifest(output)
     result = PublishResult(out_dir=Path(out_dir))
