@@ -9,9 +9,12 @@
     .ledger-publish.json     the manifest: what this publish wrote
 
 File names are safe ASCII slugs of at most 100 bytes, unique, and always inside the folder.
-Each file is written atomically (a temporary file, then a rename), and only when its bytes
-change. Files the previous publish wrote (per its manifest) that are no longer produced are
-removed; nothing else in the folder is touched. There is no clock in the output: the same ledger
+A publish takes a lock on the folder (a second one into the same folder is refused), builds
+the new site in a staging folder beside it and swaps it in at the end, so readers never see
+a site mixed from two ledger states, and a publish that fails or is killed changes nothing.
+Files get the mode the umask gives a new file (0644 under umask 022). Files the previous
+publish wrote (per its manifest) that are no longer produced are removed; everything else in
+the folder is kept as it is. There is no clock in the output: the same ledger
 gives the same bytes.
 
 The ledger is read in batches of people and of sources (`ledger.store.reports`), so the number
@@ -23,13 +26,16 @@ fixed clock, for `ledger demo`.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
-import tempfile
+import shutil
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
@@ -37,6 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ledger import dossier as contexts
+from ledger import outfiles
 from ledger.errors import Conflict, LedgerError, ReadFailed
 from ledger.store import reports
 from ledger.store.checkpoints import list_checkpoints
@@ -114,58 +121,231 @@ def _unique_names(items: list[tuple[int, str]], *, prefix: str) -> dict[int, str
 
 
 class _Output:
-    """Writes files inside one folder, atomically, only when their bytes change."""
+    """One publish into one folder: built in a staging folder beside it, then swapped in.
+
+    While it lives it holds the folder's publish lock (a lock file beside the folder, so a
+    second publish into the same folder is refused, naming the first). Pages go into the
+    staging folder; a page whose bytes did not change is a hard link to the published one.
+    `commit` carries over everything in the folder this publish does not manage, writes the
+    manifest and swaps the staging folder in (one atomic exchange on Linux), so readers see
+    the old site or the new one, never a mix; a publish that fails or is killed before then
+    leaves the folder exactly as it was. The next publish removes what a killed one left.
+    """
 
     def __init__(self, out_dir: Path) -> None:
         if out_dir.exists() and not out_dir.is_dir():
             raise PublishFailed(f"--out {str(out_dir)!r} is a file, not a folder")
+        self.out_dir = out_dir
+        self.root = out_dir.resolve()
+        parent, name = self.root.parent, self.root.name
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise PublishFailed(f"cannot create --out {str(out_dir)!r}: {exc.strerror}") from None
-        self.root = out_dir.resolve()
+        self.staging = parent / f".{name}.publish-staging"
+        self._old = parent / f".{name}.publish-old"
+        self._lock_path = parent / f".{name}.publish-lock"
+        self._lock = _take_lock(self._lock_path, out_dir)
         self.files: list[str] = []
         self.written: list[str] = []
+        try:
+            self._clear_leftovers()
+            os.mkdir(self.staging)
+            if self.root.is_dir():
+                os.chmod(self.staging, stat.S_IMODE(self.root.stat().st_mode))
+        except OSError as exc:
+            self.close()
+            raise PublishFailed(f"cannot write beside --out {str(out_dir)!r}: "
+                                f"{exc.strerror}") from None
+        self._mode = outfiles.new_file_mode()
 
-    def path(self, relative: str) -> Path:
-        """The absolute path of a relative POSIX path, refused if it leaves the folder."""
+    def __enter__(self) -> _Output:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the staging folder (if not swapped in) and release the lock."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if self._lock is not None:
+            self._lock_path.unlink(missing_ok=True)  # while still holding it
+            os.close(self._lock)
+            self._lock = None
+
+    def _clear_leftovers(self) -> None:
+        # A publish killed between the two renames of a swap without RENAME_EXCHANGE left
+        # the old site aside and no folder: put it back first.
+        if self._old.is_dir() and not self.root.exists():
+            os.rename(self._old, self.root)
+        for folder in (self.staging, self._old):
+            if folder.is_symlink() or folder.is_file():
+                folder.unlink()
+            elif folder.exists():
+                shutil.rmtree(folder)
+
+    def _parts(self, relative: str) -> tuple[str, ...]:
         pure = PurePosixPath(relative)
         if pure.is_absolute() or ".." in pure.parts or not pure.parts:
             raise PublishFailed(f"refusing to write outside the folder: {relative!r}")
-        path = self.root.joinpath(*pure.parts)
-        if not path.resolve().is_relative_to(self.root):
-            raise PublishFailed(f"refusing to write outside the folder: {relative!r}")
-        return path
+        for depth in range(1, len(pure.parts) + 1):
+            if self.root.joinpath(*pure.parts[:depth]).is_symlink():
+                raise PublishFailed(
+                    f"refusing to write through the symlink {'/'.join(pure.parts[:depth])!r} "
+                    f"in {str(self.out_dir)!r} (it may lead outside the folder); remove it "
+                    "and publish again. Nothing was changed")
+        return pure.parts
+
+    def path(self, relative: str) -> Path:
+        """Where a relative POSIX path is staged; refused if it leaves the folder."""
+        return self.staging.joinpath(*self._parts(relative))
 
     def write(self, relative: str, content: str) -> None:
         data = content.encode("utf-8")
-        path = self.path(relative)
+        parts = self._parts(relative)
+        path, live = self.staging.joinpath(*parts), self.root.joinpath(*parts)
         self.files.append(relative)
-        try:
-            if path.is_file() and path.read_bytes() == data:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if self._unchanged(live, data):
+            try:
+                os.link(live, path)
                 return
-        except OSError:
-            pass
-        write_atomically(path, data)
+            except OSError:
+                outfiles.write_new(path, data)
+                return
+        outfiles.write_new(path, data)
         self.written.append(relative)
+
+    def _unchanged(self, live: Path, data: bytes) -> bool:
+        try:
+            info = live.lstat()
+            return (stat.S_ISREG(info.st_mode) and info.st_size == len(data)
+                    and stat.S_IMODE(info.st_mode) == self._mode and live.read_bytes() == data)
+        except OSError:
+            return False
+
+    def commit(self, previous: list[str]) -> list[str]:
+        """Carry over what this publish does not manage, write the manifest, swap the new site
+        in; returns the files of the previous publish that are gone."""
+        produced = set(self.files)
+        managed = produced | set(previous) | {MANIFEST}
+        if self.root.is_dir():
+            self._carry_over(self.root, self.staging, "", managed)
+        manifest = json.dumps({"generator": "fact-ledger publish", "files": sorted(produced)},
+                              indent=1) + "\n"
+        outfiles.write_new(self.staging / MANIFEST, manifest.encode("utf-8"))
+        removed = sorted(relative for relative in set(previous) - produced
+                         if _is_plain_file(self.root, relative))
+        self._swap()
+        return removed
+
+    def _carry_over(self, source: Path, target: Path, prefix: str, managed: set[str]) -> None:
+        """Link (or copy) into the staging folder every entry of the published folder that is
+        not managed by publish: the user's own files, folders and symlinks."""
+        for entry in os.scandir(source):
+            relative = prefix + entry.name
+            destination = target / entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if not destination.exists():
+                    os.mkdir(destination)
+                    os.chmod(destination, stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode))
+                if destination.is_dir() and not destination.is_symlink():
+                    self._carry_over(Path(entry.path), destination, relative + "/", managed)
+            elif relative in managed and entry.is_file(follow_symlinks=False):
+                continue  # produced again, or stale: the manifest said publish wrote it
+            elif os.path.lexists(destination):
+                continue
+            elif entry.is_symlink():
+                os.symlink(os.readlink(entry.path), destination)
+            elif entry.is_file(follow_symlinks=False):
+                try:
+                    os.link(entry.path, destination)
+                except OSError:
+                    shutil.copy2(entry.path, destination)
+
+    def _swap(self) -> None:
+        if not self.root.exists():
+            os.rename(self.staging, self.root)
+        elif _exchange(self.staging, self.root):
+            shutil.rmtree(self.staging)  # now the old site
+        else:
+            os.rename(self.root, self._old)
+            os.rename(self.staging, self.root)
+            shutil.rmtree(self._old)
+
+
+def _is_plain_file(root: Path, relative: str) -> bool:
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        return False  # a tampered manifest
+    path = root.joinpath(*pure.parts)
+    return path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(root)
+
+
+def _take_lock(path: Path, out_dir: Path) -> int | None:
+    """Lock the folder's publish lock file, or say which publish holds it.
+
+    An advisory lock (flock) on a file beside the folder, removed by its holder when done.
+    The system releases the lock when its holder exits, even when killed, so a lock file
+    left behind never blocks. Where flock does not exist (Windows), there is no lock.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    while True:
+        try:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
+                             outfiles.NEW_FILE_MODE)
+        except OSError as exc:
+            raise PublishFailed(f"cannot write beside --out {str(out_dir)!r}: "
+                                f"{exc.strerror}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(handle, 200).decode("utf-8", "replace").strip() or "starting"
+            os.close(handle)
+            raise PublishFailed(f"another publish ({holder}) is writing {str(out_dir)!r}; "
+                                "wait for it to finish, then publish again") from None
+        try:
+            if os.stat(path).st_ino == os.fstat(handle).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(handle)  # its holder removed that file as we locked it: take the new one
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    os.ftruncate(handle, 0)
+    os.write(handle, f"pid {os.getpid()}, started {started}".encode())
+    return handle
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second),
+                     rename_exchange)
+    if done == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(error, os.strerror(error), str(second))
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write bytes to a temporary file beside `path`, then rename it into place.
-
-    Readers see the old file or the new one, never half of one. There is no fsync per file:
-    published pages are regenerated by the next publish, and an fsync each costs more than
-    rendering the page.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write bytes to a temporary file beside `path`, then rename it into place, with the
+    mode the umask gives a new file (see `ledger.outfiles`)."""
+    outfiles.write_atomically(path, [data])
 
 
 def _read_manifest(output: _Output) -> list[str]:
@@ -176,20 +356,6 @@ def _read_manifest(output: _Output) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError):
         return []
     return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
-
-
-def _remove_stale(output: _Output, previous: list[str]) -> list[str]:
-    current = set(output.files)
-    removed = []
-    for relative in sorted(set(previous) - current):
-        try:
-            path = output.path(relative)
-        except PublishFailed:
-            continue  # a tampered manifest never sends a delete outside the folder
-        if path.is_file() and not path.is_symlink():
-            path.unlink()
-            removed.append(relative)
-    return removed
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -333,7 +499,15 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
     notice, unless `include_retracted` is False.
     """
     env = environment(templates_dir)
-    output = _Output(Path(out_dir))
+    with _Output(Path(out_dir)) as output:
+        return _publish_into(output, target, out_dir, env, html=html, batch_size=batch_size,
+                             progress=progress, include_retracted=include_retracted)
+
+
+def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path, env, *,
+                  html: bool, batch_size: int, progress: Callable[[str], None] | None,
+                  include_retracted: bool) -> PublishResult:
+    """The body of `publish`: every page into `output`, then the manifest and the swap."""
     previous = _read_manifest(output)
     result = PublishResult(out_dir=Path(out_dir))
     with _session_for(target) as session:
@@ -401,11 +575,8 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
         emit("index", _render(env, "index.md.j2", i=index), index.title, 0)
     if html:
         output.write(STYLESHEET, stylesheet_text(env))
-    result.removed = _remove_stale(output, previous)
+    result.removed = output.commit(previous)
     result.files, result.written = sorted(output.files), sorted(output.written)
-    manifest = json.dumps({"generator": "fact-ledger publish", "files": result.files},
-                          indent=1) + "\n"
-    write_atomically(output.root / MANIFEST, manifest.encode("utf-8"))
     return result
 
 

@@ -48,7 +48,7 @@ def quote_anchor(*, text: str | None, digest: str | None, quote: str | None,
     if check is None:
         from ledger.quotes import check_quote
 
-        check = check_quote(text=text, quote=quote)
+        check = check_quote(text=text, quote=quote, hint=False)
     return {"quote_status": check.status, "anchor_start": check.start,
             "anchor_end": check.end, "anchor_prefix": check.prefix,
             "anchor_suffix": check.suffix,
@@ -62,16 +62,17 @@ def clean_person(*, name: str | None, kind: str | None, description: str | None,
                  aliases: Iterable[str] = ()) -> dict[str, Any]:
     """A new person's values; aliases de-duplicated as written, the name itself left out."""
     name = values.line(name, field="name")
-    cleaned_aliases: list[str] = []
+    # A dict keeps the order and makes the repeat test O(1): 100,000 aliases took 207 s.
+    cleaned_aliases: dict[str, None] = {}
     for alias in aliases:
         alias = values.line(alias, field="alias")
-        if alias != name and alias not in cleaned_aliases:
-            cleaned_aliases.append(alias)
+        if alias != name:
+            cleaned_aliases[alias] = None
     return {
         "name": name, "name_key": values.fold(name),
         "kind": values.choice(kind or "person", field="kind", allowed=values.PERSON_KINDS),
         "description": values.text(description, field="description", required=False),
-        "aliases": cleaned_aliases,
+        "aliases": list(cleaned_aliases),
     }
 
 
@@ -131,7 +132,7 @@ def clean_status(value: str | None, *, allow_retracted: bool = False) -> str:
 
 def clean_statement(value: str | None) -> str:
     """A claim's statement: runs of white space (newlines too) collapsed to one space."""
-    return values.collapse_spaces(values.text(value, field="statement"))
+    return values.collapse_spaces(values.text(value, field="statement", one_line=True))
 
 
 def clean_quote(value: str | None) -> str | None:

@@ -128,10 +128,11 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _report(exc: Exception) -> int:
+    from ledger.cli.common import visible
     from ledger.errors import LedgerError
 
     if isinstance(exc, LedgerError):
-        sys.stderr.write(f"Error: {exc}\n")
+        sys.stderr.write(f"Error: {visible(str(exc))}\n")
         return exc.exit_code
     if os.environ.get("LEDGER_DEBUG"):
         raise exc
@@ -141,7 +142,7 @@ def _report(exc: Exception) -> int:
     if message is None:
         message = (f"unexpected {type(exc).__name__}: {exc}. Nothing was written. Run again "
                    "with LEDGER_DEBUG=1 for the details, and report it.")
-    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.write(f"Error: {visible(message)}\n")
     return 1
 
 

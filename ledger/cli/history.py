@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Json, emit_json, info, out, state
+from ledger.cli.common import Json, emit_json, info, one_line, out, state
 
 
 def log(ctx: typer.Context,
@@ -50,8 +50,8 @@ def log(ctx: typer.Context,
             label = (r["state"].get("name") or r["state"].get("key")
                      or r["state"].get("statement") or r["state"].get("kind")
                      or r["state"].get("relation") or "")
-        out(f"{r['seq']:>6}  {r['at'][:19]}Z  {r['actor']:<12} {r['action']:<8} "
-            f"{r['entity']:<11} {str(label)[:60]}")
+        out(one_line(f"{r['seq']:>6}  {r['at'][:19]}Z  {r['actor']:<12} {r['action']:<8} "
+                     f"{r['entity']:<11} {str(label)[:60]}"))
 
 
 def verify(ctx: typer.Context,

@@ -79,8 +79,10 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
     """Publish every dossier, a page per source and an index into a folder.
 
     Writes index.md, people/<slug>.md and sources/<key>.md (and .html twins with --html).
-    Files the previous publish wrote that are no longer produced are removed; nothing else in
-    the folder is touched. The same ledger gives the same bytes. Every signed checkpoint
+    Files the previous publish wrote that are no longer produced are removed; everything else
+    in the folder is kept. The site is built beside the folder and swapped in at the end, so
+    a failed or killed publish changes nothing; a second publish into the folder while one
+    runs is refused. The same ledger gives the same bytes. Every signed checkpoint
     (`ledger checkpoint`) goes into checkpoints/, the newest also to checkpoint.txt, and each
     page's footer names the newest. Refuses a ledger that does not pass `ledger verify`,
     unless --skip-verify.

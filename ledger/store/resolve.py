@@ -487,7 +487,7 @@ class Resolver:
         if quote is None or sid is None:
             return quote_anchor(text=None, digest=None, quote=None)
         index = self.text_index(sid)
-        check = index.check(quote=quote) if index is not None else UNVERIFIABLE
+        check = index.check(quote=quote, hint=False) if index is not None else UNVERIFIABLE
         return quote_anchor(text=None, digest=self.digests.get(sid), quote=quote, check=check)
 
     def forget_texts(self) -> None:
