@@ -116,7 +116,7 @@ def _changed(tables: Tables, table: str, column: str, row: dict) -> list:
         return ["organization" if value == "person" else "person"]
     if column in ("anchor_start", "anchor_end"):
         return [(value or 0) + 1]
-    if column == "text_sha256":
+    if column in ("text_sha256", "file_sha256", "anchor_sha256"):
         return ["0" * 64]
     return [(value or "") + " (edited)"]
 

@@ -165,7 +165,7 @@ def changes(
 
     \b
     Example:
-      ledger changes --since 42:3f5c...e1
+      ledger changes --since 42:3f5c0b6a9d1e4f27a8c3b5d7e9f1a2c4b6d8e0f1a3c5e7b9d1f3a5c7e9b1d3e1
     """
     from ledger import store
     from ledger.changes_report import to_json, to_markdown
