@@ -34,7 +34,6 @@ import html
 import importlib.resources
 import json
 import re
-import string
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -167,15 +166,17 @@ def display_text(text: str) -> str:
 # Markdown filters
 # --------------------------------------------------------------------------------------------
 
-# CommonMark lets a backslash escape every ASCII punctuation character, so escaping all of them
-# needs no knowledge of where the value lands (line start, table cell, link label, emphasis).
-# The escapes are replace steps, the backslash first so no inserted backslash is escaped
-# again. A `char in text` probe per character skips the absent ones: on ordinary text this is
-# several times faster than str.translate, which has no fast path for one-to-two mappings.
-_MD_ESCAPE_STEPS = (
-    ("\\", "\\\\"),
-    *((char, "\\" + char) for char in string.punctuation if char != "\\"),
-)
+# What CommonMark and GFM would read as markup, wherever an inline value lands (paragraph,
+# heading, list item, table cell, link label, emphasis): these characters anywhere, `!` before
+# `[` (an image) or at the end (a template's `[` may follow), `&` before what could be an entity.
+# Everything else (`,` `;` `'` `(` `)` `.` `-` inside text) is never markup there and is left
+# alone, so editors can read the Markdown in a diff. `~` is GFM's strikethrough.
+_MD_ALWAYS_RE = re.compile(r"[\\`*_\[\]<>|~]|!(?=\[|$)|&(?=#?[0-9A-Za-z]+;)")
+# At the start of a value, which may be the start of a line: a list marker, heading, block
+# quote, setext underline or attribute block (`{`), and an ordered-list number (`1.`, `2)`).
+_MD_LINE_START_RE = re.compile(r"^(?:[-+#={]|\d+(?=[.)]))")
+# A heading's closing sequence: a run of `#` at the end, after white space.
+_MD_CLOSING_HASHES_RE = re.compile(r"(?<=\s)#+$")
 # Values at most this long are cached: names, titles, labels and dates repeat on every page.
 _CACHED_LENGTH = 400
 
@@ -189,6 +190,16 @@ def _as_text(value: object, filter_name: str) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _backslash_before(match: re.Match[str]) -> str:
+    return "\\" + match.group()
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    # Digits stay as they are; the `.` or `)` after them is what makes a list item.
+    marker = match.group()
+    return marker + "\\" if marker[0].isdigit() else "\\" + marker
+
+
 def _escape_text(text: str) -> str:
     """md_inline of a string, uncached."""
     # isprintable() is false for every line break, tab, control, format character and lone
@@ -199,9 +210,9 @@ def _escape_text(text: str) -> str:
         escaped = text.strip()
     else:
         escaped = display_text(text)
-    for char, replacement in _MD_ESCAPE_STEPS:
-        if char in escaped:
-            escaped = escaped.replace(char, replacement)
+    escaped = _MD_ALWAYS_RE.sub(_backslash_before, escaped)
+    escaped = _MD_LINE_START_RE.sub(_escape_line_start, escaped, count=1)
+    escaped = _MD_CLOSING_HASHES_RE.sub(_backslash_before, escaped, count=1)
     if escaped.endswith("\\\\"):
         # Every output backslash is half of an escape pair, so a trailing pair is the value's
         # own final backslash.
@@ -215,9 +226,13 @@ _escape_cached = functools.lru_cache(maxsize=8192)(_escape_text)
 def md_inline(value: object) -> str:
     """Return ``value`` as a literal inline run of CommonMark/GFM text (Jinja filter ``md``).
 
-    The run renders as :func:`display_text` of the value: every ASCII punctuation character is
-    backslash-escaped, line breaks are folded, so it can add no block or inline structure
-    wherever a template puts it (paragraph, heading, list item, table cell, link label).
+    The run renders as :func:`display_text` of the value, and it can add no block or inline
+    structure wherever a template puts it (paragraph, heading, list item, table cell, link
+    label). Only what CommonMark/GFM could read as markup is backslash-escaped: ``\\ ` * _ [ ]
+    < > | ~`` anywhere, ``!`` before ``[`` or at the end, ``&`` before an entity, at the start
+    ``- + # = {`` and the ``.`` or ``)`` after leading digits, and a heading's closing ``#``
+    run. Commas, apostrophes, parentheses, full stops and inner hyphens stay as written, so the
+    Markdown reads like the text. Line breaks are folded first.
 
     One deviation from plain escaping: a trailing backslash is written as ``&#92;``. GFM splits
     table rows before inline parsing and treats any ``\\`` before ``|`` as escaping the pipe,
@@ -226,8 +241,8 @@ def md_inline(value: object) -> str:
     Non-string values are converted with ``str()``; None raises TypeError, because printing
     "None" in a dossier is always a template bug.
 
-    >>> md_inline("# 1. <b>*x*</b> | y")
-    '\\\\# 1\\\\. \\\\<b\\\\>\\\\*x\\\\*\\\\<\\\\/b\\\\> \\\\| y'
+    >>> md_inline("# 1. <b>*x*</b> | Mr. Dong's (2023-03)")
+    "\\\\# 1. \\\\<b\\\\>\\\\*x\\\\*\\\\</b\\\\> \\\\| Mr. Dong's (2023-03)"
     """
     # Exact type check: a str subclass could hash or compare in its own way in the cache.
     text = value if type(value) is str else _as_text(value, "md")
@@ -308,7 +323,7 @@ def md_link(label: object, url: str | None) -> str:
     >>> md_link("CBC", "https://cbc.ca/x")
     '[CBC](<https://cbc.ca/x>)'
     >>> md_link("CBC", "javascript:alert(1)")
-    'CBC (javascript\\\\:alert\\\\(1\\\\))'
+    'CBC (javascript:alert(1))'
     """
     text = md_inline(label)
     shown_url = md_inline(url) if url else ""
