@@ -170,11 +170,12 @@ def display_text(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 # What CommonMark and GFM would read as markup, wherever an inline value lands (paragraph,
-# heading, list item, table cell, link label, emphasis): these characters anywhere, `!` before
-# `[` (an image) or at the end (a template's `[` may follow), `&` before what could be an entity.
+# heading, list item, table cell, link label, emphasis): these characters anywhere, `!` and `^`
+# before `[` (an image, an inline footnote) or at the end (a template's `[` may follow), `&`
+# before what could be an entity.
 # Everything else (`,` `;` `'` `(` `)` `.` `-` inside text) is never markup there and is left
 # alone, so editors can read the Markdown in a diff. `~` is GFM's strikethrough.
-_MD_ALWAYS_RE = re.compile(r"[\\`*_\[\]<>|~]|!(?=\[|$)|&(?=#?[0-9A-Za-z]+;)")
+_MD_ALWAYS_RE = re.compile(r"[\\`*_\[\]<>|~]|[!^](?=\[|$)|&(?=#?[0-9A-Za-z]+;)")
 # At the start of a value, which may be the start of a line: a list marker, heading, block
 # quote, setext underline or attribute block (`{`), and an ordered-list number (`1.`, `2)`).
 _MD_LINE_START_RE = re.compile(r"^(?:[-+#={]|\d+(?=[.)]))")
@@ -232,9 +233,9 @@ def md_inline(value: object) -> str:
     The run renders as :func:`display_text` of the value, and it can add no block or inline
     structure wherever a template puts it (paragraph, heading, list item, table cell, link
     label). Only what CommonMark/GFM could read as markup is backslash-escaped: ``\\ ` * _ [ ]
-    < > | ~`` anywhere, ``!`` before ``[`` or at the end, ``&`` before an entity, at the start
-    ``- + # = {`` and the ``.`` or ``)`` after leading digits, and a heading's closing ``#``
-    run. Commas, apostrophes, parentheses, full stops and inner hyphens stay as written, so the
+    < > | ~`` anywhere, ``!`` and ``^`` before ``[`` or at the end, ``&`` before an entity, at
+    the start ``- + # = {`` and the ``.`` or ``)`` after leading digits, and a heading's
+    closing ``#`` run. Commas, apostrophes, parentheses, full stops and inner hyphens stay as written, so the
     Markdown reads like the text. Line breaks are folded first.
 
     One deviation from plain escaping: a trailing backslash is written as ``&#92;``. GFM splits
