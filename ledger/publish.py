@@ -259,20 +259,6 @@ def _web_page(env, template: str, variable: str, context, *, title: str,
     return insert_into_head(page, [jsonld_script(r) for r in reviews if r is not None])
 
 
-def check_base_url(value: str | None) -> str | None:
-    """Validate --base-url: an absolute http(s) URL; returned without a trailing slash."""
-    from urllib.parse import urlsplit
-
-    if value is None or not value.strip():
-        return None
-    url = value.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise InvalidValue(f"--base-url {value!r} must be an absolute http or https URL such "
-                           "as https://news.example/ledger, with no query or fragment")
-    return url.rstrip("/")
-
-
 def stylesheet_text(env) -> str:
     """The stylesheet: a user's `style.css` in --templates, else the shipped one."""
     source, _filename, _uptodate = env.loader.get_source(env, STYLESHEET)
@@ -338,7 +324,9 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
     be served) makes the ClaimReview `url` of each allegation absolute. `progress`, if given,
     is called as `progress(stage, done, total)` after each batch (the library never prints).
     """
-    base = check_base_url(base_url)
+    from ledger.values import base_url as checked_base_url
+
+    base = checked_base_url(base_url)
     env = environment(templates_dir)
     output = _Output(Path(out_dir))
     previous = _read_manifest(output)

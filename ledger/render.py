@@ -235,8 +235,8 @@ def md_inline(value: object) -> str:
     label). Only what CommonMark/GFM could read as markup is backslash-escaped: ``\\ ` * _ [ ]
     < > | ~`` anywhere, ``!`` and ``^`` before ``[`` or at the end, ``&`` before an entity, at
     the start ``- + # = {`` and the ``.`` or ``)`` after leading digits, and a heading's
-    closing ``#`` run. Commas, apostrophes, parentheses, full stops and inner hyphens stay as written, so the
-    Markdown reads like the text. Line breaks are folded first.
+    closing ``#`` run. Commas, apostrophes, parentheses, full stops and inner hyphens stay as
+    written, so the Markdown reads like the text. Line breaks are folded first.
 
     One deviation from plain escaping: a trailing backslash is written as ``&#92;``. GFM splits
     table rows before inline parsing and treats any ``\\`` before ``|`` as escaping the pipe,

@@ -84,6 +84,40 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
+@contextmanager
+def progress_bar(description: str) -> Iterator[Any]:
+    """A progress bar on stderr while a long command runs, only when stderr is a terminal.
+
+    Yields a callback for the library, `callback(stage, done, total)` (total 0: unknown), or
+    None when stderr is not a terminal, so pipes, files and tests get no progress output.
+    The bar is rich's (Typer installs it), imported only here.
+    """
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def callback(stage: str, done: int, total: int = 0) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{description}: {stage}", total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        yield callback
+
+
 def emit_json(data: Any) -> None:
     """Print JSON only, to stdout."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

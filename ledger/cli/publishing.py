@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import PersonRef, info, state
+from ledger.cli.common import PersonRef, info, progress_bar, state
 
 Templates = Annotated[str | None, typer.Option(
     "--templates", help="A folder of templates that override the shipped ones "
@@ -54,20 +54,27 @@ def dossier(ctx: typer.Context, person: PersonRef,
 def publish(ctx: typer.Context, out: OutDir = "reports",
             html: Annotated[bool, typer.Option(
                 "--html", help="Also write every page as HTML, with one stylesheet.")] = False,
+            base_url: Annotated[str | None, typer.Option(
+                "--base-url", envvar="LEDGER_BASE_URL", help="Where the folder will be "
+                "served (https://news.example/ledger): makes the ClaimReview URLs in the HTML "
+                "pages absolute, as Google's tools require.", show_default=False)] = None,
             templates: Templates = None) -> None:
     """Publish every dossier, a page per source and an index into a folder.
 
     Writes index.md, people/<slug>.md and sources/<key>.md (and .html twins with --html).
     Files the previous publish wrote that are no longer produced are removed; nothing else in
-    the folder is touched. The same ledger gives the same bytes.
+    the folder is touched. The same ledger gives the same bytes. On a terminal a progress
+    bar shows on stderr.
 
     \b
     Example:
-      ledger publish --out site --html
+      ledger publish --out site --html --base-url https://news.example/ledger
     """
     from ledger.publish import publish as publish_all
 
-    result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates)
+    with progress_bar("Publishing") as progress:
+        result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates,
+                             base_url=base_url, progress=progress)
     info(result.summary().capitalize())
 
 
@@ -90,7 +97,8 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
     engine = state(ctx).engine()
     imported = load_example(engine, force=force)
     info(imported.summary().capitalize())
-    result = publish_all(engine, out, html=True)
+    with progress_bar("Publishing") as progress:
+        result = publish_all(engine, out, html=True, progress=progress)
     info(result.summary().capitalize())
 
 

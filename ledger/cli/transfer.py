@@ -162,6 +162,10 @@ def export(ctx: typer.Context,
         elif fmt == "claimreview":
             from ledger.io.claimreview import dump_reviews, export_reviews
 
+            if not base_url:
+                warn("without --base-url (or LEDGER_BASE_URL) the review URLs are relative "
+                     "(people/SLUG.html#claim-ID); Google's tools need absolute URLs")
+
             chunks = dump_reviews(export_reviews(session, publisher=publisher,
                                                  base_url=base_url))
         else:

@@ -187,7 +187,9 @@ def export_reviews(session: Session, *, publisher: str | None = None,
     from ledger.store.exchange import status_dates
 
     name = publisher_name(publisher)
-    base = (base_url or os.environ.get("LEDGER_BASE_URL") or "").rstrip("/")
+    from ledger.values import base_url as checked_base_url
+
+    base = checked_base_url(base_url or os.environ.get("LEDGER_BASE_URL")) or ""
     days = status_dates(session)
     for claim in store.list_claims(session):
         if claim.status not in RATING_SCALE:
