@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from browser import check_pages, chromium_missing, publish_example
 from sitecheck import check_site
 
