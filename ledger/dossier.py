@@ -65,6 +65,9 @@ QUOTE_CHECK_LABELS = {
     "unverifiable": "not checked: no stored text",
     "no-quote": "no quote recorded",
 }
+# A published dossier with more allegations than this is split: a first page with the summary
+# and the statements, and part pages of this many allegations each, so no page is huge.
+DOSSIER_PART_SIZE = 100
 # A dossier with more allegations than this gets a compact summary (a list with per-status
 # counts) instead of one huge table.
 SUMMARY_TABLE_LIMIT = 50
@@ -248,7 +251,8 @@ class Allegation:
     so in words ("3 sources, all tracing back to one origin"). `first_reported` is the
     earliest publication date among its sources. `response_status` sums up the answers in a
     few words for the summary table. `anonymous_only` is true when every source's voice is
-    anonymous.
+    anonymous. `page` is the page that shows it in full when that is not the page listing it
+    (a split dossier's part, `han-dong.2.md`), else "".
     """
 
     id: int
@@ -271,6 +275,7 @@ class Allegation:
     responses: tuple[ResponseView, ...]
     replies: tuple[ReplyView, ...]
     response_status: str
+    page: str = ""
 
     @cached_property
     def sourcing_text(self) -> str:
@@ -316,6 +321,11 @@ class DossierContext:
     subject; `concerning`: where they are a target or mentioned. `statements`: their responses
     to other claims; `alleges`: claims they make. `sources`: every source the page cites, in
     footnote order. `stylesheet` is set for HTML pages.
+
+    A dossier of more than `DOSSIER_PART_SIZE` allegations is published split
+    (`split_dossier`): its first page has the summary (`listed`, each allegation with the
+    `page` that shows it), the statements and links to the `parts`; each part page (`part`
+    1, 2, ...) shows some allegations in full and links back to `main_page`.
     """
 
     title: str
@@ -335,22 +345,34 @@ class DossierContext:
     alleges: tuple[ClaimRef, ...]
     sources: tuple[SourceRef, ...]
     index_page: str | None
+    part: int = 0
+    parts: tuple[ListPage, ...] = ()
+    listed: tuple[Allegation, ...] = ()
+    main_page: str | None = None
 
     @property
     def allegations(self) -> tuple[Allegation, ...]:
-        """Against, then concerning: the rows of the summary table."""
+        """Against, then concerning: the allegations this page shows in full."""
         return self.against + self.concerning
+
+    @property
+    def summary_rows(self) -> tuple[Allegation, ...]:
+        """The rows of the summary: every allegation (on a split dossier's first page, with
+        the part page that shows it), none on a part page."""
+        if self.part:
+            return ()
+        return self.listed or self.allegations
 
     @property
     def compact_summary(self) -> bool:
         """More than `SUMMARY_TABLE_LIMIT` allegations: the summary is a list, not a table."""
-        return len(self.allegations) > SUMMARY_TABLE_LIMIT
+        return len(self.summary_rows) > SUMMARY_TABLE_LIMIT
 
     @property
     def status_counts(self) -> tuple[tuple[str, int], ...]:
         """(status, number of allegations), most frequent first, then by name."""
         counts: dict[str, int] = {}
-        for allegation in self.allegations:
+        for allegation in self.summary_rows:
             counts[allegation.status] = counts.get(allegation.status, 0) + 1
         return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
@@ -692,6 +714,62 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
         concerning=tuple(concerning), statements=tuple(statements), alleges=alleges,
         sources=builder.cited_sources(),
         index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None)
+
+
+def split_dossier(context: DossierContext, *, stem: str, taken: set[str],
+                  part_size: int = DOSSIER_PART_SIZE
+                  ) -> tuple[DossierContext, list[tuple[str, DossierContext]]]:
+    """A dossier of more than `part_size` allegations as a first page and part pages.
+
+    `stem` is the first page's file name (without `.md`); the parts are `stem.2`, `stem.3`
+    ... in the same folder, so every relative link stays right (a name in `taken`, another
+    page's, gets `-part` added). Returns the first page and (stem, context) of each part.
+    """
+    from dataclasses import replace
+
+    everything = context.allegations
+    against_ids = {a.id for a in context.against}
+    chunks = [everything[i:i + part_size] for i in range(0, len(everything), part_size)]
+    stems = []
+    for number in range(2, len(chunks) + 2):
+        name = f"{stem}.{number}"
+        stems.append(f"{name}-part" if name in taken else name)
+    parts = tuple(ListPage(label=f"allegations {i * part_size + 1}-{i * part_size + len(c)}",
+                           page=f"{name}.md", count=len(c))
+                  for i, (name, c) in enumerate(zip(stems, chunks, strict=True)))
+    listed = tuple(replace(a, page=part.page)
+                   for part, chunk in zip(parts, chunks, strict=True) for a in chunk)
+    main_sources = _sources_of(response for s in context.statements for response in [s.response])
+    main = replace(context, against=(), concerning=(), listed=listed, parts=parts,
+                   sources=main_sources)
+    pages = []
+    for number, (name, chunk) in enumerate(zip(stems, chunks, strict=True), start=1):
+        label = parts[number - 1].label
+        pages.append((name, replace(
+            context, title=f"{context.title} ({label})",
+            against=tuple(a for a in chunk if a.id in against_ids),
+            concerning=tuple(a for a in chunk if a.id not in against_ids),
+            statements=(), alleges=(), sources=_sources_of_allegations(chunk),
+            part=number, parts=parts, main_page=f"{stem}.md")))
+    return main, pages
+
+
+def _sources_of(responses: Iterable[ResponseView]) -> tuple[SourceRef, ...]:
+    found: dict[int, SourceRef] = {}
+    for response in responses:
+        if response.source is not None:
+            found.setdefault(response.source.id, response.source)
+    return tuple(found.values())
+
+
+def _sources_of_allegations(allegations: Iterable[Allegation]) -> tuple[SourceRef, ...]:
+    found: dict[int, SourceRef] = {}
+    for allegation in allegations:
+        for ref in (*allegation.origins, *(e.source for e in allegation.evidence)):
+            found.setdefault(ref.id, ref)
+        for ref in _sources_of(allegation.responses):
+            found.setdefault(ref.id, ref)
+    return tuple(sorted(found.values(), key=lambda ref: ref.number))
 
 
 def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph: OriginGraph,

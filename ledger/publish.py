@@ -354,14 +354,22 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
                                        nav=True, page_url=url, reviews=reviews))
 
         entries = []
+        taken = set(people_names.values())
         for chunk in _chunks([p.id for p in live], batch_size):
             batch = reports.load_person_batch(session, first_id=chunk[0], last_id=chunk[-1])
             for person_id in chunk:
                 context = contexts.build_dossier(person_id=person_id, overview=overview,
                                                  batch=batch, graph=graph, pages=pages,
                                                  people_refs=people_refs)
-                emit(f"people/{people_names[person_id]}", "dossier.md.j2", "d", context, 1,
-                     reviews=True)
+                stem = people_names[person_id]
+                if len(context.allegations) > contexts.DOSSIER_PART_SIZE:
+                    first, parts = contexts.split_dossier(context, stem=stem, taken=taken)
+                    emit(f"people/{stem}", "dossier.md.j2", "d", first, 1)
+                    for part_stem, part in parts:
+                        emit(f"people/{part_stem}", "dossier.md.j2", "d", part, 1,
+                             reviews=True)
+                else:
+                    emit(f"people/{stem}", "dossier.md.j2", "d", context, 1, reviews=True)
                 row = overview.people[person_id]
                 entries.append(contexts.index_entry(context, contexts.PersonRef(
                     name=row.name, slug=row.slug,

@@ -204,3 +204,37 @@ def test_progress_shows_on_a_terminal_only(story, tmp_path, monkeypatch) -> None
 
     assert run(["--db", story.db, "publish", "--out", str(tmp_path / "b")]) == 0
     assert "Publishing: dossiers" in terminal.getvalue()
+
+
+def test_a_dossier_of_more_than_100_allegations_is_split_into_parts(cli, tmp_path) -> None:
+    lines = [json.dumps({"type": "person", "name": "Busy Person"}),
+             json.dumps({"type": "person", "name": "Other Person"}),
+             json.dumps({"type": "source", "key": "s", "title": "A report",
+                         "publisher": "Daily"})]
+    for n in range(205):
+        lines.append(json.dumps({
+            "type": "claim", "ref": f"c{n}", "statement": f"Busy Person did thing {n}.",
+            "about": ["Busy Person"], "status": "false",
+            "attributions": [{"source": "s", "quote": f"thing {n}"}]}))
+    lines.append(json.dumps({"type": "response", "claim": "c150", "by": "Other Person",
+                             "kind": "denial", "source": "s"}))
+    bundle = tmp_path / "busy.jsonl"
+    bundle.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cli.ok("import", str(bundle))
+    out = tmp_path / "site"
+    cli.ok("publish", "--out", str(out), "--html", "--base-url", BASE)
+    people = out / "people"
+    assert sorted(p.name for p in people.glob("busy-person*.md")) == [
+        "busy-person.2.md", "busy-person.3.md", "busy-person.4.md", "busy-person.md"]
+    first = (people / "busy-person.html").read_text(encoding="utf-8")
+    assert "205 allegations: 205" in first and "ld+json" not in first
+    assert '<a href="busy-person.3.html#claim-151">Busy Person did thing 150.</a>' in first
+    assert 'id="claim-151"' in first  # links to the dossier#claim-N still land
+    part = (people / "busy-person.3.html").read_text(encoding="utf-8")
+    assert part.count('class="allegation"') == 100 and 'id="claim-151"' in part
+    assert f'"url":"{BASE}/people/busy-person.3.html#claim-151"' in part
+    other = (people / "other-person.html").read_text(encoding="utf-8")
+    assert 'href="../people/busy-person.html#claim-151"' in other
+    report = check_site(out, base_url=BASE)
+    assert report.problems == []
+    assert report.largest[0] < 500_000
