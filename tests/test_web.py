@@ -238,3 +238,52 @@ def test_a_dossier_of_more_than_100_allegations_is_split_into_parts(cli, tmp_pat
     report = check_site(out, base_url=BASE)
     assert report.problems == []
     assert report.largest[0] < 500_000
+
+
+@pytest.mark.parametrize("command", [("audit",), ("export",), ("import", "BUNDLE")])
+def test_import_audit_and_export_show_progress_on_a_terminal(story, tmp_path, monkeypatch,
+                                                             command) -> None:
+    from conftest import EXAMPLE
+    from ledger.cli import run
+
+    args = [str(EXAMPLE) if arg == "BUNDLE" else arg for arg in command]
+    quiet = story(*args)
+    assert "Importing" not in quiet.err and "Auditing" not in quiet.err
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code = run(["--db", story.db, *args])
+    assert code == 0, terminal.getvalue()
+    word = {"audit": "Auditing", "export": "Exporting", "import": "Importing"}[command[0]]
+    if command[0] == "export":  # a bar shows once records stream out; here: no error output
+        assert "Error" not in terminal.getvalue()
+    else:
+        assert word in terminal.getvalue()
+
+
+def test_dry_run_shows_counts_and_at_most_20_examples(cli, tmp_path) -> None:
+    rows = ["Claim,Person,Outlet"] + [f"Claim {n},Person {n:02},Outlet {n:02}"
+                                      for n in range(25)]
+    sheet = tmp_path / "claims.csv"
+    sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ("import", str(sheet), "--map", "statement=Claim", "--map", "about=Person",
+            "--map", "source=Outlet", "--create-missing", "--dry-run")
+    short = cli.ok(*args).err
+    assert "New people (25; the first 20, --verbose lists all):" in short
+    assert "  Person 19\n" in short and "Person 20" not in short
+    assert max(len(line) for line in short.splitlines()) < 100
+    full = cli.ok(*args, "--verbose").err
+    assert "New people (25):" in full and "  Person 24\n" in full
+    assert cli.json("person", "list") == []
+
+
+def test_person_and_source_list_page_with_limit_and_offset(story) -> None:
+    everyone = story.json("person", "list")
+    assert len(everyone) == 27
+    page = story.json("person", "list", "--limit", "5", "--offset", "10")
+    assert [p["id"] for p in page] == [p["id"] for p in everyone[10:15]]
+    sources = story.json("source", "list")
+    assert story.json("source", "list", "--limit", "2", "--offset", "6") == sources[6:]
+    table = story.ok("source", "list", "--limit", "1").out
+    assert len(table.strip().splitlines()) == 2  # the header and one source
+    refused = story("person", "list", "--limit", "0")
+    assert refused.code == 2 and "Error: Invalid value for '--limit'" in refused.err

@@ -84,6 +84,13 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
+# Paging for list commands; without --limit the whole list is printed (and --json stays one
+# array of everything).
+PageLimit = Annotated[int | None, typer.Option(
+    "--limit", min=1, help="Show at most this many.", show_default=False)]
+PageOffset = Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")]
+
+
 @contextmanager
 def progress_bar(description: str) -> Iterator[Any]:
     """A progress bar on stderr while a long command runs, only when stderr is a terminal.
@@ -107,7 +114,9 @@ def progress_bar(description: str) -> Iterator[Any]:
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    # Data may go to stdout meanwhile (export): it must not be routed through the bar.
+    with Progress(*columns, console=Console(stderr=True), transient=True,
+                  redirect_stdout=False, redirect_stderr=False) as bar:
         tasks: dict[str, Any] = {}
 
         def callback(stage: str, done: int, total: int = 0) -> None:
