@@ -34,7 +34,7 @@ _INSPECT = """() => {
   const problems = [];
   const root = document.documentElement;
   if (root.scrollWidth > window.innerWidth + 1) {
-    problems.push(`scrolls sideways: ${root.scrollWidth}px wide in a ${window.innerWidth}px window`);
+    problems.push(`scrolls sideways: ${root.scrollWidth}px in a ${window.innerWidth}px window`);
   }
   for (const element of document.querySelectorAll('main *')) {
     if (element.scrollWidth > element.clientWidth + 1 && element.clientWidth > 1

@@ -243,8 +243,9 @@ def test_a_dossier_of_more_than_100_allegations_is_split_into_parts(cli, tmp_pat
 @pytest.mark.parametrize("command", [("audit",), ("export",), ("import", "BUNDLE")])
 def test_import_audit_and_export_show_progress_on_a_terminal(story, tmp_path, monkeypatch,
                                                              command) -> None:
-    from conftest import EXAMPLE
     from ledger.cli import run
+
+    from conftest import EXAMPLE
 
     args = [str(EXAMPLE) if arg == "BUNDLE" else arg for arg in command]
     quiet = story(*args)
