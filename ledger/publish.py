@@ -419,6 +419,8 @@ def _emit_index(emit, *, overview, entries, counts, source_names) -> None:
         for start in range(0, len(sources), INDEX_LIST_LIMIT):
             chunk = sources[start:start + INDEX_LIST_LIMIT]
             source_groups[f"{start + 1}-{start + len(chunk)}"] = chunk
+    if "other" in people_groups:  # names that start with no letter A-Z: after Z
+        people_groups["other"] = people_groups.pop("other")
     people_pages = tuple(contexts.ListPage(label=label, page=f"index/people-{label.lower()}.md",
                                            count=len(group))
                          for label, group in people_groups.items())

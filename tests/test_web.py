@@ -151,6 +151,8 @@ def test_a_large_index_is_split_by_initial_and_by_number(story, tmp_path, monkey
     assert "[Han Dong](<../people/han-dong.md>)" in listed
     assert listed.count("](<../people/") == 23  # everyone with something recorded, once
     assert check_site(out).problems == []
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert '<h2 id="people">' in page and '<h2 id="sources">' in page
 
 
 def test_a_dossier_of_more_than_50_allegations_gets_a_compact_summary(cli, tmp_path) -> None:
