@@ -226,11 +226,13 @@ def _render(env, name: str, **context) -> str:
         raise LedgerError(f"template {name!r}{where}: {exc.message}") from None
 
 
-def _html(markdown: str, *, title: str, stylesheet: str | None) -> str:
-    """Markdown as a bare HTML page (no masthead, footer or structured data)."""
+def _html(markdown: str, *, title: str, stylesheet: str | None, context=None) -> str:
+    """Markdown as a bare HTML page (no masthead or footer); with a dossier's `context`, its
+    ClaimReview JSON-LD (`#claim-<id>` URLs) in the head."""
     from ledger.render import render_html
 
-    return render_html(markdown, title=title, stylesheet=stylesheet)
+    page = render_html(markdown, title=title, stylesheet=stylesheet)
+    return page if context is None else _with_reviews(page, context, "")
 
 
 def _web_page(env, template: str, variable: str, context, *, title: str,
@@ -249,9 +251,12 @@ def _web_page(env, template: str, variable: str, context, *, title: str,
              ("Sources", f"{up}index.md#sources")] if nav else []
     page = render_html(markdown, title=title, stylesheet=stylesheet, nav=links,
                        site=publisher_name() if nav else None, footer=footer)
-    if not reviews:
-        return page
-    # Each assessed allegation's ClaimReview JSON-LD goes into the page's head (issue 5).
+    return _with_reviews(page, context, page_url) if reviews else page
+
+
+def _with_reviews(page: str, context, page_url: str) -> str:
+    """Each assessed allegation's ClaimReview JSON-LD in the page's head (issue 5), its `url`
+    `page_url#claim-<id>`."""
     from ledger.io.claimreview import from_allegation, insert_into_head, jsonld_script
 
     reviews = [from_allegation(a, url=f"{page_url}#claim-{a.id}")
