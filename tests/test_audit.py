@@ -381,7 +381,7 @@ def test_markdown_report_groups_by_claim_and_escapes(base) -> None:
     base.ok("claim", "cite", "1", "--source", "cbc", "--quote", "late Tuesday night")
     report = base.ok("audit", "--format", "md").out
     assert report.startswith("# Audit report\n")
-    assert "### Claim 1: Dong left the caucus\\." in report
+    assert "### Claim 1: Dong left the caucus." in report
     assert "<script>" not in report and "\\<script\\>" in report
     assert "closest passage" in report and report.index("### Claim 1") < report.index(
         "### Claim 2")
