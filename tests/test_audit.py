@@ -435,7 +435,7 @@ def test_example_ledger_names_global_news_and_anonymous_sourcing(story) -> None:
     assert {f["subject"]["id"] for f in anonymous} == {f["subject"]["id"] for f in single}
     assert all("Han Dong" in f["subject"]["label"] for f in anonymous)
     report = story.ok("audit", "--format", "md").out
-    assert "one origin\\: globalnews" in report
+    assert "one origin: globalnews" in report
     assert not of(run_audit(story), "quote-not-found")
 
 
