@@ -169,7 +169,8 @@ class Evidence:
         if self.quote:
             parts.append(f": “{md_inline(self.quote)}”")
         if self.quote_status == "not-found":
-            parts.append(f" (**quote {md_inline(self.quote_check)}**)")
+            # Words, not markup: the page's structure never depends on what a check found.
+            parts.append(f" (quote {md_inline(self.quote_check)})")
         return "".join(parts)
 
 
