@@ -23,8 +23,16 @@ from pathlib import Path
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium tries to reach Google's hosts at every
 # start, which a closed network refuses (see /work/.library/env/machines/python.md).
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WIDTHS = (1200, 400)
 SCREENSHOT_HEIGHT = 1600
 SCREENSHOTS = (("index.html", "index"), ("people/han-dong.html", "han-dong"))
@@ -94,8 +102,14 @@ def chromium() -> Iterator:
             browser.close()
 
 
-def check_pages(root: Path, pages: list[str], *, widths: tuple[int, ...] = WIDTHS,
-                anchor_page: str | None = None, anchor: str | None = None) -> BrowserReport:
+def check_pages(
+    root: Path,
+    pages: list[str],
+    *,
+    widths: tuple[int, ...] = WIDTHS,
+    anchor_page: str | None = None,
+    anchor: str | None = None,
+) -> BrowserReport:
     """Load each page at each width and inspect it; then follow one link to `anchor` on
     `anchor_page` and check the browser scrolls it into view."""
     report = BrowserReport()
@@ -116,13 +130,18 @@ def check_pages(root: Path, pages: list[str], *, widths: tuple[int, ...] = WIDTH
                 report.problems += [f"{name} at {width}px: console error: {e}" for e in errors]
             if anchor_page and anchor:
                 page.goto((root / anchor_page).as_uri() + "#" + anchor)
-                seen = page.evaluate("""(id) => {
+                seen = page.evaluate(
+                    """(id) => {
                   const box = document.getElementById(id).getBoundingClientRect();
                   return box.top >= 0 && box.top < window.innerHeight && window.scrollY > 0;
-                }""", anchor)
+                }""",
+                    anchor,
+                )
                 if not seen:
-                    report.problems.append(f"{anchor_page}#{anchor} at {width}px: the browser "
-                                           "did not scroll the anchor into view")
+                    report.problems.append(
+                        f"{anchor_page}#{anchor} at {width}px: the browser "
+                        "did not scroll the anchor into view"
+                    )
             page.close()
     return report
 

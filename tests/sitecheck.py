@@ -55,8 +55,11 @@ class SiteReport:
 def _urls(data) -> list[str]:
     """Every ClaimReview `url` (not the URLs of the works it cites)."""
     items = data if isinstance(data, list) else [data]
-    return [item["url"] for item in items
-            if isinstance(item, dict) and item.get("@type") == "ClaimReview" and "url" in item]
+    return [
+        item["url"]
+        for item in items
+        if isinstance(item, dict) and item.get("@type") == "ClaimReview" and "url" in item
+    ]
 
 
 def check_site(root: Path, *, base_url: str | None = None) -> SiteReport:
@@ -76,21 +79,24 @@ def check_site(root: Path, *, base_url: str | None = None) -> SiteReport:
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix in (".html", ".md"):
             report.pages += 1
-            report.largest = max(report.largest, (path.stat().st_size,
-                                                  path.relative_to(root).as_posix()))
+            report.largest = max(
+                report.largest, (path.stat().st_size, path.relative_to(root).as_posix())
+            )
 
     def resolve(page_name: str, href: str) -> str | None:
         """The problem with a relative href on a page, or None."""
         parts = urlsplit(href)
         if parts.scheme or parts.netloc:
             return None
-        target = page_name if not parts.path else str(
-            PurePosixPath(page_name).parent / unquote(parts.path))
+        target = (
+            page_name
+            if not parts.path
+            else str(PurePosixPath(page_name).parent / unquote(parts.path))
+        )
         target = _normalise(target)
         if target is None or not (root / target).is_file():
             return f"{page_name}: link to a missing file {href!r}"
-        if (parts.fragment and target.endswith(".html")
-                and parts.fragment not in parsed[target].ids):
+        if parts.fragment and target.endswith(".html") and parts.fragment not in parsed[target].ids:
             return f"{page_name}: link to a missing anchor {href!r}"
         return None
 
@@ -112,10 +118,11 @@ def check_site(root: Path, *, base_url: str | None = None) -> SiteReport:
                 report.jsonld_urls += 1
                 if base_url:
                     if not url.startswith(base_url.rstrip("/") + "/"):
-                        report.problems.append(f"{name}: JSON-LD url {url!r} is not under "
-                                               f"{base_url}")
+                        report.problems.append(
+                            f"{name}: JSON-LD url {url!r} is not under {base_url}"
+                        )
                         continue
-                    problem = resolve("index.html", url[len(base_url.rstrip("/")) + 1:])
+                    problem = resolve("index.html", url[len(base_url.rstrip("/")) + 1 :])
                 elif url.startswith("#"):
                     problem = resolve(name, url)
                 else:

@@ -25,15 +25,15 @@ def example_site(tmp_path_factory) -> Path:
 
 
 def test_every_published_page_works_in_a_browser(example_site: Path, capsys) -> None:
-    pages = sorted(p.relative_to(example_site).as_posix()
-                   for p in example_site.rglob("*.html"))
+    pages = sorted(p.relative_to(example_site).as_posix() for p in example_site.rglob("*.html"))
     assert len(pages) == 35
-    report = check_pages(example_site, pages, anchor_page="people/han-dong.html",
-                         anchor="claim-3")
+    report = check_pages(example_site, pages, anchor_page="people/han-dong.html", anchor="claim-3")
     assert report.problems == []
     assert report.loads == 2 * len(pages)
     assert report.badges > 0 and report.jsonld > 0
     assert check_site(example_site).problems == []
     with capsys.disabled():
-        print(f"\n{report.loads} page loads in Chromium (35 pages at 1200 and 400 px), "
-              f"{report.badges} badges, {report.jsonld} JSON-LD blocks: no problem")
+        print(
+            f"\n{report.loads} page loads in Chromium (35 pages at 1200 and 400 px), "
+            f"{report.badges} badges, {report.jsonld} JSON-LD blocks: no problem"
+        )

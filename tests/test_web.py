@@ -43,8 +43,15 @@ def test_without_base_url_jsonld_points_at_anchors_on_the_page(story, tmp_path) 
     assert '"url":"#claim-1"' in (out / "people" / "han-dong.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("url", ["ftp://news.example", "news.example/ledger",
-                                 "https://news.example/?a=1", "https://news.example/#x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://news.example",
+        "news.example/ledger",
+        "https://news.example/?a=1",
+        "https://news.example/#x",
+    ],
+)
 def test_a_bad_base_url_is_refused(story, tmp_path, url) -> None:
     out = tmp_path / "site"
     result = story("publish", "--out", str(out), "--html", "--base-url", url)
@@ -71,8 +78,13 @@ def test_han_dong_markdown_has_no_needless_escapes(story) -> None:
     for escape in ("\\,", "\\;", "\\'", "\\(", "\\)"):
         assert escape not in markdown, escape
     assert not re.search(r"\w\\[-.]", markdown)  # no \- or \. inside text
-    for text in ("2023-03", "denial, official response", "Prime Minister's Office",
-                 "Mr. Dong told us", "Don Valley North (Toronto);"):
+    for text in (
+        "2023-03",
+        "denial, official response",
+        "Prime Minister's Office",
+        "Mr. Dong told us",
+        "Don Valley North (Toronto);",
+    ):
         assert text in markdown
 
 
@@ -81,8 +93,9 @@ def _cmark_gfm() -> str:
     if found is None:
         if os.environ.get("CI") == "true":
             pytest.fail("cmark-gfm is missing: .ci/install-web-tools.sh installs it")
-        pytest.skip("cmark-gfm (Debian package cmark-gfm) is not installed; "
-                    "run .ci/install-web-tools.sh")
+        pytest.skip(
+            "cmark-gfm (Debian package cmark-gfm) is not installed; run .ci/install-web-tools.sh"
+        )
     return found
 
 
@@ -92,8 +105,13 @@ def test_front_matter_renders_cleanly_in_cmark_gfm(story, tmp_path) -> None:
     story.ok("publish", "--out", str(out))
     for name in ("people/han-dong.md", "sources/cbc-dong.md", "index.md"):
         markdown = (out / name).read_text(encoding="utf-8")
-        html = subprocess.run([cmark, "-e", "table", "-e", "footnotes"], input=markdown,
-                              capture_output=True, text=True, check=True).stdout
+        html = subprocess.run(
+            [cmark, "-e", "table", "-e", "footnotes"],
+            input=markdown,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         first_heading = re.search(r"<h(\d)>(.*?)</h\1>", html, re.S)
         assert first_heading is not None and first_heading.group(1) == "1", name
         assert "title:" not in first_heading.group(2), name
@@ -156,14 +174,23 @@ def test_a_large_index_is_split_by_initial_and_by_number(story, tmp_path, monkey
 
 
 def test_a_dossier_of_more_than_50_allegations_gets_a_compact_summary(cli, tmp_path) -> None:
-    lines = [json.dumps({"type": "person", "name": "Busy Person"}),
-             json.dumps({"type": "source", "key": "s", "title": "A report",
-                         "publisher": "Daily"})]
+    lines = [
+        json.dumps({"type": "person", "name": "Busy Person"}),
+        json.dumps({"type": "source", "key": "s", "title": "A report", "publisher": "Daily"}),
+    ]
     for n in range(51):
-        lines.append(json.dumps({
-            "type": "claim", "ref": f"c{n}", "statement": f"Busy Person did thing {n}.",
-            "about": ["Busy Person"], "status": "false" if n % 3 else "disputed",
-            "attributions": [{"source": "s", "quote": f"thing {n}"}]}))
+        lines.append(
+            json.dumps(
+                {
+                    "type": "claim",
+                    "ref": f"c{n}",
+                    "statement": f"Busy Person did thing {n}.",
+                    "about": ["Busy Person"],
+                    "status": "false" if n % 3 else "disputed",
+                    "attributions": [{"source": "s", "quote": f"thing {n}"}],
+                }
+            )
+        )
     bundle = tmp_path / "busy.jsonl"
     bundle.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cli.ok("import", str(bundle))
@@ -181,7 +208,8 @@ def test_the_footer_template_is_overridable(story, tmp_path) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "_footer.md.j2").write_text(
-        "Checked at {{ page.anchor }}. Questions: desk.\n", encoding="utf-8")
+        "Checked at {{ page.anchor }}. Questions: desk.\n", encoding="utf-8"
+    )
     out = tmp_path / "site"
     story.ok("publish", "--out", str(out), "--html", "--templates", str(templates))
     page = (out / "people" / "han-dong.html").read_text(encoding="utf-8")
@@ -209,17 +237,35 @@ def test_progress_shows_on_a_terminal_only(story, tmp_path, monkeypatch) -> None
 
 
 def test_a_dossier_of_more_than_100_allegations_is_split_into_parts(cli, tmp_path) -> None:
-    lines = [json.dumps({"type": "person", "name": "Busy Person"}),
-             json.dumps({"type": "person", "name": "Other Person"}),
-             json.dumps({"type": "source", "key": "s", "title": "A report",
-                         "publisher": "Daily"})]
+    lines = [
+        json.dumps({"type": "person", "name": "Busy Person"}),
+        json.dumps({"type": "person", "name": "Other Person"}),
+        json.dumps({"type": "source", "key": "s", "title": "A report", "publisher": "Daily"}),
+    ]
     for n in range(205):
-        lines.append(json.dumps({
-            "type": "claim", "ref": f"c{n}", "statement": f"Busy Person did thing {n}.",
-            "about": ["Busy Person"], "status": "false",
-            "attributions": [{"source": "s", "quote": f"thing {n}"}]}))
-    lines.append(json.dumps({"type": "response", "claim": "c150", "by": "Other Person",
-                             "kind": "denial", "source": "s"}))
+        lines.append(
+            json.dumps(
+                {
+                    "type": "claim",
+                    "ref": f"c{n}",
+                    "statement": f"Busy Person did thing {n}.",
+                    "about": ["Busy Person"],
+                    "status": "false",
+                    "attributions": [{"source": "s", "quote": f"thing {n}"}],
+                }
+            )
+        )
+    lines.append(
+        json.dumps(
+            {
+                "type": "response",
+                "claim": "c150",
+                "by": "Other Person",
+                "kind": "denial",
+                "source": "s",
+            }
+        )
+    )
     bundle = tmp_path / "busy.jsonl"
     bundle.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cli.ok("import", str(bundle))
@@ -227,7 +273,11 @@ def test_a_dossier_of_more_than_100_allegations_is_split_into_parts(cli, tmp_pat
     cli.ok("publish", "--out", str(out), "--html", "--base-url", BASE)
     people = out / "people"
     assert sorted(p.name for p in people.glob("busy-person*.md")) == [
-        "busy-person.2.md", "busy-person.3.md", "busy-person.4.md", "busy-person.md"]
+        "busy-person.2.md",
+        "busy-person.3.md",
+        "busy-person.4.md",
+        "busy-person.md",
+    ]
     first = (people / "busy-person.html").read_text(encoding="utf-8")
     assert "205 allegations: 205" in first and "ld+json" not in first
     assert '<a href="busy-person.3.html#claim-151">Busy Person did thing 150.</a>' in first
@@ -243,8 +293,9 @@ def test_a_dossier_of_more_than_100_allegations_is_split_into_parts(cli, tmp_pat
 
 
 @pytest.mark.parametrize("command", [("audit",), ("export",), ("import", "BUNDLE")])
-def test_import_audit_and_export_show_progress_on_a_terminal(story, tmp_path, monkeypatch,
-                                                             command) -> None:
+def test_import_audit_and_export_show_progress_on_a_terminal(
+    story, tmp_path, monkeypatch, command
+) -> None:
     from ledger.cli import run
 
     from conftest import EXAMPLE
@@ -264,12 +315,21 @@ def test_import_audit_and_export_show_progress_on_a_terminal(story, tmp_path, mo
 
 
 def test_dry_run_shows_counts_and_at_most_20_examples(cli, tmp_path) -> None:
-    rows = ["Claim,Person,Outlet"] + [f"Claim {n},Person {n:02},Outlet {n:02}"
-                                      for n in range(25)]
+    rows = ["Claim,Person,Outlet"] + [f"Claim {n},Person {n:02},Outlet {n:02}" for n in range(25)]
     sheet = tmp_path / "claims.csv"
     sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    args = ("import", str(sheet), "--map", "statement=Claim", "--map", "about=Person",
-            "--map", "source=Outlet", "--create-missing", "--dry-run")
+    args = (
+        "import",
+        str(sheet),
+        "--map",
+        "statement=Claim",
+        "--map",
+        "about=Person",
+        "--map",
+        "source=Outlet",
+        "--create-missing",
+        "--dry-run",
+    )
     short = cli.ok(*args).err
     assert "New people (25; the first 20, --verbose lists all):" in short
     assert "  Person 19\n" in short and "Person 20" not in short
