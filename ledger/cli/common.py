@@ -187,18 +187,9 @@ def read_text_file(path: str | None) -> str | None:
     """Read --text-file as UTF-8; a missing or undecodable file is an error (exit 1)."""
     if path is None:
         return None
-    from ledger.errors import ReadFailed
+    from ledger.userfiles import read_text
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise ReadFailed(f"--text-file: no file {path!r}") from None
-    except UnicodeDecodeError as exc:
-        raise ReadFailed(f"--text-file {path!r} is not UTF-8 text ({exc.reason} at byte "
-                         f"{exc.start}); convert it first, e.g. with iconv") from None
-    except OSError as exc:
-        raise ReadFailed(f"--text-file {path!r}: {exc.strerror}") from None
+    return read_text(path, option="--text-file")
 
 
 def report_quote(attribution: Any, source_key: str) -> None:

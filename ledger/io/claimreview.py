@@ -42,9 +42,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ledger import store, values
-from ledger.errors import InvalidValue, ReadFailed
+from ledger import shapes, store, values
+from ledger.errors import InvalidValue
 from ledger.models import Person, Source
+from ledger.userfiles import read_text
 
 RATING_SCALE = {"false": 1, "unsupported": 2, "disputed": 3, "corroborated": 4, "confirmed": 5}
 WORST_RATING, BEST_RATING = 1, 5
@@ -184,7 +185,7 @@ def export_reviews(session: Session, *, publisher: str | None = None,
                    base_url: str | None = None) -> Iterator[dict[str, Any]]:
     """A ClaimReview for every assessed claim, oldest claim first."""
     from ledger.store.claims import attributions_of, people_of
-    from ledger.store.exchange import status_dates
+    from ledger.store.exchange import by_id, status_dates
 
     name = publisher_name(publisher)
     from ledger.values import base_url as checked_base_url
@@ -196,13 +197,13 @@ def export_reviews(session: Session, *, publisher: str | None = None,
             continue
         subjects = [p for role, p in people_of(session, claim) if role == "subject"]
         page = f"people/{subjects[0].slug}.html#claim-{claim.id}"
-        claimant = session.get(Person, claim.claimant_id) if claim.claimant_id else None
+        claimant = by_id(session, Person, claim.claimant_id) if claim.claimant_id else None
         works, seen = [], set()
         for attribution in attributions_of(session, claim):
             if attribution.source_id in seen:
                 continue
             seen.add(attribution.source_id)
-            source = session.get(Source, attribution.source_id)
+            source = by_id(session, Source, attribution.source_id)
             works.append(creative_work(url=source.url, headline=source.title,
                                        published=source.published, publisher=source.publisher,
                                        author=source.author))
@@ -226,12 +227,7 @@ _SCRIPT_RE = re.compile(r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']
 
 def read_reviews(path: Path) -> list[tuple[str, dict[str, Any]]]:
     """The ClaimReview objects in a JSON-LD file or an HTML page, with where each was."""
-    try:
-        content = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ReadFailed(f"no file {str(path)!r}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReadFailed(f"cannot read {str(path)!r}: {exc}") from None
+    content = read_text(path, encoding="utf-8-sig")
     stripped = content.lstrip()
     blocks = _SCRIPT_RE.findall(content) if stripped.startswith("<") else [content]
     found: list[tuple[str, dict[str, Any]]] = []
@@ -367,11 +363,8 @@ def _work_source(session, work, where, records, keys, taken, find_by_url) -> str
         return known.key
     publisher = _name(work.get("publisher"))
     published = _day(work.get("datePublished"))
-    base = values.slugify(" ".join(filter(None, [publisher or headline or "source",
-                                                 published])), max_bytes=56) or "source"
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}-{n}", n + 1
+    key = shapes.next_free(shapes.derived_key(publisher=publisher, title=headline or "source",
+                                              published=published), taken)
     taken.add(key)
     keys[handle] = key
     records.append((where, _prune({

@@ -12,28 +12,53 @@ from ledger.errors import InvalidValue
 from ledger.models import Event
 
 
-def append_event(session: Session, *, action: str, entity: str, uid: str,
-                 state: dict[str, Any]) -> Event:
-    """Append one event for a record's new state; the caller's transaction commits it.
+class EventAppender:
+    """Builds each new event after the chain head, which it keeps in the session.
 
     Writers are serialized (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so
-    reading the head and appending after it is not a race.
+    reading the head and appending after it is not a race. `at` fixes the time of every event
+    (a bulk import is one transaction, recorded when it ran); otherwise the session's clock
+    gives each event its time.
     """
-    head = session.info.get("chain_head")
-    if head is None:
-        row = session.exec(select(Event.seq, Event.hash).order_by(col(Event.seq).desc())
-                           .limit(1)).first()
-        head = (row[0], row[1]) if row else (0, GENESIS)
-    seq, prev = head[0] + 1, head[1]
-    at = session.info["clock"]()
-    actor = session.info["actor"]
-    state_json = canonical_json(state)
-    digest = event_hash(seq=seq, at=at, actor=actor, action=action, entity=entity, uid=uid,
-                        state=state_json, prev=prev)
-    event = Event(seq=seq, at=at, actor=actor, action=action, entity=entity, uid=uid,
-                  state=state_json, prev_hash=prev, hash=digest)
+
+    def __init__(self, session: Session, *, at: str | None = None) -> None:
+        self.session = session
+        self.at = at
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """The chain head: the newest event's sequence number and hash."""
+        cached = self.session.info.get("chain_head")
+        if cached is None:
+            cached = self.session.info["chain_head"] = head(self.session)
+        return cached
+
+    @head.setter
+    def head(self, value: tuple[int, str]) -> None:
+        self.session.info["chain_head"] = value
+
+    def next(self, *, action: str, entity: str, uid: str,
+             state: dict[str, Any]) -> dict[str, Any]:
+        """The next event's row, for a record's new state; the head moves past it."""
+        last, prev = self.head
+        seq = last + 1
+        actor = self.session.info["actor"]
+        at = self.at or self.session.info["clock"]()
+        state_json = canonical_json(state)
+        digest = event_hash(seq=seq, at=at, actor=actor, action=action, entity=entity,
+                            uid=uid, state=state_json, prev=prev)
+        self.head = (seq, digest)
+        return {"seq": seq, "at": at, "actor": actor, "action": action,
+                "entity": entity, "uid": uid, "state": state_json, "prev_hash": prev,
+                "hash": digest}
+
+
+def append_event(session: Session, *, action: str, entity: str, uid: str,
+                 state: dict[str, Any]) -> Event:
+    """Append one event for a record's new state; the caller's transaction commits it."""
+    event = Event(**EventAppender(session).next(action=action, entity=entity, uid=uid,
+                                                state=state))
     session.add(event)
-    session.info["chain_head"] = (seq, digest)
     return event
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from sqlmodel import Session, col, select
 
@@ -61,3 +62,16 @@ def find_source_by_title(session: Session, title: str) -> Source | None:
     """The oldest source with exactly this title, if any."""
     return session.exec(select(Source).where(Source.title == values.nfc(title).strip())
                         .order_by(col(Source.id)).limit(1)).first()
+
+
+def by_id(session: Session, model, row_id: int):
+    """The row of `model` with this id (None if there is none)."""
+    return session.get(model, row_id)
+
+
+def in_id_order(session: Session, model, *, live: bool = False) -> Iterator:
+    """Every row of `model`, oldest first; with `live`, people merged into another left out."""
+    query = select(model)
+    if live:
+        query = query.where(col(model.merged_into_id).is_(None))
+    return iter(session.exec(query.order_by(col(model.id))))
