@@ -37,6 +37,10 @@ class ChainBroken(LedgerError):
     """The event log does not verify: its history was rewritten."""
 
 
+class StateMismatch(LedgerError):
+    """The current-state tables differ from what the event log records."""
+
+
 class ImportFailed(LedgerError):
     """A bundle could not be imported; nothing from it was written."""
 
@@ -47,3 +51,7 @@ class ReadFailed(LedgerError):
 
 class AuditFailed(LedgerError):
     """The audit found errors and `--strict` was given."""
+
+
+class ReadOnly(LedgerError):
+    """The ledger can be read but not written here (file or folder permissions)."""

@@ -97,7 +97,10 @@ def test_hostile_names_publish_inside_dir(cli, engine, tmp_path) -> None:
 
     with engine.begin() as connection:
         connection.execute(text("UPDATE person SET slug = '../../evil' WHERE name = 'CON'"))
-    cli.ok("publish", "--out", str(out), "--html")
+    # Verify catches the direct edit, so publish refuses it unless told to build anyway.
+    refused = cli("publish", "--out", str(out), "--html")
+    assert refused.code == 1 and "slug is '../../evil' in the table" in refused.err
+    cli.ok("publish", "--out", str(out), "--html", "--skip-verify")
     root = out.resolve()
     assert not [p for p in tmp_path.rglob("*")
                 if p.is_file() and not p.name.startswith("ledger.db")
@@ -180,6 +183,7 @@ def test_query_count_does_not_grow_with_claims(db, tmp_path, claims_per_person) 
     publish(engine, tmp_path / "out", html=True, batch_size=2)
     engine.dispose()
     selects = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
-    # 6 for the overview, 5 per batch of people (2 batches), 4 per batch of sources (1),
-    # whatever the number of claims.
-    assert len(selects) == 6 + 2 * 5 + 4, selects
+    # 7 for the overview (with the events of changed sources) and 1 for the checkpoints,
+    # 7 per batch of people (2 batches: 5 for the claims, 2 for their history), 4 per batch
+    # of sources (1), whatever the number of claims.
+    assert len(selects) == 8 + 2 * 7 + 4, selects

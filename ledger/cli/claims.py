@@ -15,6 +15,7 @@ from ledger.cli.common import (
     Strict,
     Voice,
     emit_json,
+    emit_json_array,
     new_app,
     out,
     report_quote,
@@ -150,20 +151,25 @@ def list_(ctx: typer.Context,
           status: Annotated[str | None, typer.Option("--status",
                                                      help="Only claims with this status.")]
           = None,
+          limit: Annotated[int | None, typer.Option(
+              "--limit", min=1, help="At most this many claims.", show_default=False)] = None,
+          offset: Annotated[int, typer.Option(
+              "--offset", min=0, help="Skip this many claims first.")] = 0,
           json: Json = False) -> None:
-    """List claims, oldest first.
+    """List claims, oldest first, a page at a time with --limit and --offset.
 
     \b
     Example:
       ledger claim list --about "Han Dong" --status disputed
+      ledger claim list --limit 50 --offset 100 --json
     """
-    from ledger import store
+    from ledger.store.reads import list_claim_records
 
     with state(ctx).read() as session:
-        records = [store.claim_record(session, c)
-                   for c in store.list_claims(session, about=about, status=status)]
+        records = list_claim_records(session, about=about, status=status, limit=limit,
+                                     offset=offset)
     if json:
-        emit_json(records)
+        emit_json_array(records)
     else:
         table([[r["id"], r["status"], ", ".join(r["about"]), len(r["attributions"]),
                 r["statement"]] for r in records],
@@ -202,12 +208,19 @@ def edit(ctx: typer.Context, claim_id: ClaimId,
          about: People = None, target: Targets = None, mentioned: Mentioned = None,
          remove: Annotated[list[str] | None, typer.Option(
              "--remove", help="Remove a person from the claim (every role).")] = None,
+         minor: Annotated[bool, typer.Option(
+             "--minor", help="A typo-level fix: kept in the history, left out of the "
+             "updates readers see on dossiers.")] = False,
          json: Json = False) -> None:
     """Change a claim (a new event: the previous state stays in the history).
+
+    Every edit is listed under the claim's updates on its dossiers, with the old and the new
+    wording, unless --minor marks it as a typo-level fix.
 
     \b
     Example:
       ledger claim edit 1 --status disputed --mentioned "Michael Kovrig"
+      ledger claim edit 1 --statement "Han Dong advised ..." --minor
     """
     from ledger import store
 
@@ -216,7 +229,7 @@ def edit(ctx: typer.Context, claim_id: ClaimId,
                                  statement=statement, occurred=occurred, status=status,
                                  claimant=claimant, add_about=about or [],
                                  add_targets=target or [], add_mentioned=mentioned or [],
-                                 remove_people=remove or [])
+                                 remove_people=remove or [], minor=minor)
         record = store.claim_record(session, claim)
     if json:
         emit_json(record)

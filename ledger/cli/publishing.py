@@ -16,6 +16,20 @@ Templates = Annotated[str | None, typer.Option(
     "--templates", help="A folder of templates that override the shipped ones "
     "(dossier.md.j2, index.md.j2, source.md.j2, style.css).", show_default=False)]
 OutDir = Annotated[str, typer.Option("--out", help="The folder to publish into.")]
+HideRetracted = Annotated[bool, typer.Option(
+    "--hide-retracted", help="Leave retracted claims out (by default they stay, with their "
+    "retraction notice and reason).")]
+SkipVerify = Annotated[bool, typer.Option(
+    "--skip-verify", help="Build even if `ledger verify` fails (the tables may not be what "
+    "the history records).")]
+
+
+def _verified(session, *, doing: str, skip: bool) -> None:
+    """Refuse to build from a ledger that does not verify, unless told."""
+    if not skip:
+        from ledger.store.replay import require_verified
+
+        require_verified(session, doing=doing)
 
 
 def dossier(ctx: typer.Context, person: PersonRef,
@@ -23,13 +37,17 @@ def dossier(ctx: typer.Context, person: PersonRef,
             as_of: Annotated[str | None, typer.Option(
                 "--as-of", help="Show only what had been published by this date (YYYY, "
                 "YYYY-MM or YYYY-MM-DD): sources published and responses dated on or before "
-                "it; undated ones are left out.", show_default=False)] = None,
+                "it; undated ones are left out. Each allegation's updates stop at that day.",
+                show_default=False)] = None,
             out: Annotated[str | None, typer.Option(
                 "--out", help="Write to this file (atomically) instead of stdout.",
                 show_default=False)] = None,
-            templates: Templates = None) -> None:
+            templates: Templates = None, hide_retracted: HideRetracted = False,
+            skip_verify: SkipVerify = False) -> None:
     """Print one person's dossier: every allegation about them, its sources and quotes,
-    every response, the reply status, what they said about other claims, and the sources.
+    every response, the reply status, each allegation's dated updates (status changes,
+    edits, retraction, later responses), what they said about other claims, and the sources.
+    Refuses a ledger that does not pass `ledger verify`, unless --skip-verify.
 
     \b
     Example:
@@ -42,7 +60,9 @@ def dossier(ctx: typer.Context, person: PersonRef,
     from ledger.publish import write_atomically
 
     with state(ctx).read() as session:
-        text = render_dossier(session, person, fmt=format, as_of=as_of, templates_dir=templates)
+        _verified(session, doing="dossier", skip=skip_verify)
+        text = render_dossier(session, person, fmt=format, as_of=as_of, templates_dir=templates,
+                              include_retracted=not hide_retracted)
     if out is None:
         sys.stdout.write(text)
         return
@@ -58,13 +78,18 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
                 "--base-url", envvar="LEDGER_BASE_URL", help="Where the folder will be "
                 "served (https://news.example/ledger): makes the ClaimReview URLs in the HTML "
                 "pages absolute, as Google's tools require.", show_default=False)] = None,
-            templates: Templates = None) -> None:
+            templates: Templates = None, hide_retracted: HideRetracted = False,
+            skip_verify: SkipVerify = False) -> None:
     """Publish every dossier, a page per source and an index into a folder.
 
     Writes index.md, people/<slug>.md and sources/<key>.md (and .html twins with --html).
-    Files the previous publish wrote that are no longer produced are removed; nothing else in
-    the folder is touched. The same ledger gives the same bytes. On a terminal a progress
-    bar shows on stderr.
+    Files the previous publish wrote that are no longer produced are removed; everything else
+    in the folder is kept. The site is built beside the folder and swapped in at the end, so
+    a failed or killed publish changes nothing; a second publish into the folder while one
+    runs is refused. The same ledger gives the same bytes. Every signed checkpoint
+    (`ledger checkpoint`) goes into checkpoints/, the newest also to checkpoint.txt, and each
+    page's footer names the newest. Refuses a ledger that does not pass `ledger verify`,
+    unless --skip-verify. On a terminal a progress bar shows on stderr.
 
     \b
     Example:
@@ -72,9 +97,12 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
     """
     from ledger.publish import publish as publish_all
 
+    with state(ctx).read() as session:
+        _verified(session, doing="publish", skip=skip_verify)
     with progress_bar("Publishing") as progress:
         result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates,
-                             base_url=base_url, progress=progress)
+                             base_url=base_url, include_retracted=not hide_retracted,
+                             progress=progress)
     info(result.summary().capitalize())
 
 
@@ -83,9 +111,11 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
              "--force", help="Add the example to a ledger that is not empty.")] = False) -> None:
     """Load the bundled example ledger (the Han Dong story) and publish it, HTML included.
 
-    Refuses a ledger that already holds anything, unless --force. The example's history is
-    recorded with a fixed clock (SOURCE_DATE_EPOCH if set), so its head hash and the published
-    files are the same on every run.
+    Refuses a ledger that already holds anything, unless --force, and publishes only a ledger
+    that passes `ledger verify`. Into a new ledger the history is recorded with a fixed clock
+    (SOURCE_DATE_EPOCH if set), as the story developed (two values first recorded wrongly,
+    then corrected), and its head is signed with the bundled DEMO key (never for real use),
+    so its head hash, its checkpoint and the published files are the same on every run.
 
     \b
     Example:
@@ -97,6 +127,8 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
     engine = state(ctx).engine()
     imported = load_example(engine, force=force)
     info(imported.summary().capitalize())
+    with state(ctx).read() as session:
+        _verified(session, doing="demo", skip=False)
     with progress_bar("Publishing") as progress:
         result = publish_all(engine, out, html=True, progress=progress)
     info(result.summary().capitalize())

@@ -10,6 +10,7 @@ An import is one transaction: a bad record anywhere means nothing is written.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,13 @@ from sqlmodel import Session
 
 from ledger import values
 from ledger.errors import InvalidValue, LedgerError
-from ledger.models import Claim, Person, ReplyRequest, Response, Source
+from ledger.store import reads
 from ledger.store.bulk import DERIVED, FIELDS, TYPES, Importer, ImportResult
-from ledger.store.claims import claim_record, reply_record, response_record
-from ledger.store.exchange import in_id_order
-from ledger.store.people import person_record
-from ledger.store.sources import source_record
 from ledger.userfiles import read_text
 
 FORMATS = ("jsonl", "json", "yaml")
+# A record is an object of values, lists and attribution objects: a few levels deep at most.
+RECORD_DEPTH = 8
 __all__ = ["DERIVED", "FIELDS", "FORMATS", "TYPES", "ImportResult", "dump", "export_records",
            "import_records", "read_records"]
 
@@ -36,21 +35,14 @@ __all__ = ["DERIVED", "FIELDS", "FORMATS", "TYPES", "ImportResult", "dump", "exp
 
 def export_records(session: Session) -> Iterator[dict[str, Any]]:
     """Every record of the ledger in bundle form, in an order an import can follow."""
-    for person in in_id_order(session, Person, live=True):
-        record = person_record(session, person, with_id=False)
+    for record in reads.person_records(session, with_id=False):
         record.pop("slug")
         yield record
-    for source in in_id_order(session, Source):
-        yield source_record(session, source, with_id=False, with_text=True)
-    refs: dict[int, str] = {}
-    for n, claim in enumerate(in_id_order(session, Claim), start=1):
-        refs[claim.id] = f"c{n}"
-        yield claim_record(session, claim, with_id=False, ref=refs[claim.id])
-    for response in in_id_order(session, Response):
-        yield response_record(session, response, with_id=False,
-                              claim_ref=refs[response.claim_id])
-    for reply in in_id_order(session, ReplyRequest):
-        yield reply_record(session, reply, with_id=False, claim_ref=refs[reply.claim_id])
+    yield from reads.source_records(session, with_id=False, with_text=True)
+    yield from reads.claim_records(session, with_id=False, refs=True)
+    refs = reads.ClaimRefs(session)
+    yield from reads.response_records(session, claim_refs=refs, with_id=False)
+    yield from reads.reply_records(session, claim_refs=refs, with_id=False)
 
 
 def dump(records: Iterable[dict[str, Any]], *, fmt: str = "jsonl") -> Iterator[str]:
@@ -58,13 +50,55 @@ def dump(records: Iterable[dict[str, Any]], *, fmt: str = "jsonl") -> Iterator[s
     fmt = values.choice(fmt, field="format", allowed=FORMATS)
     if fmt == "jsonl":
         for record in records:
-            yield json.dumps(record, ensure_ascii=False) + "\n"
+            yield _escape_line_breaks(json.dumps(record, ensure_ascii=False)) + "\n"
     elif fmt == "json":
-        yield json.dumps(list(records), ensure_ascii=False, indent=2) + "\n"
+        yield _escape_line_breaks(json.dumps(list(records), ensure_ascii=False, indent=2)) + "\n"
     else:
         import yaml
 
-        yield yaml.safe_dump(list(records), allow_unicode=True, sort_keys=False, width=100)
+        yield yaml.dump(list(records), Dumper=_yaml_dumper(), allow_unicode=True,
+                        sort_keys=False, width=100)
+
+
+def _yaml_dumper():
+    """PyYAML's safe dumper, writing any string with a YAML line break double-quoted.
+
+    In a plain or single-quoted scalar, YAML reads U+0085, U+2028, U+2029 and \\r as line
+    breaks and folds them; double-quoted, PyYAML writes them as escapes (\\N, \\L, \\P, \\r).
+    """
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = '"' if _YAML_BREAK_RE.search(value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, represent_str)
+    return Dumper
+
+
+# Line breaks other than \n that JSON allows raw inside strings. Written as escapes, so a
+# tool that splits lines on them (Python's str.splitlines, JavaScript before ES2019) still
+# sees one record per line; the JSON means exactly the same.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_LINE_BREAK_RE = re.compile("[\x85\u2028\u2029]")
+_YAML_BREAK_RE = re.compile("[\r\x85\u2028\u2029]")
+
+
+def _escape_line_breaks(text: str) -> str:
+    return _LINE_BREAK_RE.sub(lambda m: _LINE_BREAKS[m.group()], text)
+
+
+def jsonl_lines(content: str) -> Iterator[tuple[int, str]]:
+    """The lines of a JSONL text with their numbers, split on \\n only (\\r\\n too).
+
+    Never `str.splitlines()`: it also splits on U+0085, U+2028 and U+2029, which JSON allows
+    raw inside a string, and would cut a record in two.
+    """
+    for number, text_line in enumerate(content.split("\n"), start=1):
+        yield number, text_line.removesuffix("\r")
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -84,13 +118,16 @@ def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[
     content = read_text(path)
     records: list[tuple[str, Any]] = []
     if fmt == "jsonl":
-        for number, text_line in enumerate(content.splitlines(), start=1):
+        for number, text_line in jsonl_lines(content):
             if not text_line.strip():
                 continue
             try:
                 records.append((f"line {number}", json.loads(text_line)))
             except json.JSONDecodeError as exc:
                 raise InvalidValue(f"line {number}: not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise InvalidValue(f"line {number}: the JSON is nested too deeply to be a "
+                                   "record") from None
     else:
         try:
             if fmt == "json":
@@ -99,6 +136,8 @@ def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[
                 import yaml
 
                 data = yaml.safe_load(content)
+        except RecursionError:
+            raise InvalidValue(f"{str(path)!r} is nested too deeply to hold records") from None
         except (ValueError, Exception) as exc:  # yaml.YAMLError and JSONDecodeError
             raise InvalidValue(f"{str(path)!r} is not valid {fmt.upper()}: "
                                f"{str(exc).splitlines()[0]}") from None
@@ -108,6 +147,9 @@ def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[
     for where, record in records:
         if not isinstance(record, dict):
             raise InvalidValue(f"{where}: each record must be an object with a \"type\"")
+        problem = values.nesting_problem(record, limit=RECORD_DEPTH)
+        if problem:
+            raise InvalidValue(f"{where}: {problem}")
     return records
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ledger.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
 from ledger.errors import InvalidValue
+from ledger.integrity import ACTIONS, ENTITIES, EventValidator
 from ledger.models import Event
 
 
@@ -40,6 +42,8 @@ class EventAppender:
     def next(self, *, action: str, entity: str, uid: str,
              state: dict[str, Any]) -> dict[str, Any]:
         """The next event's row, for a record's new state; the head moves past it."""
+        if action not in ACTIONS or entity not in ENTITIES:  # what verify accepts, once
+            raise ValueError(f"unknown event action {action!r} or entity {entity!r}")
         last, prev = self.head
         seq = last + 1
         actor = self.session.info["actor"]
@@ -105,6 +109,35 @@ def iter_events(session: Session, *, batch: int = 5_000) -> Iterator[Event]:
         session.expunge_all()
 
 
+class EventRow(NamedTuple):
+    """One event as plain values (attribute access at C speed, unlike an ORM object)."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    entity: str
+    uid: str
+    state: str
+    prev_hash: str
+    hash: str
+
+
+def _event_rows(session: Session, *, batch: int = 10_000) -> Iterator[EventRow]:
+    """Every event as an `EventRow`, in sequence order, batch by batch."""
+    table = Event.__table__
+    columns = [table.c[name] for name in EventRow._fields]
+    last = 0
+    while True:
+        rows = session.execute(
+            sa_select(*columns).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from map(EventRow._make, rows)
+        last = rows[-1][0]
+
+
 def parse_anchor(value: str) -> tuple[int, str]:
     """Parse `SEQ:HASH` as printed in dossiers and by `ledger log`."""
     seq, _, digest = value.partition(":")
@@ -117,5 +150,6 @@ def parse_anchor(value: str) -> tuple[int, str]:
 
 
 def verify(session: Session, *, anchor: tuple[int, str] | None = None) -> ChainReport:
-    """Recompute the whole chain; see `ledger.chain.verify_rows`."""
-    return verify_rows(iter_events(session), anchor=anchor)
+    """Recompute the whole chain and validate each event (time, action, entity, state shape);
+    see `ledger.chain.verify_rows` and `ledger.integrity.EventValidator`."""
+    return verify_rows(_event_rows(session), anchor=anchor, validate=EventValidator())
