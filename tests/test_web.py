@@ -350,3 +350,28 @@ def test_person_and_source_list_page_with_limit_and_offset(story) -> None:
     assert len(table.strip().splitlines()) == 2  # the header and one source
     refused = story("person", "list", "--limit", "0")
     assert refused.code == 2 and "Error: Invalid value for '--limit'" in refused.err
+
+
+def test_split_pages_go_through_the_staged_writer_with_the_checkpoint_footer(
+    story, tmp_path, monkeypatch
+) -> None:
+    import ledger.publish
+
+    monkeypatch.setattr(ledger.publish, "INDEX_LIST_LIMIT", 5)
+    key = tmp_path / "newsroom-key"
+    story.ok("key", "generate", "--out", str(key))
+    story.ok("checkpoint", "--key", str(key), "--name", "Newsroom")
+    out = tmp_path / "site"
+    story.ok("publish", "--out", str(out), "--html")
+    manifest = json.loads((out / ".ledger-publish.json").read_text(encoding="utf-8"))["files"]
+    listings = sorted(p.relative_to(out).as_posix() for p in (out / "index").iterdir())
+    assert listings and set(listings) <= set(manifest)
+    for name in ("index/sources-1-5.md", "people/han-dong.md", "index.md"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "\nSigned checkpoint: [checkpoint-" in text, name
+        assert text.index("Signed checkpoint:") > text.index("Verify this page:"), name
+    listing = (out / "index" / "sources-1-5.html").read_text(encoding="utf-8")
+    footer = listing.split('<footer class="page-footer">', 1)[1]
+    assert '<a href="../checkpoints/checkpoint-' in footer
+    again = story.ok("publish", "--out", str(out), "--html").err
+    assert "0 file(s) written" in again  # unchanged pages are linked, not rewritten
