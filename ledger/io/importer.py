@@ -683,7 +683,8 @@ class Importer:
         cleaned = shapes.clean_response(kind=_str(record, "kind"), date=_str(record, "date"),
                                         quote=_str(record, "quote"),
                                         summary=_str(record, "summary"),
-                                        has_source=bool(source_ref))
+                                        has_source=bool(source_ref),
+                                        voice=_str(record, "voice"))
         by = self.person(_str(record, "by"), field="by")
         sid = self.source(source_ref) if source_ref else None
         natural = ("response", by, cleaned["kind"], cleaned["date"], cleaned["quote"])
@@ -837,7 +838,8 @@ FIELDS = {
     "claim": {"type", "uid", "ref", "statement", "about", "targets", "mentioned", "claimant",
               "occurred", "status", "retraction_reason", "attributions"},
     "attribution": {"uid", "source", "quote", "voice", "sourcing"},
-    "response": {"type", "uid", "claim", "by", "kind", "date", "source", "quote", "summary"},
+    "response": {"type", "uid", "claim", "by", "kind", "date", "source", "quote", "voice",
+                 "summary"},
     "reply": {"type", "uid", "claim", "to", "sent", "deadline", "channel"},
 }
 

@@ -96,7 +96,7 @@ def response_state(session: Session, response: Response) -> dict[str, Any]:
         uid=response.uid, claim=_uid_of(session, Claim, response.claim_id),
         respondent=_uid_of(session, Person, response.respondent_id), kind=response.kind,
         date=response.date, source=_uid_of(session, Source, response.source_id),
-        quote=response.quote, summary=response.summary)
+        quote=response.quote, summary=response.summary, voice=response.voice)
 
 
 def response_record(session: Session, response: Response, *, with_id: bool = True,
@@ -110,7 +110,7 @@ def response_record(session: Session, response: Response, *, with_id: bool = Tru
                   claim=claim_ref if claim_ref is not None else response.claim_id,
                   by=session.get(Person, response.respondent_id).name, kind=response.kind,
                   date=response.date, source=source.key if source else None,
-                  quote=response.quote, summary=response.summary)
+                  quote=response.quote, voice=response.voice, summary=response.summary)
     return record
 
 
@@ -340,10 +340,10 @@ def cite(session: Session, *, claim: Claim, source: Source, quote: str | None = 
 def add_response(session: Session, *, claim: Claim, by: str, kind: str,
                  date: str | None = None, source: str | None = None,
                  quote: str | None = None, summary: str | None = None,
-                 uid: str | None = None) -> Response:
-    """Record an answer to a claim."""
+                 voice: str | None = None, uid: str | None = None) -> Response:
+    """Record an answer to a claim; `voice` says who spoke for the respondent."""
     cleaned = shapes.clean_response(kind=kind, date=date, quote=quote, summary=summary,
-                                    has_source=bool(source))
+                                    has_source=bool(source), voice=voice)
     respondent = get_person(session, by, field="by")
     source_row = get_source(session, source) if source else None
     response = Response(**cleaned, claim_id=claim.id, respondent_id=respondent.id,
