@@ -183,6 +183,11 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _tail(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+
+
 class _Auditor:
     """One audit run: the rows loaded once, then each check in turn."""
 
@@ -708,8 +713,10 @@ class _Speech:
         for cut in self.speech.check_cut(start=start, end=end, quote=quote):
             words = ", ".join(f"“{w}”" for w in dict.fromkeys(cut.words))
             edge = "starts" if cut.side == "start" else "ends"
-            cut_off = (f"…{_short(cut.cut_off, 80)}" if cut.side == "end"
-                       else f"{_short(cut.cut_off, 80)}…")
+            # The cut-off words next to the quote: the end of what comes before it, the
+            # start of what comes after.
+            cut_off = (f"{_short(cut.cut_off, 80)} …" if cut.side == "end"
+                       else f"… {_tail(cut.cut_off, 80)}")
             self.finding("quote-cut-mid-sentence", row,
                          f"the {what} {edge} inside a sentence of {key!r} without an "
                          f"ellipsis, and the words cut off hold {words}: “{cut_off}”",

@@ -56,6 +56,7 @@ REVERSALS = frozenset({"but", "however", "although", "though", "yet", "neverthel
 
 QUALIFIERS = frozenset({
     "allegedly", "reportedly", "supposedly", "apparently", "unless", "except", "if",
+    "alleging", "alleged", "alleges",
     "perhaps", "possibly", "unverified", "unconfirmed",
 })
 """Words that hedge a statement: a cut that drops one hides the hedge."""
@@ -85,7 +86,11 @@ _INVERTED = frozenset({
     "tweeted", "warned", "declared", "answered", "responded",
 })
 # `signed by X`, `according to X`.
-_BY_VERBS = frozenset({"signed", "reported", "published", "written", "issued", "released"})
+_BY_VERBS = frozenset({"signed", "reported", "published", "written", "issued"})
+# "…, instead questioning: …": the sentence's subject speaks.
+_PARTICIPLES = frozenset({"saying", "questioning", "asking", "adding", "telling", "insisting",
+                          "noting", "writing", "arguing", "describing", "announcing",
+                          "denying", "stating", "declaring", "warning", "explaining"})
 # Between a speaker and the verb: `Dong also said`, `Chong has since said`.
 _BETWEEN = frozenset({
     "also", "has", "have", "had", "previously", "repeatedly", "later", "then", "again",
@@ -150,6 +155,7 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]»]*")
 _CLAUSE = re.compile(r"[,;:()\[\]\"“”«»—–]|\s-\s|\.\.\.|…")
 _OPEN_QUOTES = "“«„"
 _CLOSE_QUOTES = "”»"
+_BYLINE = 120  # characters: a paragraph this short that names a speaker is a byline
 _ROLE_GAP = re.compile(r"\s*\([^()\n]{0,80}\)\s*:?\s*|\s*:\s*")
 _GAP_SPLIT = re.compile(r"[,;:()\[\]\"“”«»—–.!?…]+|\s-\s")
 _CLAUSE_MARKS = ",;:()[]\"“”«»—–.!?…"
@@ -260,6 +266,7 @@ class _Paragraph:
     subjects: list[Attribution] = field(default_factory=list)
     ready: bool = False
     read: bool = False
+    tokens: list[tuple[str, int, int]] | None = None
 
 
 class SpeechText:
@@ -301,16 +308,22 @@ class SpeechText:
         return paragraph
 
     def _read(self, index: int) -> _Paragraph:
-        """The paragraph with its attributions found (and the one before it, for pronouns)."""
-        paragraph = self._paragraph(index)
+        """The paragraph with its attributions found and its pronouns resolved (looking one
+        paragraph back for an antecedent)."""
+        paragraph = self._found(index)
         if not paragraph.read:
             paragraph.read = True
-            previous = self._paragraph(index - 1) if index else None
-            if previous is not None and not previous.read and index >= 2:
-                previous = None  # two paragraphs back is as far as a pronoun looks
-            elif previous is not None and not previous.read:
-                previous = self._read(index - 1)
-            self._find_attributions(paragraph, previous)
+            previous = self._found(index - 1) if index else None
+            self._resolve(paragraph, previous)
+        return paragraph
+
+    def _found(self, index: int) -> _Paragraph:
+        """The paragraph with its attributions found, pronouns not yet resolved."""
+        paragraph = self._paragraph(index)
+        if paragraph.tokens is None:
+            paragraph.tokens = [(m.group(), m.start(), m.end()) for m in
+                                _TOKEN.finditer(self.text, paragraph.start, paragraph.end)]
+            self._find_attributions(paragraph)
         return paragraph
 
     def _split_sentences(self, start: int, end: int) -> list[tuple[int, int]]:
@@ -368,20 +381,29 @@ class SpeechText:
 
     # --- attributions ----------------------------------------------------------------------
 
-    def _find_attributions(self, paragraph: _Paragraph, previous: _Paragraph | None) -> None:
-        text = self.text
-        tokens = [(m.group(), m.start(), m.end()) for m in
-                  _TOKEN.finditer(text, paragraph.start, paragraph.end)]
+    def _find_attributions(self, paragraph: _Paragraph) -> None:
+        tokens = paragraph.tokens or []
+        paragraph.subjects = self._subjects(tokens, paragraph)
         found: list[Attribution] = []
         for i, (word, start, _end) in enumerate(tokens):
             lower = word.casefold()
             if self._inside(paragraph.quoted, start):
                 continue
             attribution = None
-            if lower in SPEECH_VERBS:
+            passive = i + 1 < len(tokens) and tokens[i + 1][0] == "by"
+            # A verb is lowercase ("United States" says nothing); "reported by X" is X's.
+            if word == lower and lower in SPEECH_VERBS and not passive:
                 attribution = self._subject_before(tokens, i, paragraph)
                 if attribution is None and lower in _INVERTED:
                     attribution = self._speaker_after(tokens, i + 1, paragraph)
+            elif word == lower and lower in _PARTICIPLES:
+                # "Mendicino made no indication …, instead questioning: …": the sentence's
+                # subject speaks.
+                attribution = next((s for s in reversed(paragraph.subjects)
+                                    if s.position < start), None)
+                if attribution is not None and not any(
+                        a <= attribution.position and start < b for a, b in paragraph.sentences):
+                    attribution = None
             if attribution is None and i + 1 < len(tokens) and (
                     (lower == "according" and tokens[i + 1][0].casefold() == "to")
                     or (lower in _BY_VERBS and tokens[i + 1][0].casefold() == "by")):
@@ -389,25 +411,47 @@ class SpeechText:
                                                   paragraph, pronouns=False, loose=True)
             if attribution is not None:
                 found.append(attribution)
-        # Who a pronoun means: the nearest speaker named before it, here or a paragraph back;
-        # else the subject of the nearest sentence before it that opens with a name.
-        subjects = self._subjects(tokens, paragraph)
-        paragraph.subjects = subjects
+        paragraph.attributions = found
+
+    def _resolve(self, paragraph: _Paragraph, previous: _Paragraph | None) -> None:
+        """Who each pronoun means: the nearest name before it in its sentence; else the
+        nearest speaker named before it, in its paragraph or the one before; else the name
+        opening the nearest sentence before it."""
         earlier = [a for a in (previous.attributions if previous else []) if a.kind == "name"]
         earlier_subjects = previous.subjects if previous else []
         resolved: list[Attribution] = []
-        for attribution in found:
+        for attribution in paragraph.attributions:
             if attribution.kind == "pronoun" and attribution.words[0] in ("he", "she", "they"):
-                named = [a for a in resolved if a.kind == "name"
-                         and a.position < attribution.position] or earlier
-                if not named:
-                    named = [s for s in subjects if s.position < attribution.position] or \
-                        earlier_subjects
+                position = attribution.position
+                named = self._mentions(paragraph, position)
+                named = named or [a for a in resolved if a.kind == "name"
+                                  and a.position < position] or earlier
+                named = named or [s for s in paragraph.subjects if s.position < position] \
+                    or earlier_subjects
                 if named:
                     attribution = Attribution("pronoun", attribution.words, attribution.text,
-                                              attribution.position, named[-1])
+                                              position, named[-1])
             resolved.append(attribution)
         paragraph.attributions = resolved
+
+    def _mentions(self, paragraph: _Paragraph, position: int) -> list[Attribution]:
+        """Names written before `position` in its sentence, outside quotation marks."""
+        sentence = next((s for s in paragraph.sentences if s[0] <= position < s[1]), None)
+        if sentence is None:
+            return []
+        tokens = paragraph.tokens or []
+        starts = [t[1] for t in tokens]
+        i = bisect_right(starts, sentence[0] - 1)
+        names: list[Attribution] = []
+        while i < len(tokens) and tokens[i][1] < position:
+            if tokens[i][0][:1].isupper() and not self._inside(paragraph.quoted, tokens[i][1]) \
+                    and (i == 0 or not tokens[i - 1][0][:1].isupper()
+                         or not self._joined(tokens[i - 1], tokens[i])):
+                run = self._run_from(tokens, i)
+                if run is not None and run.kind == "name" and run.position < position:
+                    names.append(run)
+            i += 1
+        return names
 
     def _subjects(self, tokens, paragraph: _Paragraph) -> list[Attribution]:
         """The name opening each sentence, after a short lead ("Last week, Chong …")."""
@@ -593,16 +637,24 @@ class SpeechText:
         if region is not None:
             around = [n for n, s in enumerate(sentences) if s[1] > region[0] and s[0] < region[1]]
             if around:
+                first = max(around[0] - 1, 0)
                 last = min(around[-1] + 1, len(sentences) - 1)
-                near = (sentences[around[0]][0], sentences[last][1])
+                near = (sentences[first][0], sentences[last][1])
             else:
                 near = (low, high)
         else:
             near = (paragraph.start, paragraph.end)
+        before: list[Attribution] = []
+        if index:
+            previous = self._read(index - 1)
+            # A quotation runs on from the paragraph that introduced it; narration does only
+            # after a line that is all attribution ("Signed by …: Rob Oliphant").
+            if region is not None or previous.end - previous.start <= _BYLINE:
+                before = previous.attributions
         windows = (
             ("sentence", [a for a in paragraph.attributions if low <= a.position < high]),
             ("paragraph", [a for a in paragraph.attributions if near[0] <= a.position < near[1]]),
-            ("previous paragraph", self._read(index - 1).attributions if index else []),
+            ("previous paragraph", before),
         )
         for where, attributions in windows:
             if not attributions:
