@@ -715,8 +715,7 @@ class _Speech:
             edge = "starts" if cut.side == "start" else "ends"
             # The cut-off words next to the quote: the end of what comes before it, the
             # start of what comes after.
-            cut_off = (f"{_short(cut.cut_off, 80)} …" if cut.side == "end"
-                       else f"… {_tail(cut.cut_off, 80)}")
+            cut_off = (_short(cut.cut_off) if cut.side == "end" else _tail(cut.cut_off))
             self.finding("quote-cut-mid-sentence", row,
                          f"the {what} {edge} inside a sentence of {key!r} without an "
                          f"ellipsis, and the words cut off hold {words}: “{cut_off}”",

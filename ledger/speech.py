@@ -32,6 +32,11 @@ from typing import Literal
 
 from ledger.values import fold
 
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 __all__ = [
     "NEGATIONS",
     "QUALIFIERS",
@@ -45,107 +50,92 @@ __all__ = [
     "name_tokens",
 ]
 
-NEGATIONS = frozenset({
-    "not", "never", "no", "nor", "n't", "without", "neither", "none", "nothing", "nobody",
-    "deny", "denies", "denied", "denying", "false", "untrue", "cannot",
-})
+NEGATIONS = _set(
+    "not never no nor n't without neither none nothing nobody deny denies denied denying "
+    "false untrue cannot"
+)
 """Words that negate: an elision or a cut that drops one may turn the words around."""
 
 REVERSALS = frozenset({"but", "however", "although", "though", "yet", "nevertheless"})
 """Words that qualify or take back what came before them."""
 
-QUALIFIERS = frozenset({
-    "allegedly", "reportedly", "supposedly", "apparently", "unless", "except", "if",
-    "alleging", "alleged", "alleges",
-    "perhaps", "possibly", "unverified", "unconfirmed",
-})
+QUALIFIERS = _set(
+    "allegedly reportedly supposedly apparently unless except if alleging alleged alleges "
+    "perhaps possibly unverified unconfirmed"
+)
 """Words that hedge a statement: a cut that drops one hides the hedge."""
 
-FRENCH_NEGATIONS = frozenset({
-    "ne", "n'", "pas", "jamais", "ni", "non", "sans", "aucun", "aucune", "rien", "nie",
-    "nié", "niée", "nient", "faux", "fausse",
-})
+FRENCH_NEGATIONS = _set(
+    "ne n' pas jamais ni non sans aucun aucune rien nie nié niée nient faux fausse"
+)
 FRENCH_REVERSALS = frozenset({"mais", "cependant", "toutefois", "pourtant", "néanmoins"})
 
-SPEECH_VERBS = frozenset({
-    "said", "says", "say", "told", "tells", "asked", "asks", "added", "adds", "denied",
-    "denies", "deny", "confirmed", "confirms", "stated", "states", "wrote", "writes",
-    "insisted", "asserted", "described", "describes", "called", "tweeted", "announced",
-    "announces", "admitted", "argued", "alleged", "alleges", "claimed", "claims", "warned",
-    "explained", "noted", "replied", "responded", "answered", "declared", "assured",
-    "acknowledged", "maintained", "countered", "recalled", "testified", "vowed", "promised",
-    "suggested", "reported", "reports", "issued", "spoke", "continued", "commented",
-    "emailed", "texted", "posted", "urged", "rejected", "dismissed",
-})
+SPEECH_VERBS = _set(
+    "said says say told tells asked asks added adds denied denies deny confirmed confirms "
+    "stated states wrote writes insisted asserted described describes called tweeted "
+    "announced announces admitted argued alleged alleges claimed claims warned explained "
+    "noted replied responded answered declared assured acknowledged maintained countered "
+    "recalled testified vowed promised suggested reported reports issued spoke continued "
+    "commented emailed texted posted urged rejected dismissed"
+)
 """Verbs that put words in someone's mouth."""
 
 # Verbs that may come before their speaker: `"...," said Dong`.
-_INVERTED = frozenset({
-    "said", "says", "asked", "asks", "added", "adds", "wrote", "writes", "continued",
-    "replied", "explained", "noted", "insisted", "stated", "recalled", "argued", "countered",
-    "tweeted", "warned", "declared", "answered", "responded",
-})
+_INVERTED = _set(
+    "said says asked asks added adds wrote writes continued replied explained noted "
+    "insisted stated recalled argued countered tweeted warned declared answered responded"
+)
 # `signed by X`, `according to X`.
 _BY_VERBS = frozenset({"signed", "reported", "published", "written", "issued"})
 # "…, instead questioning: …": the sentence's subject speaks.
-_PARTICIPLES = frozenset({"saying", "questioning", "asking", "adding", "telling", "insisting",
-                          "noting", "writing", "arguing", "describing", "announcing",
-                          "denying", "stating", "declaring", "warning", "explaining"})
+_PARTICIPLES = _set(
+    "saying questioning asking adding telling insisting noting writing arguing describing "
+    "announcing denying stating declaring warning explaining"
+)
 # Between a speaker and the verb: `Dong also said`, `Chong has since said`.
-_BETWEEN = frozenset({
-    "also", "has", "have", "had", "previously", "repeatedly", "later", "then", "again",
-    "since", "would", "will", "is", "was", "were", "are", "once", "first", "publicly",
-    "earlier", "recently", "simply", "flatly", "firmly", "strongly", "quickly", "reportedly",
-    "allegedly", "personally", "directly", "both", "each", "all", "himself", "herself",
-})
+_BETWEEN = _set(
+    "also has have had previously repeatedly later then again since would will is was "
+    "were are once first publicly earlier recently simply flatly firmly strongly quickly "
+    "reportedly allegedly personally directly both each all himself herself"
+)
 _PRONOUNS = frozenset({"he", "she", "they", "i", "we"})
-_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "its", "his", "her", "their",
-                          "one", "another", "some", "several", "two", "three"})
+_DETERMINERS = _set("the a an this that its his her their one another some several two three")
 # Small words a name may hold between capitalized words: "Ministry of Foreign Affairs of
 # the People's Republic of China", "Globe and Mail".
-_CONNECTORS = frozenset({"of", "the", "and", "for", "de", "du", "des", "la", "le", "van",
-                         "von", "al", "bin", "da", "di"})
+_CONNECTORS = _set("of the and for de du des la le van von al bin da di")
 # Capitalized words that are not names: sentence openers, days, months.
-_NOT_NAMES = frozenset({
-    "the", "a", "an", "this", "that", "these", "those", "it", "its", "he", "she", "they",
-    "we", "i", "you", "in", "on", "at", "for", "but", "and", "or", "so", "last", "next",
-    "both", "some", "after", "before", "during", "while", "when", "throughout", "just",
-    "also", "however", "meanwhile", "according", "speaking", "prior", "with", "from", "by",
-    "as", "if", "since", "then", "there", "here", "his", "her", "their", "our", "my", "one",
-    "many", "most", "all", "each", "every", "other", "another", "such", "what", "who", "why",
-    "how", "where", "let", "yes", "no", "not", "earlier", "later", "today", "yesterday",
-    "tonight", "now", "again", "still", "instead", "even", "only", "once", "asked",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
-})
-# Words of a role, not a name: a run of them alone is a description ("Prime Minister").
-TITLES = frozenset({
-    "prime", "minister", "ministers", "leader", "president", "premier", "spokesperson",
-    "spokesman", "spokeswoman", "spokespeople", "secretary", "parliamentary", "ambassador",
-    "consul", "general", "deputy", "mp", "mps", "mpp", "mpps", "senator", "congressman",
-    "congresswoman", "chief", "director", "commissioner", "critic", "foreign", "affairs",
-    "public", "safety", "mr", "mrs", "ms", "dr", "hon", "sir", "madam", "former", "house",
-    "speaker", "member", "members", "chair", "officer", "official", "officials", "liberal",
-    "conservative", "ndp", "green", "federal", "provincial", "ontario", "canadian", "chinese",
-    "opposition", "party", "governor", "adviser", "advisor", "rapporteur", "special",
-    "national", "security", "intelligence", "justice", "attorney", "finance", "defence",
-    "defense", "health", "mayor", "councillor", "judge", "professor", "ministry",
-    # Plural nouns that open a sentence as a subject: "Officials said", "Critics say".
-    "sources", "critics", "reporters", "experts", "analysts", "observers", "residents",
-    "people", "police", "authorities", "lawyers", "documents", "reports", "aides", "staff",
-    "diplomats", "insiders", "others", "colleagues", "supporters", "opponents", "voters",
-})
+_NOT_NAMES = _set(
+    "the a an this that these those it its he she they we i you in on at for but and or "
+    "so last next both some after before during while when throughout just also however "
+    "meanwhile according speaking prior with from by as if since then there here his her "
+    "their our my one many most all each every other another such what who why how where "
+    "let yes no not earlier later today yesterday tonight now again still instead even "
+    "only once asked monday tuesday wednesday thursday friday saturday sunday january "
+    "february march april may june july august september october november december"
+)
+# Words of a role, not a name: a run of them alone is a description ("Prime Minister"). With
+# them, plural nouns that open a sentence as its subject ("Officials said", "Critics say").
+TITLES = _set(
+    "prime minister ministers leader president premier spokesperson spokesman spokeswoman "
+    "spokespeople secretary parliamentary ambassador consul general deputy mp mps mpp "
+    "mpps senator congressman congresswoman chief director commissioner critic foreign "
+    "affairs public safety mr mrs ms dr hon sir madam former house speaker member members "
+    "chair officer official officials liberal conservative ndp green federal provincial "
+    "ontario canadian chinese opposition party governor adviser advisor rapporteur "
+    "special national security intelligence justice attorney finance defence defense "
+    "health mayor councillor judge professor ministry sources "
+    "critics reporters experts analysts observers residents people police authorities "
+    "lawyers documents reports aides staff diplomats insiders others colleagues "
+    "supporters opponents voters"
+)
 # Words before a verb of speech that are not its subject: "rise to say".
-_FUNCTION = frozenset({
-    "to", "that", "and", "or", "which", "not", "it", "would", "could", "should", "may",
-    "might", "must", "can", "did", "do", "does", "been", "being", "be", "as", "than", "whom",
-    "whose", "there", "here", "only", "even", "just", "what", "who", "why", "how", "when",
-    "where", "if", "so", "because", "about", "of", "in", "on", "at", "for", "with", "by",
-    "from", "into", "over", "under", "after", "before", "then", "also", "had", "has", "have",
-})
-_TITLE_DOT = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "hon", "gen", "lt", "col",
-                        "sgt", "no", "vs", "etc", "inc", "ltd", "co", "corp", "prof", "rev"})
+_FUNCTION = _set(
+    "to that and or which not it would could should may might must can did do does been "
+    "being be as than whom whose there here only even just what who why how when where if "
+    "so because about of in on at for with by from into over under after before then also "
+    "had has have"
+)
+_TITLE_DOT = _set("mr mrs ms dr st jr sr hon gen lt col sgt no vs etc inc ltd co corp prof rev")
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*|n['’]t", re.UNICODE)
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
@@ -158,7 +148,7 @@ _CLOSE_QUOTES = "”»"
 _BYLINE = 120  # characters: a paragraph this short that names a speaker is a byline
 _ROLE_GAP = re.compile(r"\s*\([^()\n]{0,80}\)\s*:?\s*|\s*:\s*")
 _GAP_SPLIT = re.compile(r"[,;:()\[\]\"“”«»—–.!?…]+|\s-\s")
-_CLAUSE_MARKS = ",;:()[]\"“”«»—–.!?…"
+_CLAUSE_MARKS = ',;:()[]"“”«»—–.!?…'
 _QUOTE_MARKS = re.compile(r"[“”«»„\"]")
 _STARTS_ELIDED = re.compile(r"\s*(?:…|\.\.\.|\[\s*(?:…|\.\.\.)\s*\])")
 _ENDS_ELIDED = re.compile(r"(?:…|\.\.\.|\[\s*(?:…|\.\.\.)\s*\])\s*$")
@@ -186,7 +176,7 @@ class Speaker:
         for form in self.forms:
             if not form:
                 continue
-            if _contains(found, form) or form[-len(core):] == core:
+            if _contains(found, form) or form[-len(core) :] == core:
                 return True
         return False
 
@@ -321,8 +311,10 @@ class SpeechText:
         """The paragraph with its attributions found, pronouns not yet resolved."""
         paragraph = self._paragraph(index)
         if paragraph.tokens is None:
-            paragraph.tokens = [(m.group(), m.start(), m.end()) for m in
-                                _TOKEN.finditer(self.text, paragraph.start, paragraph.end)]
+            paragraph.tokens = [
+                (m.group(), m.start(), m.end())
+                for m in _TOKEN.finditer(self.text, paragraph.start, paragraph.end)
+            ]
             self._find_attributions(paragraph)
         return paragraph
 
@@ -340,9 +332,14 @@ class SpeechText:
             if not head or not (head[0].isupper() or head[0].isdigit()):
                 continue
             before = _WORD.findall(text[max(first, mark.start() - 12) : mark.start()])
-            if text[mark.start()] == "." and before and (
+            if (
+                text[mark.start()] == "."
+                and before
+                and (
                     before[-1].casefold() in _TITLE_DOT
-                    or (len(before[-1]) == 1 and before[-1].isupper())):
+                    or (len(before[-1]) == 1 and before[-1].isupper())
+                )
+            ):
                 continue
             sentences.append((first, after))
             first = after + (len(rest) - len(stripped))
@@ -399,16 +396,24 @@ class SpeechText:
             elif word == lower and lower in _PARTICIPLES:
                 # "Mendicino made no indication …, instead questioning: …": the sentence's
                 # subject speaks.
-                attribution = next((s for s in reversed(paragraph.subjects)
-                                    if s.position < start), None)
+                attribution = next(
+                    (s for s in reversed(paragraph.subjects) if s.position < start), None
+                )
                 if attribution is not None and not any(
-                        a <= attribution.position and start < b for a, b in paragraph.sentences):
+                    a <= attribution.position and start < b for a, b in paragraph.sentences
+                ):
                     attribution = None
-            if attribution is None and i + 1 < len(tokens) and (
+            if (
+                attribution is None
+                and i + 1 < len(tokens)
+                and (
                     (lower == "according" and tokens[i + 1][0].casefold() == "to")
-                    or (lower in _BY_VERBS and tokens[i + 1][0].casefold() == "by")):
-                attribution = self._speaker_after(tokens, self._after_by(tokens, i + 1),
-                                                  paragraph, pronouns=False, loose=True)
+                    or (lower in _BY_VERBS and tokens[i + 1][0].casefold() == "by")
+                )
+            ):
+                attribution = self._speaker_after(
+                    tokens, self._after_by(tokens, i + 1), paragraph, pronouns=False, loose=True
+                )
             if attribution is not None:
                 found.append(attribution)
         paragraph.attributions = found
@@ -424,13 +429,20 @@ class SpeechText:
             if attribution.kind == "pronoun" and attribution.words[0] in ("he", "she", "they"):
                 position = attribution.position
                 named = self._mentions(paragraph, position)
-                named = named or [a for a in resolved if a.kind == "name"
-                                  and a.position < position] or earlier
-                named = named or [s for s in paragraph.subjects if s.position < position] \
+                named = (
+                    named
+                    or [a for a in resolved if a.kind == "name" and a.position < position]
+                    or earlier
+                )
+                named = (
+                    named
+                    or [s for s in paragraph.subjects if s.position < position]
                     or earlier_subjects
+                )
                 if named:
-                    attribution = Attribution("pronoun", attribution.words, attribution.text,
-                                              position, named[-1])
+                    attribution = Attribution(
+                        "pronoun", attribution.words, attribution.text, position, named[-1]
+                    )
             resolved.append(attribution)
         paragraph.attributions = resolved
 
@@ -444,9 +456,15 @@ class SpeechText:
         i = bisect_right(starts, sentence[0] - 1)
         names: list[Attribution] = []
         while i < len(tokens) and tokens[i][1] < position:
-            if tokens[i][0][:1].isupper() and not self._inside(paragraph.quoted, tokens[i][1]) \
-                    and (i == 0 or not tokens[i - 1][0][:1].isupper()
-                         or not self._joined(tokens[i - 1], tokens[i])):
+            if (
+                tokens[i][0][:1].isupper()
+                and not self._inside(paragraph.quoted, tokens[i][1])
+                and (
+                    i == 0
+                    or not tokens[i - 1][0][:1].isupper()
+                    or not self._joined(tokens[i - 1], tokens[i])
+                )
+            ):
                 run = self._run_from(tokens, i)
                 if run is not None and run.kind == "name" and run.position < position:
                     names.append(run)
@@ -478,8 +496,12 @@ class SpeechText:
             if j > i and not self._joined(tokens[j - 1], tokens[j]):
                 break
             capital = word[:1].isupper() and (run or word.casefold() not in _NOT_NAMES)
-            joins = (run and word.casefold() in _CONNECTORS and j + 1 < len(tokens)
-                     and tokens[j + 1][0][:1].isupper())
+            joins = (
+                run
+                and word.casefold() in _CONNECTORS
+                and j + 1 < len(tokens)
+                and tokens[j + 1][0][:1].isupper()
+            )
             if not (capital or joins):
                 break
             run.append(j)
@@ -512,8 +534,12 @@ class SpeechText:
         `the minister said`, `Dong, who denied`."""
         j = i - 1
         skipped = 0
-        while j >= 0 and tokens[j][0].casefold() in _BETWEEN and skipped < 2 \
-                and self._joined(tokens[j], tokens[j + 1]):
+        while (
+            j >= 0
+            and tokens[j][0].casefold() in _BETWEEN
+            and skipped < 2
+            and self._joined(tokens[j], tokens[j + 1])
+        ):
             j, skipped = j - 1, skipped + 1
         if j < 0:
             return None
@@ -521,8 +547,9 @@ class SpeechText:
         lower = word.casefold()
         if lower == "who" and self._joined(tokens[j], tokens[j + 1]):
             return self._before_who(tokens, j)
-        if not self._joined(tokens[j], tokens[j + 1]) or self._inside(paragraph.quoted,
-                                                                      tokens[j][1]):
+        if not self._joined(tokens[j], tokens[j + 1]) or self._inside(
+            paragraph.quoted, tokens[j][1]
+        ):
             return None
         if lower in _PRONOUNS:
             return Attribution("pronoun", (lower,), word, tokens[j][1])
@@ -531,8 +558,9 @@ class SpeechText:
             k = j - 1
             while k >= 0 and self._joined(tokens[k], tokens[k + 1]):
                 w = tokens[k][0]
-                if w[:1].isupper() or (w.casefold() in _CONNECTORS
-                                       and tokens[k + 1][0][:1].isupper()):
+                if w[:1].isupper() or (
+                    w.casefold() in _CONNECTORS and tokens[k + 1][0][:1].isupper()
+                ):
                     run.insert(0, k)
                     k -= 1
                 else:
@@ -579,11 +607,11 @@ class SpeechText:
         if match is None:
             return by + 1
         after = match.end()
-        return next((k for k in range(by + 1, len(tokens)) if tokens[k][1] >= after),
-                    len(tokens))
+        return next((k for k in range(by + 1, len(tokens)) if tokens[k][1] >= after), len(tokens))
 
-    def _speaker_after(self, tokens, i: int, paragraph: _Paragraph, *,
-                       pronouns: bool = True, loose: bool = False) -> Attribution | None:
+    def _speaker_after(
+        self, tokens, i: int, paragraph: _Paragraph, *, pronouns: bool = True, loose: bool = False
+    ) -> Attribution | None:
         """The speaker written after the verb: `said Dong`, `according to Global News`."""
         if i >= len(tokens) or not (loose or self._joined(tokens[i - 1], tokens[i])):
             return None
@@ -649,7 +677,9 @@ class SpeechText:
             previous = self._read(index - 1)
             # A quotation runs on from the paragraph that introduced it; narration does only
             # after a line that is all attribution ("Signed by …: Rob Oliphant").
-            if region is not None or previous.end - previous.start <= _BYLINE:
+            if region is not None or (
+                previous.end - previous.start <= _BYLINE and not previous.quoted
+            ):
                 before = previous.attributions
         windows = (
             ("sentence", [a for a in paragraph.attributions if low <= a.position < high]),
@@ -689,7 +719,8 @@ class SpeechText:
             hits: list[str] = []
             for number, piece in enumerate(pieces):
                 edge = (number == 0 and attached_left) or (
-                    number == len(pieces) - 1 and attached_right)
+                    number == len(pieces) - 1 and attached_right
+                )
                 for word in _words(piece):
                     if word in self.reversals or (edge and word in self.negations):
                         hits.append(word)

@@ -109,6 +109,19 @@ _FABRICATED = (
 )
 
 
+# Words whose loss under an ellipsis changes what a quote says, for labeling elided cases
+# (written out here, apart from the audit's own lists).
+_NEGATING = frozenset({"not", "never", "no", "nor", "n't", "without", "neither", "none",
+                       "nothing", "denied", "denies", "deny", "false", "untrue", "cannot",
+                       "but", "however", "although", "though", "yet"})
+ELIDED_NEGATION = "ellipsis over a negation"
+
+
+def _plain_words(token: str) -> list[str]:
+    word = re.sub(r"^\W+|\W+$", "", token.replace("’", "'")).casefold()
+    return [word[:-3], "n't"] if word.endswith("n't") else [word]
+
+
 @dataclass(frozen=True)
 class Case:
     """One labeled quote: checked against `text` (the seed named `source`)."""
@@ -347,7 +360,10 @@ def build_corpus(seeds: dict[str, str] | None = None) -> list[Case]:
         cut = rng.randrange(3, len(tokens) - 5)
         gap = rng.randrange(1, 3)
         mark = rng.choice([" ... ", " … ", " [...] "])
-        return "ellipsis", " ".join(tokens[:cut]) + mark + " ".join(tokens[cut + gap :])
+        # Labeled on its own terms: does a left-out word negate or reverse?
+        left_out = {w for t in tokens[cut : cut + gap] for w in _plain_words(t)}
+        kind = ELIDED_NEGATION if left_out & _NEGATING else "ellipsis"
+        return kind, " ".join(tokens[:cut]) + mark + " ".join(tokens[cut + gap :])
 
     take("elided", elide, _COUNTS["elided"])
 
