@@ -735,9 +735,10 @@ class _Speech:
                     others.append({"id": pid, "name": auditor.name(pid)})
             credited = " or ".join(f"“{f}”" for f in dict.fromkeys(found))
             known = "".join(f" ({o['name']}, person {o['id']})" for o in others[:1])
+            place = _PLACES.get(verdict.where or "", "")
             self.finding("speaker-mismatch", row,
-                         f"{key!r} credits the {what} to {credited}{known} ({verdict.where}), "
-                         f"not to {speaker.label}: “{_short(quote)}”",
+                         f"{key!r} credits the {what} to {credited}{known} {place}, not to "
+                         f"{speaker.label}: “{_short(quote)}”",
                          {"recorded": speaker.label, "found": found, "where": verdict.where,
                           "people": others},
                          [("person", o["id"]) for o in others])
@@ -760,6 +761,10 @@ class _Speech:
         detail.update(extra)
         auditor.add(code, "claim", claim.id, claim.statement, message, detail,
                     {*auditor.involved[claim.id], ("source", self.source_id), *concerns})
+
+
+_PLACES = {"sentence": "in the quote's sentence", "paragraph": "in its paragraph",
+           "previous paragraph": "in the paragraph before"}
 
 
 def _what(auditor: _Auditor, row) -> str:
