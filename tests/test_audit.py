@@ -599,3 +599,21 @@ def test_example_ledger_raises_no_speaker_or_elision_error(story) -> None:
                                                      "elision-drops-negation")]
     # Every quote with a named speaker is confirmed by its text.
     assert not of(findings, "speaker-unconfirmed")
+
+
+def test_a_response_voice_is_logged_only_when_given(base) -> None:
+    """An event without the key means no voice: responses recorded before the field existed
+    verify and read as before, and so do new ones without a voice."""
+    base.ok("response", "add", "1", "--by", "Han Dong", "--kind", "denial")
+    base.ok("response", "add", "1", "--by", "Han Dong", "--kind", "no-comment",
+            "--voice", "his office")
+    states = [e["state"] for e in base.json("log", "--entity", "response")]
+    assert states[1]["kind"] == "denial" and "voice" not in states[1]
+    assert states[0]["voice"] == "his office"
+    assert set(states[0]) - set(states[1]) == {"voice"}
+    base.ok("verify")
+    shown = base.json("claim", "show", "1")["responses"]
+    assert [r["voice"] for r in shown] == [None, "his office"]
+    result = base("response", "add", "1", "--by", "Han Dong", "--kind", "denial",
+                  "--voice", "x" * 301)
+    assert result.code == 2 and result.err.startswith("Error: ") and "voice" in result.err
