@@ -145,7 +145,11 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]»]*")
 _CLAUSE = re.compile(r"[,;:()\[\]\"“”«»—–]|\s-\s|\.\.\.|…")
 _OPEN_QUOTES = "“«„"
 _CLOSE_QUOTES = "”»"
+CLAUSE_REACH = 200
+"""Characters read on each side of a cut: the clause next to it, however long the sentence."""
 _BYLINE = 120  # characters: a paragraph this short that names a speaker is a byline
+_CUE_WORDS = sorted(SPEECH_VERBS | _PARTICIPLES | _BY_VERBS | {"according"}, key=len)[::-1]
+_CUES = re.compile(rf"\b(?:{'|'.join(_CUE_WORDS)})\b", re.IGNORECASE)
 _ROLE_GAP = re.compile(r"\s*\([^()\n]{0,80}\)\s*:?\s*|\s*:\s*")
 _GAP_SPLIT = re.compile(r"[,;:()\[\]\"“”«»—–.!?…]+|\s-\s")
 _CLAUSE_MARKS = ',;:()[]"“”«»—–.!?…'
@@ -253,7 +257,8 @@ class _Paragraph:
     sentences: list[tuple[int, int]] = field(default_factory=list)
     quoted: list[tuple[int, int]] = field(default_factory=list)
     attributions: list[Attribution] = field(default_factory=list)
-    subjects: list[Attribution] = field(default_factory=list)
+    subjects: list[Attribution] | None = None
+    found: bool = False
     ready: bool = False
     read: bool = False
     tokens: list[tuple[str, int, int]] | None = None
@@ -310,13 +315,25 @@ class SpeechText:
     def _found(self, index: int) -> _Paragraph:
         """The paragraph with its attributions found, pronouns not yet resolved."""
         paragraph = self._paragraph(index)
+        if not paragraph.found:
+            paragraph.found = True
+            # One scan for a word of speech; a paragraph without one is not read further.
+            if _CUES.search(self.text, paragraph.start, paragraph.end):
+                self._find_attributions(paragraph)
+        return paragraph
+
+    def _tokens(self, paragraph: _Paragraph) -> list[tuple[str, int, int]]:
         if paragraph.tokens is None:
             paragraph.tokens = [
                 (m.group(), m.start(), m.end())
                 for m in _TOKEN.finditer(self.text, paragraph.start, paragraph.end)
             ]
-            self._find_attributions(paragraph)
-        return paragraph
+        return paragraph.tokens
+
+    def _subjects_of(self, paragraph: _Paragraph) -> list[Attribution]:
+        if paragraph.subjects is None:
+            paragraph.subjects = self._subjects(self._tokens(paragraph), paragraph)
+        return paragraph.subjects
 
     def _split_sentences(self, start: int, end: int) -> list[tuple[int, int]]:
         text, sentences, first = self.text, [], start
@@ -379,8 +396,7 @@ class SpeechText:
     # --- attributions ----------------------------------------------------------------------
 
     def _find_attributions(self, paragraph: _Paragraph) -> None:
-        tokens = paragraph.tokens or []
-        paragraph.subjects = self._subjects(tokens, paragraph)
+        tokens = self._tokens(paragraph)
         found: list[Attribution] = []
         for i, (word, start, _end) in enumerate(tokens):
             lower = word.casefold()
@@ -397,7 +413,8 @@ class SpeechText:
                 # "Mendicino made no indication …, instead questioning: …": the sentence's
                 # subject speaks.
                 attribution = next(
-                    (s for s in reversed(paragraph.subjects) if s.position < start), None
+                    (s for s in reversed(self._subjects_of(paragraph)) if s.position < start),
+                    None,
                 )
                 if attribution is not None and not any(
                     a <= attribution.position and start < b for a, b in paragraph.sentences
@@ -423,7 +440,6 @@ class SpeechText:
         nearest speaker named before it, in its paragraph or the one before; else the name
         opening the nearest sentence before it."""
         earlier = [a for a in (previous.attributions if previous else []) if a.kind == "name"]
-        earlier_subjects = previous.subjects if previous else []
         resolved: list[Attribution] = []
         for attribution in paragraph.attributions:
             if attribution.kind == "pronoun" and attribution.words[0] in ("he", "she", "they"):
@@ -434,11 +450,9 @@ class SpeechText:
                     or [a for a in resolved if a.kind == "name" and a.position < position]
                     or earlier
                 )
-                named = (
-                    named
-                    or [s for s in paragraph.subjects if s.position < position]
-                    or earlier_subjects
-                )
+                named = named or [s for s in self._subjects_of(paragraph) if s.position < position]
+                if not named and previous is not None:
+                    named = self._subjects_of(previous)
                 if named:
                     attribution = Attribution(
                         "pronoun", attribution.words, attribution.text, position, named[-1]
@@ -451,7 +465,7 @@ class SpeechText:
         sentence = next((s for s in paragraph.sentences if s[0] <= position < s[1]), None)
         if sentence is None:
             return []
-        tokens = paragraph.tokens or []
+        tokens = self._tokens(paragraph)
         starts = [t[1] for t in tokens]
         i = bisect_right(starts, sentence[0] - 1)
         names: list[Attribution] = []
@@ -746,7 +760,7 @@ class SpeechText:
             region = self._inside(paragraph.quoted, start)
             if region is not None:
                 low = max(low, region[0] + 1)
-            before = text[low:start]
+            before = text[max(low, start - CLAUSE_REACH) : start]
             if any(c.isalnum() for c in before):
                 clause = re.split(r"[,;:()\[\]\"“”«»—–]", before)[-1]
                 words = [w for w in _words(clause) if w in self.negations or w in QUALIFIERS]
@@ -757,7 +771,7 @@ class SpeechText:
             region = self._inside(paragraph.quoted, end - 1)
             if region is not None:
                 high = min(high, region[1] - 1)
-            after = text[end:high]
+            after = text[end : min(high, end + CLAUSE_REACH)]
             if any(c.isalnum() for c in after):
                 stripped = after.lstrip(" \t\n,;:—–-\"”’'")
                 clause = re.split(r"[,;:()\[\]\"“”«»—–]", stripped)[0]
