@@ -76,7 +76,8 @@ SPEECH_VERBS = _set(
     "announced announces admitted argued alleged alleges claimed claims warned explained "
     "noted replied responded answered declared assured acknowledged maintained countered "
     "recalled testified vowed promised suggested reported reports issued spoke continued "
-    "commented emailed texted posted urged rejected dismissed"
+    "commented emailed texted posted urged rejected dismissed calls warns notes argues "
+    "insists admits explains replies declares asserts"
 )
 """Verbs that put words in someone's mouth."""
 
@@ -689,11 +690,11 @@ class SpeechText:
         before: list[Attribution] = []
         if index:
             previous = self._read(index - 1)
-            # A quotation runs on from the paragraph that introduced it; narration does only
-            # after a line that is all attribution ("Signed by …: Rob Oliphant").
-            if region is not None or (
-                previous.end - previous.start <= _BYLINE and not previous.quoted
-            ):
+            # A paragraph that opens with a quotation runs on from the one that introduced
+            # it; narration does only after a line that is all attribution ("Signed by …:
+            # Rob Oliphant").
+            opens_quoted = region is not None and region[0] == paragraph.start
+            if opens_quoted or (previous.end - previous.start <= _BYLINE and not previous.quoted):
                 before = previous.attributions
         windows = (
             ("sentence", [a for a in paragraph.attributions if low <= a.position < high]),

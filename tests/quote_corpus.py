@@ -5,7 +5,13 @@ Every case is a quote, the text it is checked against, and what the verifier mus
 changes, dropped or added words, fabricated quotes and real sentences checked against the wrong
 source. Built deterministically (fixed random seed) from `../shared/seeds/*.txt`.
 
-Run `.venv/bin/python tests/quote_corpus.py` to classify every case and print the matrix.
+`build_audit_corpus` adds hand-labeled cases on the same texts for the audit's speaker, elision
+and cut checks (issue 14): quotes credited to the wrong speaker, correct attributions (a name
+in the sentence, a pronoun after a name, a quotation paragraph after "X said", a spokesperson),
+quotes with no speaker in the text, elisions that drop a negation and faithful ones, cuts that
+hide a qualifier and harmless or marked ones. Each case names its expected finding, or silence.
+
+Run `.venv/bin/python tests/quote_corpus.py` to classify every case and print the matrices.
 """
 
 from __future__ import annotations
@@ -489,11 +495,7 @@ def main() -> int:
     for case in wrong:
         print(f"WRONG {case.category}/{case.kind} {case.source}: {case.quote!r}")
     print(f"\n{len(wrong)} wrong verdicts")
-    return 1 if wrong else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return 1 if wrong or audit_main() else 0
 
 
 # --- who said it, and whether the cut changed it (issue 14) -------------------------------
@@ -564,6 +566,7 @@ AUDIT_CATEGORIES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     "speaker: pronoun after name": (SPEAKER_CODES, frozenset()),
     "speaker: paragraph after said": (SPEAKER_CODES, frozenset()),
     "speaker: spokesperson": (SPEAKER_CODES, frozenset()),
+    "speaker: held out": (SPEAKER_CODES, frozenset()),
     "speaker: none in text": (SPEAKER_CODES, frozenset({"speaker-unconfirmed"})),
     "elision: drops negation": (ELISION_CODES, frozenset({"elision-drops-negation"})),
     "elision: faithful": (ELISION_CODES, frozenset()),
@@ -731,6 +734,38 @@ def build_audit_corpus() -> list[AuditCase]:
          "threats to them", "Justin Trudeau"),                # "The prime minister said"
     ]))
 
+    # Correct attributions written after the checks were built, and never tuned to: their
+    # speaker-unconfirmed rate is the honest one.
+    add(_cases("speaker: held out", S001, [
+        ("he will sit as an Independent", "voice: Han Dong"),
+        ("greatest strategic threat to national security.",
+         "Canadian Security Intelligence Service"),
+    ]))
+    add(_cases("speaker: held out", S000, [
+        ("not tolerate any form of foreign interference in our internal affairs.",
+         "Mélanie Joly"),
+        ("These are things we've been, and experts have been, long calling for.",
+         "Michael Chong"),
+        ("This government needs to do more to ensure all MPs are safe from foreign "
+         "interference.", "Heather McPherson"),
+    ]))
+    add(_cases("speaker: held out", S002, [
+        ("assured that their release was a government priority", "Mélanie Joly"),
+        ("Han Dong had alleged to the Chinese consul that their release would benefit the "
+         "Conservative Party of Canada", "voice: Global News"),
+    ]))
+    add(_cases("speaker: held out", S003, [
+        ("Canada strongly condemns any malicious cyber activities", "Rob Oliphant"),
+    ]))
+    add(_cases("speaker: held out", S004, [
+        ("nothing to cause any harm", "Han Dong"),
+        ("worked hard to defend their interests", "Han Dong"),
+        ("very serious allegations", "voice: Jagmeet Singh, NDP leader"),
+        ("I will continue to serve the residents of Don Valley North", "Han Dong"),
+        ("serious reports of actions that threaten the core of our Canadian democracy",
+         "voice: Conservative leader Pierre Poilievre"),
+    ]))
+
     add(_cases("speaker: none in text", S001, [
         ("The Canadian men's detention was widely considered to be a retaliatory action",
          "voice: Michael Chong"),
@@ -868,6 +903,18 @@ def run_audit_corpus(session, cases: list[AuditCase],
     return [(case, found[id(case)]) for case in cases]
 
 
+def is_wrong(case: AuditCase, codes: set[str]) -> bool:
+    """Whether the audit got a case wrong. A correct attribution must draw no mismatch (it
+    may draw `speaker-unconfirmed`, whose rate is reported); every other case must draw
+    exactly its expected codes; no case may be `quote-not-found` (each quotes its seed)."""
+    if "quote-not-found" in codes:
+        return True
+    scored = codes & set(case.scored)
+    if case.category in CORRECT_SPEAKER_CATEGORIES:
+        return "speaker-mismatch" in scored
+    return scored != case.expected
+
+
 AUDIT_COLUMNS = ("silent", *SPEAKER_CODES, *ELISION_CODES, *CUT_CODES, "quote-not-found")
 
 
@@ -895,7 +942,41 @@ def format_audit_matrix(matrix: dict[str, Counter[str]]) -> str:
     for category, row in matrix.items():
         expected = AUDIT_CATEGORIES[category][1]
         label = short[next(iter(expected))] if expected else "silence"
+        if category in CORRECT_SPEAKER_CATEGORIES:
+            label = "no error"
         lines.append(category.ljust(width) + label.ljust(12)
                      + "".join(str(row[c]).rjust(12) for c in AUDIT_COLUMNS)
                      + str(row["cases"]).rjust(7))
     return "\n".join(lines)
+
+
+def audit_main() -> int:
+    """Run the speaker, elision and cut cases through the audit of a scratch ledger, print
+    their matrix and any case the audit got wrong; the number wrong."""
+    import tempfile
+
+    from ledger import db
+    from ledger.db import transaction
+
+    cases = build_audit_corpus()
+    with tempfile.TemporaryDirectory() as folder:
+        engine = db.make_engine(db.database_url(str(Path(folder) / "corpus.db")))
+        db.upgrade(engine)
+        with transaction(engine, actor="corpus") as session:
+            results = run_audit_corpus(session, cases, load_seeds())
+            session.rollback()
+        engine.dispose()
+    print(f"\n{len(cases)} speaker, elision and cut cases\n")
+    print(format_audit_matrix(audit_matrix(results)))
+    wrong = [(case, codes) for case, codes in results if is_wrong(case, codes)]
+    for case, codes in wrong:
+        print(f"WRONG {case.category}: {case.quote!r} drew {sorted(codes)}")
+    correct = [codes for case, codes in results if case.category in CORRECT_SPEAKER_CATEGORIES]
+    unconfirmed = sum("speaker-unconfirmed" in codes for codes in correct)
+    print(f"\nspeaker-unconfirmed on correct attributions: {unconfirmed} of {len(correct)}")
+    print(f"{len(wrong)} wrong")
+    return len(wrong)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

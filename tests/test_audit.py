@@ -523,15 +523,8 @@ def test_audit_corpus_speakers_elisions_and_cuts(session, capsys) -> None:
            + quote_corpus.format_audit_matrix(matrix)
            + f"\nspeaker-unconfirmed on correct attributions: {unconfirmed} of {len(correct)}"
            f" ({unconfirmed / len(correct):.0%})")
-    wrong = []
-    for case, codes in results:
-        if "quote-not-found" in codes:
-            wrong.append((case, codes))  # every case quotes its seed exactly
-        if codes & set(case.scored) != case.expected:
-            wrong.append((case, codes))
-        false_errors = (codes & _ERRORS) - case.expected
-        if false_errors:
-            wrong.append((case, codes))
+    wrong = [(case, codes) for case, codes in results
+             if quote_corpus.is_wrong(case, codes) or (codes & _ERRORS) - case.expected]
     assert wrong == []
     planted = [codes for case, codes in results if case.expected & _ERRORS]
     assert planted and all(codes & _ERRORS for codes in planted)
