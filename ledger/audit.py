@@ -696,12 +696,11 @@ class _Speech:
         if start is None or end is None:
             return
         auditor, quote = self.auditor, row.quote or ""
-        what = _what(auditor, row)
-        key = auditor.key(self.source_id)
         if index is not None:  # elided: what do the ellipses leave out?
             parts = index.elided_parts(quote=quote)
             dropped, passages = self.speech.dropped_negations(parts)
             if dropped:
+                what, key = _what(auditor, row), auditor.key(self.source_id)
                 words = ", ".join(f"“{w}”" for w in dict.fromkeys(dropped))
                 self.finding("elision-drops-negation", row,
                              f"the elided {what} leaves out {words}, which may turn its "
@@ -711,6 +710,7 @@ class _Speech:
             if parts:
                 start, end = parts[0][0], parts[-1][1]
         for cut in self.speech.check_cut(start=start, end=end, quote=quote):
+            what, key = _what(auditor, row), auditor.key(self.source_id)
             words = ", ".join(f"“{w}”" for w in dict.fromkeys(cut.words))
             edge = "starts" if cut.side == "start" else "ends"
             # The cut-off words next to the quote: the end of what comes before it, the
@@ -726,6 +726,7 @@ class _Speech:
         verdict = self.speech.check_speaker(start=start, end=end, speaker=speaker)
         if verdict.status == "confirmed":
             return
+        what, key = _what(auditor, row), auditor.key(self.source_id)
         found = [a.shown for a in verdict.found]
         if verdict.status == "mismatch":
             others = []

@@ -25,7 +25,7 @@ reviewer's aid: it finds the common newsroom forms, not every sentence a writer 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Literal
@@ -260,6 +260,7 @@ class _Paragraph:
     end: int
     sentences: list[tuple[int, int]] = field(default_factory=list)
     sentence_starts: list[int] = field(default_factory=list)
+    cut_words: list[int] | None = None
     quoted: list[tuple[int, int]] = field(default_factory=list)
     attributions: list[Attribution] = field(default_factory=list)
     subjects: list[Attribution] | None = None
@@ -283,6 +284,10 @@ class SpeechText:
         french = bool(language) and fold(language).startswith("fr")
         self.negations = NEGATIONS | FRENCH_NEGATIONS if french else NEGATIONS
         self.reversals = REVERSALS | FRENCH_REVERSALS if french else REVERSALS
+        self._cut_vocabulary = sorted(
+            {w for w in self.negations | self.reversals | QUALIFIERS if "'" not in w}
+            | {"n't", "n’t", "n'", "n’"}
+        )
         splitter = _BLANK_LINE if _BLANK_LINE.search(text) else _LINE
         spans, position = [], 0
         for gap in splitter.finditer(text):
@@ -780,6 +785,11 @@ class SpeechText:
         words, so starting where the speaker's words start is not a cut.
         """
         paragraph = self._paragraph(self._paragraph_index(start))
+        hits = self._cut_words(paragraph)
+        # Most quotes have no such word within reach on either side: two bisections say so.
+        near = bisect_left(hits, start - CLAUSE_REACH)
+        if near == len(hits) or hits[near] >= end + CLAUSE_REACH:
+            return []
         sentences = paragraph.sentences
         text = self.text
         found: list[CutCheck] = []
@@ -811,6 +821,30 @@ class SpeechText:
             if words:
                 found.append(CutCheck("end", words, " ".join(after.split())))
         return found
+
+    def _cut_words(self, paragraph: _Paragraph) -> list[int]:
+        """Where the paragraph holds a negation, reversal or qualifier (found once, with
+        str.find), so a cut far from any of them costs nothing more."""
+        if paragraph.cut_words is None:
+            lowered = self.text[paragraph.start : paragraph.end].casefold()
+            found: list[int] = []
+            for word in self._cut_vocabulary:
+                index = lowered.find(word)
+                while index != -1:
+                    after = index + len(word)
+                    contraction = word.startswith(("n'", "n’"))  # "didn't", "n'a"
+                    if (contraction or index == 0 or not lowered[index - 1].isalnum()) and (
+                        after == len(lowered) or not lowered[after].isalnum() or contraction
+                    ):
+                        found.append(paragraph.start + index)
+                    index = lowered.find(word, index + 1)
+            found.sort()
+            if len(lowered) != paragraph.end - paragraph.start:
+                # Case folding changed the length ("ß"): the offsets cannot be trusted, so
+                # mark every stretch as worth reading.
+                found = list(range(paragraph.start, paragraph.end, CLAUSE_REACH))
+            paragraph.cut_words = found
+        return paragraph.cut_words
 
     @staticmethod
     def _hits(clause: str, wanted: frozenset[str]) -> tuple[str, ...]:
