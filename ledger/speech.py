@@ -261,6 +261,7 @@ class _Paragraph:
     sentences: list[tuple[int, int]] = field(default_factory=list)
     sentence_starts: list[int] = field(default_factory=list)
     cut_words: list[int] | None = None
+    words: frozenset[str] | None = None
     quoted: list[tuple[int, int]] = field(default_factory=list)
     attributions: list[Attribution] = field(default_factory=list)
     subjects: list[Attribution] | None = None
@@ -284,7 +285,7 @@ class SpeechText:
         french = bool(language) and fold(language).startswith("fr")
         self.negations = NEGATIONS | FRENCH_NEGATIONS if french else NEGATIONS
         self.reversals = REVERSALS | FRENCH_REVERSALS if french else REVERSALS
-        self._cut_vocabulary = sorted(
+        self._cut_vocabulary = frozenset(
             {w for w in self.negations | self.reversals | QUALIFIERS if "'" not in w}
             | {"n't", "n’t", "n'", "n’"}
         )
@@ -329,8 +330,7 @@ class SpeechText:
         if not paragraph.found:
             paragraph.found = True
             # One scan for a word of speech; a paragraph without one is not read further.
-            chunk = self.text[paragraph.start : paragraph.end]
-            if not _CUES.isdisjoint(chunk.casefold().translate(_SPACED).split()):
+            if not _CUES.isdisjoint(self._words_of(paragraph)):
                 self._find_attributions(paragraph)
         return paragraph
 
@@ -822,11 +822,27 @@ class SpeechText:
                 found.append(CutCheck("end", words, " ".join(after.split())))
         return found
 
+    def _words_of(self, paragraph: _Paragraph) -> frozenset[str]:
+        """The paragraph's distinct words, folded and split at punctuation (the apostrophe
+        kept): one pass, shared by the quick tests of both checks."""
+        if paragraph.words is None:
+            chunk = self.text[paragraph.start : paragraph.end]
+            paragraph.words = frozenset(chunk.casefold().translate(_SPACED).split())
+        return paragraph.words
+
     def _cut_words(self, paragraph: _Paragraph) -> list[int]:
         """Where the paragraph holds a negation, reversal or qualifier (found once, with
         str.find), so a cut far from any of them costs nothing more."""
         if paragraph.cut_words is None:
+            paragraph.cut_words = []
+            words = self._words_of(paragraph)
             lowered = self.text[paragraph.start : paragraph.end].casefold()
+            if (
+                self._cut_vocabulary.isdisjoint(words)
+                and "n'" not in lowered
+                and ("n’" not in lowered)
+            ):
+                return paragraph.cut_words
             found: list[int] = []
             for word in self._cut_vocabulary:
                 index = lowered.find(word)
