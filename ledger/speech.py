@@ -154,6 +154,7 @@ _CUES = frozenset(_CUE_WORDS)
 _SPACED = str.maketrans({c: " " for c in '!"#$%&()*+,./:;<=>?@[\\]^_`{|}~“”‘«»—–…-'})
 _CLAUSE_CUTS = ',;:()[]"“”«»—–'
 _ELLIPSIS_EDGES = ("…", "...", "[")
+_NAME_WORD = re.compile(r"\w+")
 _ROLE_GAP = re.compile(r"\s*\([^()\n]{0,80}\)\s*:?\s*|\s*:\s*")
 _GAP_SPLIT = re.compile(r"[,;:()\[\]\"“”«»—–.!?…]+|\s-\s")
 _CLAUSE_MARKS = ',;:()[]"“”«»—–.!?…'
@@ -165,7 +166,9 @@ _ENDS_ELIDED = re.compile(r"(?:…|\.\.\.|\[\s*(?:…|\.\.\.)\s*\])\s*$")
 def name_tokens(name: str) -> tuple[str, ...]:
     """A name as folded words: "Prime Minister’s Office" is ('prime', 'minister', 's',
     'office')."""
-    return tuple(re.findall(r"\w+", fold(name.replace("’", "'"))))
+    if name.isascii():  # the common case, without Unicode decomposition
+        return tuple(_NAME_WORD.findall(name.lower()))
+    return tuple(_NAME_WORD.findall(fold(name.replace("’", "'"))))
 
 
 @dataclass(frozen=True)
