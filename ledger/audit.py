@@ -17,21 +17,20 @@ whatever day they mean are reported.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from ledger.errors import InvalidValue
 from ledger.origins import OriginGraph
+from ledger.replies import reply_status
 from ledger.speech import TITLES, Speaker, SpeechText, name_tokens
 from ledger.store import audit as queries
 from ledger.store.audit import AttributionRow, ClaimRow, ResponseRow, SourceRow
-from ledger.values import PartialDate, fold
+from ledger.values import PartialDate, fold, source_date_epoch
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -102,13 +101,8 @@ class Finding:
 
 def today_default() -> date:
     """The audit's "today": SOURCE_DATE_EPOCH (UTC) when set, for reproducible reports."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return date.today()
-    try:
-        return datetime.fromtimestamp(int(epoch), UTC).date()
-    except (ValueError, OverflowError, OSError):
-        raise InvalidValue(f"SOURCE_DATE_EPOCH {epoch!r} is not a Unix time in seconds") from None
+    moment = source_date_epoch()
+    return moment.date() if moment is not None else date.today()
 
 
 def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
@@ -498,8 +492,10 @@ class _Auditor:
                 "record one with `ledger reply request`", {"subjects": names})
         for reply in replies:
             addressee = self.canonical(reply.addressee_id)
-            if (reply.deadline and addressee not in responded
-                    and _latest(reply.deadline) < self.today):
+            status = reply_status(sent=reply.sent, deadline=reply.deadline, today=self.today,
+                                  responses=[(r.kind, r.date) for r in responses
+                                             if self.canonical(r.respondent_id) == addressee])
+            if status.overdue:
                 name = self.name(addressee)
                 add("reply-overdue",
                     f"asked {name} on {reply.sent}; no response by the {reply.deadline} "
@@ -550,7 +546,7 @@ class _Auditor:
 
     def check_cycles(self) -> None:
         for members in self.graph.cycles():
-            path = self.cycle_path(members)
+            path = self.graph.cycle_path(members)
             chain = " → ".join(self.key(s) for s in path)
             first = self.sources[members[0]]
             self.add("citation-cycle", "source", first.id, first.key,
@@ -558,26 +554,6 @@ class _Auditor:
                      "traced to an origin outside it",
                      {"cycle": [self.key(s) for s in members], "path": chain},
                      [("source", s) for s in members])
-
-    def cycle_path(self, members: list[int]) -> list[int]:
-        """A closed walk through the cycle from its smallest id, as a path of ids."""
-        inside, start = set(members), members[0]
-        parents: dict[int, int] = {}
-        frontier = [start]
-        while frontier:
-            nxt = []
-            for node in frontier:
-                for target in sorted(self.graph.targets.get(node, ())):
-                    if target == start:
-                        path = [node]
-                        while path[-1] != start:
-                            path.append(parents[path[-1]])
-                        return [*reversed(path), start]
-                    if target in inside and target not in parents:
-                        parents[target] = node
-                        nxt.append(target)
-            frontier = nxt
-        return [*members, start]
 
     def check_unused_sources(self) -> None:
         used = queries.used_source_ids(self.session)

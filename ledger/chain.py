@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,8 @@ GENESIS = "0" * 64
 # One encoder each, made once: json.dumps with options builds a new encoder on every call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                               allow_nan=False).encode
-_STRING = json.JSONEncoder(ensure_ascii=False).encode
+# A JSON string with non-ASCII kept (the C function JSONEncoder(ensure_ascii=False) calls).
+_STRING = json.encoder.encode_basestring
 
 
 def canonical_json(value: Any) -> str:
@@ -59,14 +60,17 @@ class ChainReport:
         return self.first_bad_seq is None
 
 
-def verify_rows(rows: Iterable[Any], *, anchor: tuple[int, str] | None = None) -> ChainReport:
+def verify_rows(rows: Iterable[Any], *, anchor: tuple[int, str] | None = None,
+                validate: Callable[[Any, Any], str | None] | None = None) -> ChainReport:
     """Recompute the chain over event rows in sequence order.
 
     Each row needs seq, at, actor, action, entity, uid, state, prev_hash and hash. The
     sequence must run 1, 2, 3 ... without gaps, each state must be stored as its canonical
     JSON, each prev_hash must be the previous hash and each hash must recompute. With
     `anchor` (seq, hash), that event must be in the log with exactly that hash: this catches
-    a truncated tail or a wholesale rewrite, which a plain verify cannot see.
+    a truncated tail or a wholesale rewrite, which a plain verify cannot see. `validate`, if
+    given, is called with each row whose hash recomputes and its parsed state, and returns
+    what is wrong with the event, or None.
     """
     prev, expected_seq, count, anchor_seen = GENESIS, 1, 0, False
 
@@ -80,7 +84,8 @@ def verify_rows(rows: Iterable[Any], *, anchor: tuple[int, str] | None = None) -
         if row.prev_hash != prev:
             return bad(row.seq, "its previous-hash does not match the event before it")
         try:
-            canonical = canonical_json(json.loads(row.state))
+            parsed = json.loads(row.state)
+            canonical = canonical_json(parsed)
         except (ValueError, TypeError):
             return bad(row.seq, "its state is not valid JSON")
         # The hash covers the parsed state, so the stored text must be exactly its canonical
@@ -91,6 +96,9 @@ def verify_rows(rows: Iterable[Any], *, anchor: tuple[int, str] | None = None) -
                                 entity=row.entity, uid=row.uid, state=canonical, prev=prev)
         if recomputed != row.hash:
             return bad(row.seq, "its content does not match its hash")
+        problem = validate(row, parsed) if validate is not None else None
+        if problem is not None:
+            return bad(row.seq, problem)
         if anchor and row.seq == anchor[0]:
             if row.hash != anchor[1]:
                 return bad(row.seq, f"the anchor says {anchor[1][:12]}…, the log {row.hash[:12]}…")

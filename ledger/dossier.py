@@ -33,6 +33,7 @@ from functools import cached_property
 
 from ledger.origins import OriginGraph, describe_origins
 from ledger.render import md_inline, md_link
+from ledger.replies import reply_status
 from ledger.store.reports import (
     AttributionRow,
     Batch,
@@ -42,7 +43,6 @@ from ledger.store.reports import (
     ResponseRow,
     SourceRow,
 )
-from ledger.values import PartialDate
 
 KIND_LABELS = {
     "denial": "Denial",
@@ -65,8 +65,6 @@ QUOTE_CHECK_LABELS = {
     "unverifiable": "not checked: no stored text",
     "no-quote": "no quote recorded",
 }
-# Response kinds that do not answer a reply request: they record silence.
-_NOT_AN_ANSWER = {"no-response"}
 
 
 # --- the context objects -------------------------------------------------------------------
@@ -486,30 +484,27 @@ class _Builder:
                             source=source, quote=row.quote, summary=row.summary)
 
     def reply(self, row: ReplyRow) -> ReplyView:
-        answers = [r for r in self.responses[row.claim_id]
-                   if r.respondent_id == row.addressee_id and r.kind not in _NOT_AN_ANSWER]
-        dated = sorted((r.date for r in answers
-                        if r.date and _earliest(r.date) >= _earliest(row.sent)), key=_earliest)
-        answered_on = dated[0] if dated else None
+        status = reply_status(sent=row.sent, deadline=row.deadline, today=self.reference,
+                              responses=[(r.kind, r.date) for r in self.responses[row.claim_id]
+                                         if r.respondent_id == row.addressee_id])
+        answered_on = status.answered_on
         asked = f"asked on {row.sent}" + (f" ({row.channel})" if row.channel else "")
-        passed = bool(row.deadline and self.reference
-                      and PartialDate(row.deadline).latest().isoformat() < self.reference)
-        if answers:
+        if status.answered:
             if answered_on is None:
-                status = f"{asked}, answered (the answer is not dated)"
-            elif row.deadline and _earliest(answered_on) > _earliest(row.deadline):
-                status = f"{asked}, answered on {answered_on}, after the {row.deadline} deadline"
+                text = f"{asked}, answered (the answer is not dated)"
+            elif status.late:
+                text = f"{asked}, answered on {answered_on}, after the {row.deadline} deadline"
             else:
-                status = f"{asked}, answered on {answered_on}"
-        elif passed:
-            status = f"{asked}, no response by the {row.deadline} deadline"
+                text = f"{asked}, answered on {answered_on}"
+        elif status.overdue:
+            text = f"{asked}, no response by the {row.deadline} deadline"
         elif row.deadline:
-            status = f"{asked}, deadline {row.deadline}, no response yet"
+            text = f"{asked}, deadline {row.deadline}, no response yet"
         else:
-            status = f"{asked}, no response recorded"
+            text = f"{asked}, no response recorded"
         return ReplyView(addressee=self.person(row.addressee_id), sent=row.sent,
-                         deadline=row.deadline, channel=row.channel, answered=bool(answers),
-                         answered_on=answered_on, overdue=passed and not answers, status=status)
+                         deadline=row.deadline, channel=row.channel, answered=status.answered,
+                         answered_on=answered_on, overdue=status.overdue, status=text)
 
     def allegation(self, claim: ClaimRow, roles: tuple[str, ...]) -> Allegation:
         by_role: dict[str, list] = defaultdict(list)

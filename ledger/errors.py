@@ -37,6 +37,10 @@ class ChainBroken(LedgerError):
     """The event log does not verify: its history was rewritten."""
 
 
+class StateMismatch(LedgerError):
+    """The current-state tables differ from what the event log records."""
+
+
 class ImportFailed(LedgerError):
     """A bundle could not be imported; nothing from it was written."""
 

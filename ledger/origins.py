@@ -20,6 +20,51 @@ class OriginGraph:
             self.targets.setdefault(source_id, []).append(target_id)
         self._cache: dict[int, frozenset[int]] = {}
 
+    def forget(self) -> None:
+        """Drop the cached origins (after a link was added to `targets`)."""
+        self._cache.clear()
+
+    def path(self, start: int, goal: int) -> list[int] | None:
+        """A shortest path of source ids from `start` to `goal` along the links, or None."""
+        parents: dict[int, int | None] = {start: None}
+        frontier = [start]
+        while frontier:
+            following = []
+            for node in frontier:
+                for nxt in self.targets.get(node, ()):
+                    if nxt in parents:
+                        continue
+                    parents[nxt] = node
+                    if nxt == goal:
+                        path, step = [], nxt
+                        while step is not None:
+                            path.append(step)
+                            step = parents[step]
+                        return path[::-1]
+                    following.append(nxt)
+            frontier = following
+        return None
+
+    def cycle_path(self, members: list[int]) -> list[int]:
+        """A closed walk through a cycle (as `cycles` gives it) from its smallest id."""
+        inside, start = set(members), members[0]
+        parents: dict[int, int] = {}
+        frontier = [start]
+        while frontier:
+            following = []
+            for node in frontier:
+                for target in sorted(self.targets.get(node, ())):
+                    if target == start:
+                        path = [node]
+                        while path[-1] != start:
+                            path.append(parents[path[-1]])
+                        return [*reversed(path), start]
+                    if target in inside and target not in parents:
+                        parents[target] = node
+                        following.append(target)
+            frontier = following
+        return [*members, start]
+
     def origins(self, source_id: int) -> frozenset[int]:
         """The origins `source_id` traces back to (itself, when it relies on nothing)."""
         cached = self._cache.get(source_id)

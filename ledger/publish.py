@@ -30,7 +30,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
@@ -38,8 +37,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ledger import dossier as contexts
-from ledger.errors import Conflict, InvalidValue, LedgerError, ReadFailed
+from ledger.errors import Conflict, LedgerError, ReadFailed
 from ledger.store import reports
+from ledger.values import source_date_epoch
 
 MANIFEST = ".ledger-publish.json"
 STYLESHEET = "style.css"
@@ -363,16 +363,8 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
 
 def demo_clock() -> Callable[[], str]:
     """A clock that always says SOURCE_DATE_EPOCH (UTC), else `DEMO_TIME`."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None or not epoch.strip():
-        moment = DEMO_TIME
-    else:
-        try:
-            seconds = int(epoch.strip())
-            moment = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        except (ValueError, OverflowError, OSError):
-            raise InvalidValue(f"SOURCE_DATE_EPOCH {epoch!r} must be a number of seconds "
-                               "since 1970-01-01 UTC") from None
+    epoch = source_date_epoch()
+    moment = DEMO_TIME if epoch is None else epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return lambda: moment
 
 

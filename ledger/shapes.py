@@ -23,6 +23,11 @@ def next_free(base: str, taken: set[str] | frozenset[str]) -> str:
     return candidate
 
 
+def link_uid(source_uid: str, target_uid: str) -> str:
+    """A source link's uid, derived from its two sources' (a bundle gives links no uid)."""
+    return hashlib.md5(f"{source_uid}:{target_uid}".encode(), usedforsecurity=False).hexdigest()
+
+
 def text_digest(text: str | None) -> str | None:
     """The SHA-256 of a stored text snapshot."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None

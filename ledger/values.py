@@ -6,11 +6,12 @@ hyphenated. Functions here raise `InvalidValue` (exit 2) naming the option that 
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from ledger.errors import InvalidValue
@@ -237,3 +238,16 @@ def url(value: str | None, *, field: str = "url") -> tuple[str, str] | None:
                    if not _TRACKING.match(k))
     normalized = urlunsplit(("https", host, path, urlencode(query), ""))
     return typed, normalized
+
+
+def source_date_epoch() -> datetime | None:
+    """SOURCE_DATE_EPOCH as a UTC time, or None when it is not set (reproducible builds:
+    https://reproducible-builds.org/specs/source-date-epoch/)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return None
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise InvalidValue(f"SOURCE_DATE_EPOCH {epoch!r} must be a Unix time: a number of "
+                           "seconds since 1970-01-01 UTC") from None

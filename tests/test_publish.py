@@ -97,7 +97,10 @@ def test_hostile_names_publish_inside_dir(cli, engine, tmp_path) -> None:
 
     with engine.begin() as connection:
         connection.execute(text("UPDATE person SET slug = '../../evil' WHERE name = 'CON'"))
-    cli.ok("publish", "--out", str(out), "--html")
+    # Verify catches the direct edit, so publish refuses it unless told to build anyway.
+    refused = cli("publish", "--out", str(out), "--html")
+    assert refused.code == 1 and "slug is '../../evil' in the table" in refused.err
+    cli.ok("publish", "--out", str(out), "--html", "--skip-verify")
     root = out.resolve()
     assert not [p for p in tmp_path.rglob("*")
                 if p.is_file() and not p.name.startswith("ledger.db")

@@ -222,7 +222,12 @@ def _insert(log: Log, seq: int, *, forge: bool) -> None:
     rows = [dict(r) for r in log.original]
     prev = rows[seq - 2]["hash"] if seq > 1 else GENESIS
     template = rows[seq - 1]
-    state = canonical_json({"statement": "A forged allegation", "status": "confirmed"})
+    # A state of the template's own shape (verify validates each event's shape, so a
+    # misshapen one would be caught at `seq` itself): only the chain after it shows the forgery.
+    forged = json.loads(template["state"])
+    field = next(k for k, v in sorted(forged.items()) if isinstance(v, str) and k != "uid")
+    forged[field] += " (forged)"
+    state = canonical_json(forged)
     new = {**template, "seq": seq, "state": state, "prev_hash": prev, "action": "add"}
     new["hash"] = (event_hash(seq=seq, at=new["at"], actor=new["actor"], action="add",
                               entity=new["entity"], uid=new["uid"], state=state, prev=prev)
@@ -251,11 +256,14 @@ def test_truncation_and_wholesale_rewrite_need_an_anchor(ledger_1000) -> None:
     middle_anchor = f"{n // 2}:{rows[n // 2 - 1]['hash']}"
     cli.ok("verify", "--anchor", head_anchor)
 
-    # The tail cut off: the rest is a valid chain, so only the anchor shows it.
+    # The tail cut off: the rest is a valid chain, so only the anchor shows it in the chain;
+    # the replay sees the rows whose events are gone.
     log.execute(("DELETE FROM event WHERE seq > :keep", {"keep": n - 10}))
-    cli.ok("verify")
-    assert _first_bad(cli, "--anchor", head_anchor) == n
-    cli.ok("verify", "--anchor", middle_anchor)
+    cli.ok("verify", "--chain-only")
+    assert _first_bad(cli, "--chain-only", "--anchor", head_anchor) == n
+    cli.ok("verify", "--chain-only", "--anchor", middle_anchor)
+    replayed = cli("verify")
+    assert replayed.code == 1 and "the row has no event in the log" in replayed.err
     log.restore()
 
     # One claim rewritten and every later hash recomputed.
@@ -265,9 +273,12 @@ def test_truncation_and_wholesale_rewrite_need_an_anchor(ledger_1000) -> None:
     state["statement"] = "A different allegation"
     target["state"] = canonical_json(state)
     log.replace(_rehash(changed, start=target["seq"] - 1))
-    cli.ok("verify")
+    cli.ok("verify", "--chain-only")
     assert _first_bad(cli, "--anchor", head_anchor) == n
-    cli.ok("verify", "--anchor", middle_anchor)  # an anchor before the rewrite cannot see it
+    # An anchor before the rewrite cannot see it; the replay can (the table kept the old words).
+    cli.ok("verify", "--chain-only", "--anchor", middle_anchor)
+    replayed = cli("verify", "--anchor", middle_anchor)
+    assert replayed.code == 1 and "statement is 'Allegation" in replayed.err
     log.restore()
 
     # The whole chain rewritten from the first event: every earlier anchor fails.

@@ -15,6 +15,7 @@ from ledger.cli.common import (
     Strict,
     Voice,
     emit_json,
+    emit_json_array,
     new_app,
     out,
     report_quote,
@@ -150,20 +151,25 @@ def list_(ctx: typer.Context,
           status: Annotated[str | None, typer.Option("--status",
                                                      help="Only claims with this status.")]
           = None,
+          limit: Annotated[int | None, typer.Option(
+              "--limit", min=1, help="At most this many claims.", show_default=False)] = None,
+          offset: Annotated[int, typer.Option(
+              "--offset", min=0, help="Skip this many claims first.")] = 0,
           json: Json = False) -> None:
-    """List claims, oldest first.
+    """List claims, oldest first, a page at a time with --limit and --offset.
 
     \b
     Example:
       ledger claim list --about "Han Dong" --status disputed
+      ledger claim list --limit 50 --offset 100 --json
     """
-    from ledger import store
+    from ledger.store.reads import list_claim_records
 
     with state(ctx).read() as session:
-        records = [store.claim_record(session, c)
-                   for c in store.list_claims(session, about=about, status=status)]
+        records = list_claim_records(session, about=about, status=status, limit=limit,
+                                     offset=offset)
     if json:
-        emit_json(records)
+        emit_json_array(records)
     else:
         table([[r["id"], r["status"], ", ".join(r["about"]), len(r["attributions"]),
                 r["statement"]] for r in records],

@@ -89,6 +89,16 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def emit_json_array(records: list[Any]) -> None:
+    """Print a long list as one JSON array, a record a line (the C encoder: indenting would
+    take the pure-Python one, several times slower on a large ledger)."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    if not records:
+        sys.stdout.write("[]\n")
+        return
+    sys.stdout.write("[\n" + ",\n".join(encode(record) for record in records) + "\n]\n")
+
+
 def out(line: str = "") -> None:
     """Print data to stdout."""
     sys.stdout.write(line + "\n")
@@ -144,18 +154,9 @@ def read_text_file(path: str | None) -> str | None:
     """Read --text-file as UTF-8; a missing or undecodable file is an error (exit 1)."""
     if path is None:
         return None
-    from ledger.errors import ReadFailed
+    from ledger.userfiles import read_text
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise ReadFailed(f"--text-file: no file {path!r}") from None
-    except UnicodeDecodeError as exc:
-        raise ReadFailed(f"--text-file {path!r} is not UTF-8 text ({exc.reason} at byte "
-                         f"{exc.start}); convert it first, e.g. with iconv") from None
-    except OSError as exc:
-        raise ReadFailed(f"--text-file {path!r}: {exc.strerror}") from None
+    return read_text(path, option="--text-file")
 
 
 def report_quote(attribution: Any, source_key: str) -> None:

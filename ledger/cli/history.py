@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Json, emit_json, out, state
+from ledger.cli.common import Json, emit_json, info, out, state
 
 
 def log(ctx: typer.Context,
@@ -22,21 +22,34 @@ def log(ctx: typer.Context,
     Example:
       ledger log --entity claim --limit 10
     """
-    import json as json_module
-
     from ledger import store
+    from ledger.integrity import logged_state
 
     with state(ctx).read() as session:
         events = store.list_events(session, limit=limit, entity=entity, uid=uid)
-        records = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
-                    "entity": e.entity, "uid": e.uid, "state": json_module.loads(e.state),
-                    "prev_hash": e.prev_hash, "hash": e.hash} for e in events]
+        records = []
+        for e in events:
+            # A malformed event is shown as it is stored, and named, never a crash.
+            parsed = logged_state(e.entity, e.uid, e.state)
+            record = {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
+                      "entity": e.entity, "uid": e.uid,
+                      "state": parsed if parsed is not None else e.state,
+                      "prev_hash": e.prev_hash, "hash": e.hash}
+            if parsed is None:
+                record["malformed"] = True
+            records.append(record)
     if json:
         emit_json(records)
         return
     for r in records:
-        label = (r["state"].get("name") or r["state"].get("key") or r["state"].get("statement")
-                 or r["state"].get("kind") or r["state"].get("relation") or "")
+        if r.get("malformed"):
+            info(f"event {r['seq']} is malformed (its state is not a {r['entity']}'s); "
+                 "`ledger verify` says what is wrong")
+            label = "(malformed state)"
+        else:
+            label = (r["state"].get("name") or r["state"].get("key")
+                     or r["state"].get("statement") or r["state"].get("kind")
+                     or r["state"].get("relation") or "")
         out(f"{r['seq']:>6}  {r['at'][:19]}Z  {r['actor']:<12} {r['action']:<8} "
             f"{r['entity']:<11} {str(label)[:60]}")
 
@@ -45,28 +58,47 @@ def verify(ctx: typer.Context,
            anchor: Annotated[str | None, typer.Option(
                "--anchor", help="SEQ:HASH from a dossier or an earlier `ledger log`: that "
                "event must still be in the log, unchanged.")] = None,
+           chain_only: Annotated[bool, typer.Option(
+               "--chain-only", help="Check only the hash chain and each event, not the "
+               "tables (quicker).")] = False,
            json: Json = False) -> None:
-    """Recompute the hash chain; exit 1 naming the first bad sequence number.
+    """Check the history and that the tables hold exactly what it records.
 
-    A plain verify cannot see a truncated tail or a chain rewritten wholesale with new
-    hashes; an --anchor taken earlier (every dossier prints one) can.
+    Recomputes the hash chain and validates every event (exit 1 naming the first bad
+    sequence number), then replays the log against every table: each row must equal the
+    state of its newest event, every row needs an event and every logged record its row.
+    Each difference names the record, the field and both values (exit 1). A plain verify
+    cannot see a truncated tail or a chain rewritten wholesale with new hashes; an --anchor
+    taken earlier (every dossier prints one) can.
 
     \b
     Example:
-      ledger verify --anchor 42:3f5c...e1
+      ledger verify
+      ledger verify --chain-only --json
     """
     from ledger import store
-    from ledger.errors import ChainBroken
+    from ledger.errors import ChainBroken, StateMismatch
+    from ledger.store.replay import mismatch_summary, verify_ledger
 
     parsed = store.parse_anchor(anchor) if anchor else None
     with state(ctx).read() as session:
-        report = store.verify(session, anchor=parsed)
+        report = verify_ledger(session, anchor=parsed, chain_only=chain_only)
+    chain = report.chain
     if json:
-        emit_json({"ok": report.ok, "events": report.events, "head_seq": report.head_seq,
-                   "head_hash": report.head_hash, "first_bad_seq": report.first_bad_seq,
-                   "problem": report.problem})
-    if not report.ok:
+        emit_json(report.to_dict())
+    if not chain.ok:
         raise ChainBroken(f"the history does not verify at sequence number "
-                          f"{report.first_bad_seq}: {report.problem}")
+                          f"{chain.first_bad_seq}: {chain.problem}")
+    if report.total_differences:
+        if not json:
+            for difference in report.differences:
+                info(difference.message())
+            if report.total_differences > len(report.differences):
+                info(f"... and {report.total_differences - len(report.differences)} more")
+        raise StateMismatch(f"{mismatch_summary(report, first=json)}: the tables were "
+                            "changed without an event; restore them from a backup or a "
+                            "re-import of an export taken before the change")
     if not json:
-        out(f"ok: {report.events} events, head {report.head_seq}:{report.head_hash}")
+        rows = sum(report.rows.values())
+        checked = f"; {rows} rows match the log" if report.replayed else " (chain only)"
+        out(f"ok: {chain.events} events, head {chain.head_seq}:{chain.head_hash}{checked}")

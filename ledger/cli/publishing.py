@@ -16,6 +16,17 @@ Templates = Annotated[str | None, typer.Option(
     "--templates", help="A folder of templates that override the shipped ones "
     "(dossier.md.j2, index.md.j2, source.md.j2, style.css).", show_default=False)]
 OutDir = Annotated[str, typer.Option("--out", help="The folder to publish into.")]
+SkipVerify = Annotated[bool, typer.Option(
+    "--skip-verify", help="Build even if `ledger verify` fails (the tables may not be what "
+    "the history records).")]
+
+
+def _verified(session, *, doing: str, skip: bool) -> None:
+    """Refuse to build from a ledger that does not verify, unless told."""
+    if not skip:
+        from ledger.store.replay import require_verified
+
+        require_verified(session, doing=doing)
 
 
 def dossier(ctx: typer.Context, person: PersonRef,
@@ -27,9 +38,10 @@ def dossier(ctx: typer.Context, person: PersonRef,
             out: Annotated[str | None, typer.Option(
                 "--out", help="Write to this file (atomically) instead of stdout.",
                 show_default=False)] = None,
-            templates: Templates = None) -> None:
+            templates: Templates = None, skip_verify: SkipVerify = False) -> None:
     """Print one person's dossier: every allegation about them, its sources and quotes,
     every response, the reply status, what they said about other claims, and the sources.
+    Refuses a ledger that does not pass `ledger verify`, unless --skip-verify.
 
     \b
     Example:
@@ -42,6 +54,7 @@ def dossier(ctx: typer.Context, person: PersonRef,
     from ledger.publish import write_atomically
 
     with state(ctx).read() as session:
+        _verified(session, doing="dossier", skip=skip_verify)
         text = render_dossier(session, person, fmt=format, as_of=as_of, templates_dir=templates)
     if out is None:
         sys.stdout.write(text)
@@ -54,12 +67,13 @@ def dossier(ctx: typer.Context, person: PersonRef,
 def publish(ctx: typer.Context, out: OutDir = "reports",
             html: Annotated[bool, typer.Option(
                 "--html", help="Also write every page as HTML, with one stylesheet.")] = False,
-            templates: Templates = None) -> None:
+            templates: Templates = None, skip_verify: SkipVerify = False) -> None:
     """Publish every dossier, a page per source and an index into a folder.
 
     Writes index.md, people/<slug>.md and sources/<key>.md (and .html twins with --html).
     Files the previous publish wrote that are no longer produced are removed; nothing else in
-    the folder is touched. The same ledger gives the same bytes.
+    the folder is touched. The same ledger gives the same bytes. Refuses a ledger that does
+    not pass `ledger verify`, unless --skip-verify.
 
     \b
     Example:
@@ -67,6 +81,8 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
     """
     from ledger.publish import publish as publish_all
 
+    with state(ctx).read() as session:
+        _verified(session, doing="publish", skip=skip_verify)
     result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates)
     info(result.summary().capitalize())
 
@@ -76,7 +92,8 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
              "--force", help="Add the example to a ledger that is not empty.")] = False) -> None:
     """Load the bundled example ledger (the Han Dong story) and publish it, HTML included.
 
-    Refuses a ledger that already holds anything, unless --force. The example's history is
+    Refuses a ledger that already holds anything, unless --force, and publishes only a ledger
+    that passes `ledger verify`. The example's history is
     recorded with a fixed clock (SOURCE_DATE_EPOCH if set), so its head hash and the published
     files are the same on every run.
 
@@ -90,6 +107,8 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
     engine = state(ctx).engine()
     imported = load_example(engine, force=force)
     info(imported.summary().capitalize())
+    with state(ctx).read() as session:
+        _verified(session, doing="demo", skip=False)
     result = publish_all(engine, out, html=True)
     info(result.summary().capitalize())
 

@@ -42,7 +42,8 @@ def import_(ctx: typer.Context,
 
     A bad record (or CSV row) anywhere means nothing is written. Records may refer to earlier
     ones by person name or alias, source key and claim ref. Records already in the ledger
-    (same uid, or same natural key) are skipped, so importing a file twice changes nothing.
+    (same uid, or same natural key) are skipped, so importing a file twice changes nothing;
+    one whose content differs is refused, naming the fields.
 
     \b
     Examples:

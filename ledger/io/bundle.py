@@ -14,15 +14,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from ledger import values
-from ledger.errors import InvalidValue, LedgerError, ReadFailed
-from ledger.io.importer import DERIVED, FIELDS, TYPES, Importer, ImportResult
-from ledger.models import Claim, Person, ReplyRequest, Response, Source
-from ledger.store.claims import claim_record, reply_record, response_record
-from ledger.store.people import person_record
-from ledger.store.sources import source_record
+from ledger.errors import InvalidValue, LedgerError
+from ledger.store import reads
+from ledger.store.bulk import DERIVED, FIELDS, TYPES, Importer, ImportResult
+from ledger.userfiles import read_text
 
 FORMATS = ("jsonl", "json", "yaml")
 __all__ = ["DERIVED", "FIELDS", "FORMATS", "TYPES", "ImportResult", "dump", "export_records",
@@ -34,22 +32,14 @@ __all__ = ["DERIVED", "FIELDS", "FORMATS", "TYPES", "ImportResult", "dump", "exp
 
 def export_records(session: Session) -> Iterator[dict[str, Any]]:
     """Every record of the ledger in bundle form, in an order an import can follow."""
-    for person in session.exec(select(Person).where(col(Person.merged_into_id).is_(None))
-                               .order_by(col(Person.id))):
-        record = person_record(session, person, with_id=False)
+    for record in reads.person_records(session, with_id=False):
         record.pop("slug")
         yield record
-    for source in session.exec(select(Source).order_by(col(Source.id))):
-        yield source_record(session, source, with_id=False, with_text=True)
-    refs: dict[int, str] = {}
-    for n, claim in enumerate(session.exec(select(Claim).order_by(col(Claim.id))), start=1):
-        refs[claim.id] = f"c{n}"
-        yield claim_record(session, claim, with_id=False, ref=refs[claim.id])
-    for response in session.exec(select(Response).order_by(col(Response.id))):
-        yield response_record(session, response, with_id=False,
-                              claim_ref=refs[response.claim_id])
-    for reply in session.exec(select(ReplyRequest).order_by(col(ReplyRequest.id))):
-        yield reply_record(session, reply, with_id=False, claim_ref=refs[reply.claim_id])
+    yield from reads.source_records(session, with_id=False, with_text=True)
+    yield from reads.claim_records(session, with_id=False, refs=True)
+    refs = reads.ClaimRefs(session)
+    yield from reads.response_records(session, claim_refs=refs, with_id=False)
+    yield from reads.reply_records(session, claim_refs=refs, with_id=False)
 
 
 def dump(records: Iterable[dict[str, Any]], *, fmt: str = "jsonl") -> Iterator[str]:
@@ -80,15 +70,7 @@ def detect_format(path: Path, fmt: str | None) -> str:
 def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     """Parse a bundle file into (where, record) pairs; `where` names the line or item."""
     fmt = detect_format(path, fmt)
-    try:
-        content = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReadFailed(f"no file {str(path)!r}") from None
-    except UnicodeDecodeError as exc:
-        raise ReadFailed(f"{str(path)!r} is not UTF-8 text ({exc.reason} at byte "
-                         f"{exc.start})") from None
-    except OSError as exc:
-        raise ReadFailed(f"cannot read {str(path)!r}: {exc.strerror}") from None
+    content = read_text(path)
     records: list[tuple[str, Any]] = []
     if fmt == "jsonl":
         for number, text_line in enumerate(content.splitlines(), start=1):

@@ -42,9 +42,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ledger import store, values
-from ledger.errors import InvalidValue, ReadFailed
-from ledger.models import Person, Source
+from ledger import shapes, store, values
+from ledger.errors import InvalidValue
+from ledger.userfiles import read_text
 
 RATING_SCALE = {"false": 1, "unsupported": 2, "disputed": 3, "corroborated": 4, "confirmed": 5}
 WORST_RATING, BEST_RATING = 1, 5
@@ -183,31 +183,30 @@ def insert_into_head(page: str, scripts: Iterable[str]) -> str:
 def export_reviews(session: Session, *, publisher: str | None = None,
                    base_url: str | None = None) -> Iterator[dict[str, Any]]:
     """A ClaimReview for every assessed claim, oldest claim first."""
-    from ledger.store.claims import attributions_of, people_of
+    from ledger.store import reads
     from ledger.store.exchange import status_dates
 
     name = publisher_name(publisher)
     base = (base_url or os.environ.get("LEDGER_BASE_URL") or "").rstrip("/")
     days = status_dates(session)
-    for claim in store.list_claims(session):
-        if claim.status not in RATING_SCALE:
+    sources = reads.source_infos(session)
+    for view in reads.claim_views(session):
+        claim = view.record
+        if claim["status"] not in RATING_SCALE:
             continue
-        subjects = [p for role, p in people_of(session, claim) if role == "subject"]
-        page = f"people/{subjects[0].slug}.html#claim-{claim.id}"
-        claimant = session.get(Person, claim.claimant_id) if claim.claimant_id else None
-        works, seen = [], set()
-        for attribution in attributions_of(session, claim):
-            if attribution.source_id in seen:
-                continue
-            seen.add(attribution.source_id)
-            source = session.get(Source, attribution.source_id)
+        subjects = [p for p in view.people if p.role == "subject"]
+        page = f"people/{subjects[0].slug}.html#claim-{claim['id']}"
+        claimant = view.claimant
+        works = []
+        for source_id in dict.fromkeys(view.source_ids):
+            source = sources[source_id]
             works.append(creative_work(url=source.url, headline=source.title,
                                        published=source.published, publisher=source.publisher,
                                        author=source.author))
         yield claimreview_jsonld(
-            statement=claim.statement, status=claim.status,
+            statement=claim["statement"], status=claim["status"],
             url=f"{base}/{page}" if base else page, publisher=name,
-            date_published=days.get(claim.uid), claimant=claimant.name if claimant else None,
+            date_published=days.get(claim["uid"]), claimant=claimant.name if claimant else None,
             claimant_kind=claimant.kind if claimant else "person", appearances=works)
 
 
@@ -224,12 +223,7 @@ _SCRIPT_RE = re.compile(r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']
 
 def read_reviews(path: Path) -> list[tuple[str, dict[str, Any]]]:
     """The ClaimReview objects in a JSON-LD file or an HTML page, with where each was."""
-    try:
-        content = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ReadFailed(f"no file {str(path)!r}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReadFailed(f"cannot read {str(path)!r}: {exc}") from None
+    content = read_text(path, encoding="utf-8-sig")
     stripped = content.lstrip()
     blocks = _SCRIPT_RE.findall(content) if stripped.startswith("<") else [content]
     found: list[tuple[str, dict[str, Any]]] = []
@@ -365,11 +359,8 @@ def _work_source(session, work, where, records, keys, taken, find_by_url) -> str
         return known.key
     publisher = _name(work.get("publisher"))
     published = _day(work.get("datePublished"))
-    base = values.slugify(" ".join(filter(None, [publisher or headline or "source",
-                                                 published])), max_bytes=56) or "source"
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}-{n}", n + 1
+    key = shapes.next_free(shapes.derived_key(publisher=publisher, title=headline or "source",
+                                              published=published), taken)
     taken.add(key)
     keys[handle] = key
     records.append((where, _prune({

@@ -34,10 +34,11 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 if TYPE_CHECKING:
-    from ledger.io.importer import Importer
+    from ledger.store.bulk import Importer
 
-from ledger import store, values
-from ledger.errors import InvalidValue, LedgerError, NotFound, ReadFailed
+from ledger import shapes, store, values
+from ledger.errors import InvalidValue, LedgerError, NotFound
+from ledger.userfiles import read_text
 
 CLAIM_FIELDS = ("uid", "statement", "about", "targets", "mentioned", "claimant", "occurred",
                 "status", "retraction_reason")
@@ -113,12 +114,7 @@ def load_mapping(path: Path | None = None, *, map_options: list[str] | tuple[str
     """A mapping from a JSON or YAML file and/or `--map` options (options win)."""
     mapping = Mapping()
     if path is not None:
-        try:
-            content = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ReadFailed(f"--mapping: no file {str(path)!r}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ReadFailed(f"--mapping: cannot read {str(path)!r}: {exc}") from None
+        content = read_text(path, option="--mapping")
         try:
             if path.suffix.lower() == ".json":
                 data = json.loads(content)
@@ -194,15 +190,8 @@ def neutralize(cell: str) -> str:
 
 def read_rows(path: Path, mapping: Mapping) -> list[Row]:
     """The file's data rows through the mapping (cells trimmed, empty cells left out)."""
-    try:
-        content = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ReadFailed(f"no file {str(path)!r}") from None
-    except UnicodeDecodeError as exc:
-        raise ReadFailed(f"{str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                         "save it as CSV UTF-8, or convert it with iconv") from None
-    except OSError as exc:
-        raise ReadFailed(f"cannot read {str(path)!r}: {exc.strerror}") from None
+    content = read_text(path, encoding="utf-8-sig",
+                        hint="save it as CSV UTF-8, or convert it with iconv")
     delimiter = mapping.delimiter or ("\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True,
                         quoting=csv.QUOTE_MINIMAL if mapping.quoted else csv.QUOTE_NONE)
@@ -316,7 +305,7 @@ def import_csv(session: Session, rows: list[Row], *, create_missing: bool = Fals
     rows in the transaction: the caller rolls it back. The bulk importer rebuilds the search
     index once at the end when the import is large.
     """
-    from ledger.io.importer import Importer
+    from ledger.store.bulk import Importer
 
     result = CsvImportResult(rows=len(rows), dry_run=dry_run)
     # What the rows name, so the importer indexes those claims in a few queries up front.
@@ -439,7 +428,7 @@ class _RowImporter:
             # Every known key and title is in self.sources; ids and other cases are not.
             return self.sources.get(ref.lower())
         try:
-            return store.get_source(self.session, ref).key
+            return self.bulk.source_key(ref)
         except (NotFound, InvalidValue):
             raise NotFound(f"no source {ref!r} (by key or title) in the ledger; add it "
                            "first, or import with --create-missing") from None
@@ -449,10 +438,7 @@ class _RowImporter:
             base = values.key(ref)
         except InvalidValue:
             base = values.slugify(ref, max_bytes=56) or "source"
-        key, n = base, 2
-        while key in self.taken_keys:
-            key, n = f"{base}-{n}", n + 1
-        return key
+        return shapes.next_free(base, self.taken_keys)
 
     @staticmethod
     def _source_record(key: str, ref: str, fields: dict[str, str]) -> dict[str, Any]:
@@ -481,9 +467,10 @@ class _RowImporter:
 
 def export_rows(session: Session) -> Iterator[dict[str, str]]:
     """One row per attribution of every claim (one row for a claim without sources)."""
-    sources = {s.key: s for s in store.list_sources(session)}
-    for claim in store.list_claims(session):
-        record = store.claim_record(session, claim, with_id=False)
+    from ledger.store import reads
+
+    sources = {s.key: s for s in reads.source_infos(session).values()}
+    for record in reads.claim_records(session, with_id=False):
         base = {
             "uid": record["uid"], "statement": record["statement"],
             "about": "; ".join(record["about"]), "targets": "; ".join(record["targets"]),

@@ -2,6 +2,14 @@
 
 Functions are keyword-only and typed, named after the commands; `get_*` raises a named error
 instead of returning None; the caller owns the transaction (see `ledger.db.transaction`).
+
+One write path: every new record goes through its rules (`people.new_person`,
+`sources.new_source` and `new_link`, `claims.new_claim` and `new_attribution`,
+`replies.new_response` and `new_reply`) on a unit of work (`unit.py`: one resolver of people
+and sources, `resolve.py`; one event appender, `events.py`; one row sink, `sink.py`). A
+command writes one record in a single-write unit; `ledger import` writes many in bulk mode
+(`bulk.py`), which adds matching records already in the ledger. Edits and merges change rows
+in the session and log the new state with `states.record_event`.
 """
 
 from ledger.store.claims import (

@@ -16,42 +16,36 @@ from ledger.models import (
     ReplyRequest,
     Response,
     Source,
+    new_uid,
 )
-from ledger.store.events import append_event
 from ledger.store.people import get_person
-from ledger.store.sources import get_source
+from ledger.store.replies import add_response, new_reply, new_response, request_reply
+from ledger.store.resolve import attribution_key
+from ledger.store.sources import verify_attribution
+from ledger.store.states import (
+    attributions_of,
+    claim_state,
+    people_of,
+    record_claim_event,
+    record_reply_event,
+    record_response_event,
+    reply_state,
+    response_state,
+)
+from ledger.store.unit import Unit, writing
+
+__all__ = ["add_claim", "add_response", "attribution_from", "attribution_record",
+           "attributions_of", "cite", "claim_from", "claim_record", "claim_state", "edit_claim",
+           "get_claim", "list_claims", "new_attribution", "new_claim", "new_reply",
+           "new_response", "people_of", "record_claim_event", "record_reply_event",
+           "record_response_event", "replies_for", "reply_record", "reply_state", "request_reply",
+           "response_record", "response_state", "responses_to", "retract_claim",
+           "verify_attribution"]
 
 ROLE_FIELDS = {"subject": "about", "target": "targets", "mentioned": "mentioned"}
 
 
-# --- states and records -------------------------------------------------------------------
-
-
-def people_of(session: Session, claim: Claim) -> list[tuple[str, Person]]:
-    """The people a claim concerns, with their roles, in the order recorded."""
-    rows = session.exec(select(ClaimPerson.role, Person)
-                        .join(Person, col(Person.id) == ClaimPerson.person_id)
-                        .where(ClaimPerson.claim_id == claim.id).order_by(col(ClaimPerson.id)))
-    return list(rows)
-
-
-def attributions_of(session: Session, claim: Claim) -> list[Attribution]:
-    """A claim's attributions, in the order recorded."""
-    return list(session.exec(select(Attribution).where(Attribution.claim_id == claim.id)
-                             .order_by(col(Attribution.id))))
-
-
-def _uid_of(session: Session, model, row_id: int | None) -> str | None:
-    return session.get(model, row_id).uid if row_id is not None else None
-
-
-def claim_state(session: Session, claim: Claim) -> dict[str, Any]:
-    """The claim as the event log records it."""
-    return shapes.claim_state(
-        uid=claim.uid, statement=claim.statement,
-        people=[[role, person.uid] for role, person in people_of(session, claim)],
-        claimant=_uid_of(session, Person, claim.claimant_id), occurred=claim.occurred,
-        status=claim.status, retraction_reason=claim.retraction_reason)
+# --- records ------------------------------------------------------------------------------
 
 
 def claim_record(session: Session, claim: Claim, *, with_id: bool = True,
@@ -90,15 +84,6 @@ def attribution_record(session: Session, attribution: Attribution, *,
     return record
 
 
-def response_state(session: Session, response: Response) -> dict[str, Any]:
-    """The response as the event log records it."""
-    return shapes.response_state(
-        uid=response.uid, claim=_uid_of(session, Claim, response.claim_id),
-        respondent=_uid_of(session, Person, response.respondent_id), kind=response.kind,
-        date=response.date, source=_uid_of(session, Source, response.source_id),
-        quote=response.quote, summary=response.summary, voice=response.voice)
-
-
 def response_record(session: Session, response: Response, *, with_id: bool = True,
                     claim_ref: str | int | None = None) -> dict[str, Any]:
     """The response as `--json` and the bundle show it."""
@@ -114,14 +99,6 @@ def response_record(session: Session, response: Response, *, with_id: bool = Tru
     return record
 
 
-def reply_state(session: Session, reply: ReplyRequest) -> dict[str, Any]:
-    """The reply request as the event log records it."""
-    return shapes.reply_state(
-        uid=reply.uid, claim=_uid_of(session, Claim, reply.claim_id),
-        addressee=_uid_of(session, Person, reply.addressee_id), sent=reply.sent,
-        deadline=reply.deadline, channel=reply.channel)
-
-
 def reply_record(session: Session, reply: ReplyRequest, *, with_id: bool = True,
                  claim_ref: str | int | None = None) -> dict[str, Any]:
     """The reply request as `--json` and the bundle show it."""
@@ -132,27 +109,6 @@ def reply_record(session: Session, reply: ReplyRequest, *, with_id: bool = True,
                   to=session.get(Person, reply.addressee_id).name, sent=reply.sent,
                   deadline=reply.deadline, channel=reply.channel)
     return record
-
-
-def record_claim_event(session: Session, claim: Claim, action: str) -> None:
-    """Append the claim's current state to the log."""
-    session.flush()
-    append_event(session, action=action, entity="claim", uid=claim.uid,
-                 state=claim_state(session, claim))
-
-
-def record_response_event(session: Session, response: Response, action: str) -> None:
-    """Append the response's current state to the log."""
-    session.flush()
-    append_event(session, action=action, entity="response", uid=response.uid,
-                 state=response_state(session, response))
-
-
-def record_reply_event(session: Session, reply: ReplyRequest, action: str) -> None:
-    """Append the reply request's current state to the log."""
-    session.flush()
-    append_event(session, action=action, entity="reply", uid=reply.uid,
-                 state=reply_state(session, reply))
 
 
 # --- claims -------------------------------------------------------------------------------
@@ -167,6 +123,51 @@ def _resolve_people(session: Session, refs, field: str) -> list[Person]:
     return people
 
 
+def new_claim(unit: Unit, *, statement: str | None, about: list[str] | tuple[str, ...],
+              targets: list[str] | tuple[str, ...] = (),
+              mentioned: list[str] | tuple[str, ...] = (), claimant: str | None = None,
+              occurred: str | None = None, status: str | None = None,
+              allow_retracted: bool = False, retraction_reason: str | None = None,
+              uid: str | None = None) -> int:
+    """The rules for a new claim, in a unit of work; the new claim's id."""
+    cleaned = shapes.clean_claim(statement=statement, occurred=occurred, status=status,
+                                 allow_retracted=allow_retracted,
+                                 retraction_reason=retraction_reason)
+    return claim_from(unit, cleaned=cleaned, about=about, targets=targets, mentioned=mentioned,
+                      claimant=claimant, uid=uid)
+
+
+def claim_from(unit: Unit, *, cleaned: dict[str, Any], about: list[str] | tuple[str, ...],
+               targets: list[str] | tuple[str, ...] = (),
+               mentioned: list[str] | tuple[str, ...] = (), claimant: str | None = None,
+               uid: str | None = None) -> int:
+    """`new_claim` after its values were cleaned (`shapes.clean_claim`)."""
+    if not about:
+        raise InvalidValue("--about is required: who is the claim about?")
+    resolver = unit.resolver
+    roles: list[tuple[str, list[int]]] = []
+    for role, refs, field in (("subject", about, "about"), ("target", targets, "target"),
+                              ("mentioned", mentioned, "mentioned")):
+        ids = [resolver.person(ref, field=field) for ref in refs]
+        roles.append((role, list(dict.fromkeys(ids))))
+    claimant_id = resolver.person(claimant, field="claimant") if claimant else None
+    uid = uid or new_uid()
+    cid = unit.add(Claim, {"uid": uid, **cleaned, "claimant_id": claimant_id})
+    for role, ids in roles:
+        for pid in ids:
+            unit.add(ClaimPerson, {"claim_id": cid, "person_id": pid, "role": role})
+    resolver.index_claim(cid=cid, uid=uid, status=cleaned["status"],
+                         statement=cleaned["statement"], subjects=frozenset(roles[0][1]))
+    people = resolver.people
+    unit.event(action="add", entity="claim", uid=uid, state=shapes.claim_state(
+        uid=uid, statement=cleaned["statement"],
+        people=[[role, people[pid].uid] for role, ids in roles for pid in ids],
+        claimant=people[claimant_id].uid if claimant_id else None,
+        occurred=cleaned["occurred"], status=cleaned["status"],
+        retraction_reason=cleaned["retraction_reason"]))
+    return cid
+
+
 def add_claim(session: Session, *, statement: str, about: list[str] | tuple[str, ...],
               targets: list[str] | tuple[str, ...] = (),
               mentioned: list[str] | tuple[str, ...] = (), claimant: str | None = None,
@@ -174,25 +175,12 @@ def add_claim(session: Session, *, statement: str, about: list[str] | tuple[str,
               allow_retracted: bool = False, retraction_reason: str | None = None,
               uid: str | None = None) -> Claim:
     """Record an allegation about one or more people."""
-    cleaned = shapes.clean_claim(statement=statement, occurred=occurred, status=status,
-                                 allow_retracted=allow_retracted,
-                                 retraction_reason=retraction_reason)
-    if not about:
-        raise InvalidValue("--about is required: who is the claim about?")
-    roles = [("subject", _resolve_people(session, about, "about")),
-             ("target", _resolve_people(session, targets, "target")),
-             ("mentioned", _resolve_people(session, mentioned, "mentioned"))]
-    claimant_person = get_person(session, claimant, field="claimant") if claimant else None
-    claim = Claim(**cleaned, claimant_id=claimant_person.id if claimant_person else None)
-    if uid:
-        claim.uid = uid
-    session.add(claim)
-    session.flush()
-    for role, people in roles:
-        for person in people:
-            session.add(ClaimPerson(claim_id=claim.id, person_id=person.id, role=role))
-    record_claim_event(session, claim, "add")
-    return claim
+    with writing(session) as unit:
+        cid = new_claim(unit, statement=statement, about=about, targets=targets,
+                        mentioned=mentioned, claimant=claimant, occurred=occurred,
+                        status=status, allow_retracted=allow_retracted,
+                        retraction_reason=retraction_reason, uid=uid)
+    return session.get(Claim, cid)
 
 
 def get_claim(session: Session, ref: str | int, *, field: str = "claim") -> Claim:
@@ -280,21 +268,61 @@ def retract_claim(session: Session, claim: Claim, *, reason: str) -> Claim:
 # --- attributions -------------------------------------------------------------------------
 
 
-def verify_attribution(session: Session, attribution: Attribution, source: Source) -> str:
-    """Look for the quote in the source's stored text and store the result and anchor."""
-    from ledger.quotes import check_quote
+def new_attribution(unit: Unit, *, claim_id: int, source_id: int, quote: str | None = None,
+                    voice: str | None = None, sourcing: str | None = None,
+                    strict: bool = False, uid: str | None = None,
+                    restoring: bool = False) -> int:
+    """The rules for a new attribution, in a unit of work; its id.
 
-    if not attribution.quote:
-        attribution.quote_status = "no-quote"
-        attribution.anchor_start = attribution.anchor_end = None
-        attribution.anchor_prefix = attribution.anchor_suffix = None
-        return attribution.quote_status
-    result = check_quote(text=source.text, quote=attribution.quote)
-    attribution.quote_status = result.status
-    attribution.anchor_start, attribution.anchor_end = result.start, result.end
-    attribution.anchor_prefix, attribution.anchor_suffix = result.prefix, result.suffix
-    session.flush()
-    return result.status
+    The quote is looked for in the source's stored text at once. With `strict`, a quote that
+    is not found is refused; otherwise it is recorded as not found, with a warning. A
+    retracted claim takes no new sources, except when an import is `restoring` the
+    attributions it had. The same quote from the same source twice is a conflict.
+    """
+    claim = unit.resolver.claim(claim_id)
+    if claim.status == "retracted" and not restoring:
+        raise Conflict(f"claim {claim_id} is retracted; cite a live claim")
+    cleaned = shapes.clean_attribution(quote=quote, voice=voice, sourcing=sourcing)
+    return attribution_from(unit, claim_id=claim_id, source_id=source_id, cleaned=cleaned,
+                            strict=strict, uid=uid)
+
+
+def attribution_from(unit: Unit, *, claim_id: int, source_id: int, cleaned: dict[str, Any],
+                     strict: bool = False, uid: str | None = None) -> int:
+    """`new_attribution` after its values were cleaned (`shapes.clean_attribution`) and the
+    claim was found open to it."""
+    resolver = unit.resolver
+    claim = resolver.claim(claim_id)
+    quote = cleaned["quote"]
+    resolver.sources_by_id([source_id])
+    source = resolver.sources[source_id]
+    natural = attribution_key(source_id, quote, cleaned["voice"])
+    if quote is not None and natural in resolver.contents_of(claim_id):
+        raise Conflict(f"claim {claim_id} already cites {source.key!r} with that quote")
+    check = None
+    if quote is not None:
+        index = resolver.text_index(source_id)
+        check = index.check(quote=quote) if index is not None else None
+        if strict and check is not None and not check.verified:
+            raise Conflict(f"the quote is not in the stored text of {source.key!r} "
+                           "(--strict refuses it); `ledger audit` shows the closest passage")
+    status = "no-quote" if quote is None else "unverifiable" if check is None else check.status
+    uid = uid or new_uid()
+    aid = unit.add(Attribution, {
+        "uid": uid, "claim_id": claim_id, "source_id": source_id, **cleaned,
+        "quote_status": status,
+        "anchor_start": check.start if check else None,
+        "anchor_end": check.end if check else None,
+        "anchor_prefix": check.prefix if check else None,
+        "anchor_suffix": check.suffix if check else None,
+    })
+    resolver.index_part("attribution", cid=claim_id, uid=uid, row_id=aid, natural=natural,
+                        fields=(cleaned["voice"], cleaned["sourcing"]))
+    if status == "not-found":
+        unit.warn(f"claim {claim_id}: the quote is not in the stored text of {source.key!r}")
+    unit.event(action="add", entity="attribution", uid=uid, state=shapes.attribution_state(
+        uid=uid, claim=claim.uid, source=source.uid, **cleaned))
+    return aid
 
 
 def cite(session: Session, *, claim: Claim, source: Source, quote: str | None = None,
@@ -302,77 +330,19 @@ def cite(session: Session, *, claim: Claim, source: Source, quote: str | None = 
          uid: str | None = None, restoring: bool = False) -> Attribution:
     """Record that `source` carries `claim`, with the exact quote and who speaks in it.
 
-    The quote is looked for in the source's stored text at once. With `strict`, a quote that
-    is not found is refused; otherwise it is recorded as not found (the caller warns).
-    A retracted claim takes no new sources, except when an import is `restoring` the
-    attributions it had.
+    See `new_attribution` for the rules; the caller warns about a quote not found.
     """
-    if claim.status == "retracted" and not restoring:
-        raise Conflict(f"claim {claim.id} is retracted; cite a live claim")
-    cleaned = shapes.clean_attribution(quote=quote, voice=voice, sourcing=sourcing)
-    quote, voice, sourcing = cleaned["quote"], cleaned["voice"], cleaned["sourcing"]
-    if quote is not None:
-        duplicate = session.exec(select(Attribution).where(
-            Attribution.claim_id == claim.id, Attribution.source_id == source.id,
-            Attribution.quote == quote)).first()
-        if duplicate:
-            raise Conflict(f"claim {claim.id} already cites {source.key!r} with that quote")
-    attribution = Attribution(claim_id=claim.id, source_id=source.id, quote=quote, voice=voice,
-                              sourcing=sourcing)
-    if uid:
-        attribution.uid = uid
-    session.add(attribution)
-    session.flush()
-    status = verify_attribution(session, attribution, source)
-    if strict and status == "not-found":
-        raise Conflict(f"the quote is not in the stored text of {source.key!r} "
-                       "(--strict refuses it); `ledger audit` shows the closest passage")
-    append_event(session, action="add", entity="attribution", uid=attribution.uid,
-                 state=shapes.attribution_state(uid=attribution.uid, claim=claim.uid,
-                                                source=source.uid, quote=quote, voice=voice,
-                                                sourcing=sourcing))
-    return attribution
-
-
-# --- responses and reply requests -----------------------------------------------------------
-
-
-def add_response(session: Session, *, claim: Claim, by: str, kind: str,
-                 date: str | None = None, source: str | None = None,
-                 quote: str | None = None, summary: str | None = None,
-                 voice: str | None = None, uid: str | None = None) -> Response:
-    """Record an answer to a claim; `voice` says who spoke for the respondent."""
-    cleaned = shapes.clean_response(kind=kind, date=date, quote=quote, summary=summary,
-                                    has_source=bool(source), voice=voice)
-    respondent = get_person(session, by, field="by")
-    source_row = get_source(session, source) if source else None
-    response = Response(**cleaned, claim_id=claim.id, respondent_id=respondent.id,
-                        source_id=source_row.id if source_row else None)
-    if uid:
-        response.uid = uid
-    session.add(response)
-    record_response_event(session, response, "add")
-    return response
+    with writing(session) as unit:
+        aid = new_attribution(unit, claim_id=claim.id, source_id=source.id, quote=quote,
+                              voice=voice, sourcing=sourcing, strict=strict, uid=uid,
+                              restoring=restoring)
+    return session.get(Attribution, aid)
 
 
 def responses_to(session: Session, claim: Claim) -> list[Response]:
     """A claim's responses, by date then order recorded."""
     return list(session.exec(select(Response).where(Response.claim_id == claim.id)
                              .order_by(col(Response.date), col(Response.id))))
-
-
-def request_reply(session: Session, *, claim: Claim, to: str, sent: str,
-                  deadline: str | None = None, channel: str | None = None,
-                  uid: str | None = None) -> ReplyRequest:
-    """Record that `to` was asked to answer `claim` (the right of reply)."""
-    cleaned = shapes.clean_reply(sent=sent, deadline=deadline, channel=channel)
-    addressee = get_person(session, to, field="to")
-    reply = ReplyRequest(**cleaned, claim_id=claim.id, addressee_id=addressee.id)
-    if uid:
-        reply.uid = uid
-    session.add(reply)
-    record_reply_event(session, reply, "add")
-    return reply
 
 
 def replies_for(session: Session, claim: Claim) -> list[ReplyRequest]:

@@ -3,37 +3,66 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ledger.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
 from ledger.errors import InvalidValue
+from ledger.integrity import ACTIONS, ENTITIES, EventValidator
 from ledger.models import Event
+
+
+class EventAppender:
+    """Builds each new event after the chain head, which it keeps in the session.
+
+    Writers are serialized (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so
+    reading the head and appending after it is not a race. `at` fixes the time of every event
+    (a bulk import is one transaction, recorded when it ran); otherwise the session's clock
+    gives each event its time.
+    """
+
+    def __init__(self, session: Session, *, at: str | None = None) -> None:
+        self.session = session
+        self.at = at
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """The chain head: the newest event's sequence number and hash."""
+        cached = self.session.info.get("chain_head")
+        if cached is None:
+            cached = self.session.info["chain_head"] = head(self.session)
+        return cached
+
+    @head.setter
+    def head(self, value: tuple[int, str]) -> None:
+        self.session.info["chain_head"] = value
+
+    def next(self, *, action: str, entity: str, uid: str,
+             state: dict[str, Any]) -> dict[str, Any]:
+        """The next event's row, for a record's new state; the head moves past it."""
+        if action not in ACTIONS or entity not in ENTITIES:  # what verify accepts, once
+            raise ValueError(f"unknown event action {action!r} or entity {entity!r}")
+        last, prev = self.head
+        seq = last + 1
+        actor = self.session.info["actor"]
+        at = self.at or self.session.info["clock"]()
+        state_json = canonical_json(state)
+        digest = event_hash(seq=seq, at=at, actor=actor, action=action, entity=entity,
+                            uid=uid, state=state_json, prev=prev)
+        self.head = (seq, digest)
+        return {"seq": seq, "at": at, "actor": actor, "action": action,
+                "entity": entity, "uid": uid, "state": state_json, "prev_hash": prev,
+                "hash": digest}
 
 
 def append_event(session: Session, *, action: str, entity: str, uid: str,
                  state: dict[str, Any]) -> Event:
-    """Append one event for a record's new state; the caller's transaction commits it.
-
-    Writers are serialized (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so
-    reading the head and appending after it is not a race.
-    """
-    head = session.info.get("chain_head")
-    if head is None:
-        row = session.exec(select(Event.seq, Event.hash).order_by(col(Event.seq).desc())
-                           .limit(1)).first()
-        head = (row[0], row[1]) if row else (0, GENESIS)
-    seq, prev = head[0] + 1, head[1]
-    at = session.info["clock"]()
-    actor = session.info["actor"]
-    state_json = canonical_json(state)
-    digest = event_hash(seq=seq, at=at, actor=actor, action=action, entity=entity, uid=uid,
-                        state=state_json, prev=prev)
-    event = Event(seq=seq, at=at, actor=actor, action=action, entity=entity, uid=uid,
-                  state=state_json, prev_hash=prev, hash=digest)
+    """Append one event for a record's new state; the caller's transaction commits it."""
+    event = Event(**EventAppender(session).next(action=action, entity=entity, uid=uid,
+                                                state=state))
     session.add(event)
-    session.info["chain_head"] = (seq, digest)
     return event
 
 
@@ -80,6 +109,35 @@ def iter_events(session: Session, *, batch: int = 5_000) -> Iterator[Event]:
         session.expunge_all()
 
 
+class EventRow(NamedTuple):
+    """One event as plain values (attribute access at C speed, unlike an ORM object)."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    entity: str
+    uid: str
+    state: str
+    prev_hash: str
+    hash: str
+
+
+def _event_rows(session: Session, *, batch: int = 10_000) -> Iterator[EventRow]:
+    """Every event as an `EventRow`, in sequence order, batch by batch."""
+    table = Event.__table__
+    columns = [table.c[name] for name in EventRow._fields]
+    last = 0
+    while True:
+        rows = session.execute(
+            sa_select(*columns).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from map(EventRow._make, rows)
+        last = rows[-1][0]
+
+
 def parse_anchor(value: str) -> tuple[int, str]:
     """Parse `SEQ:HASH` as printed in dossiers and by `ledger log`."""
     seq, _, digest = value.partition(":")
@@ -92,5 +150,6 @@ def parse_anchor(value: str) -> tuple[int, str]:
 
 
 def verify(session: Session, *, anchor: tuple[int, str] | None = None) -> ChainReport:
-    """Recompute the whole chain; see `ledger.chain.verify_rows`."""
-    return verify_rows(iter_events(session), anchor=anchor)
+    """Recompute the whole chain and validate each event (time, action, entity, state shape);
+    see `ledger.chain.verify_rows` and `ledger.integrity.EventValidator`."""
+    return verify_rows(_event_rows(session), anchor=anchor, validate=EventValidator())

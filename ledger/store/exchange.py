@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 
 from sqlmodel import Session, col, select
 
@@ -29,10 +29,17 @@ def status_dates(session: Session) -> dict[str, str]:
     the newest run of events that carry the current status.
     """
     since: dict[str, tuple[str, str]] = {}  # uid -> (status, day)
-    query = (select(Event.uid, Event.at, Event.state).where(Event.entity == "claim")
+    from ledger.errors import ChainBroken
+    from ledger.integrity import logged_state
+
+    query = (select(Event.seq, Event.uid, Event.at, Event.state).where(Event.entity == "claim")
              .order_by(col(Event.seq)))
-    for uid, at, state in session.exec(query):
-        status = json.loads(state).get("status")
+    for seq, uid, at, state in session.exec(query):
+        parsed = logged_state("claim", uid, state)
+        if parsed is None or not isinstance(at, str):
+            raise ChainBroken(f"event {seq} is malformed (its state is not a claim's); "
+                              "`ledger verify` says what is wrong")
+        status = parsed.get("status")
         if uid not in since or since[uid][0] != status:
             since[uid] = (status, at[:10])
     return {uid: day for uid, (_status, day) in since.items()}
@@ -61,3 +68,16 @@ def find_source_by_title(session: Session, title: str) -> Source | None:
     """The oldest source with exactly this title, if any."""
     return session.exec(select(Source).where(Source.title == values.nfc(title).strip())
                         .order_by(col(Source.id)).limit(1)).first()
+
+
+def by_id(session: Session, model, row_id: int):
+    """The row of `model` with this id (None if there is none)."""
+    return session.get(model, row_id)
+
+
+def in_id_order(session: Session, model, *, live: bool = False) -> Iterator:
+    """Every row of `model`, oldest first; with `live`, people merged into another left out."""
+    query = select(model)
+    if live:
+        query = query.where(col(model.merged_into_id).is_(None))
+    return iter(session.exec(query.order_by(col(model.id))))

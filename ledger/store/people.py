@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import difflib
-import re
 from typing import Any
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from ledger import shapes, values
-from ledger.errors import Ambiguous, Conflict, InvalidValue, NotFound
-from ledger.models import Claim, ClaimPerson, Person, PersonAlias, ReplyRequest, Response
-from ledger.store.events import append_event
+from ledger.errors import Conflict, InvalidValue, NotFound
+from ledger.models import Claim, ClaimPerson, Person, PersonAlias, ReplyRequest, Response, new_uid
+from ledger.store.resolve import ambiguous, suggest
+from ledger.store.states import aliases_of, person_state, record_event
+from ledger.store.unit import Unit, writing
 
-_UID_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
-def aliases_of(session: Session, person: Person) -> list[str]:
-    """A person's aliases, in the order they were recorded."""
-    rows = session.exec(select(PersonAlias.name).where(PersonAlias.person_id == person.id)
-                        .order_by(col(PersonAlias.id)))
-    return list(rows)
-
-
-def person_state(session: Session, person: Person) -> dict[str, Any]:
-    """The person as the event log records it."""
-    merged = session.get(Person, person.merged_into_id) if person.merged_into_id else None
-    return shapes.person_state(uid=person.uid, name=person.name, kind=person.kind,
-                               description=person.description, slug=person.slug,
-                               aliases=aliases_of(session, person),
-                               merged_into=merged.uid if merged else None)
+__all__ = ["add_person", "aliases_of", "ambiguous", "edit_person", "get_person", "list_people",
+           "merge_people", "name_taken", "new_person", "person_record", "person_state",
+           "suggest"]
 
 
 def person_record(session: Session, person: Person, *, with_id: bool = True) -> dict[str, Any]:
@@ -43,39 +28,44 @@ def person_record(session: Session, person: Person, *, with_id: bool = True) -> 
     return record
 
 
-def _record_event(session: Session, person: Person, action: str) -> None:
-    session.flush()
-    append_event(session, action=action, entity="person", uid=person.uid,
-                 state=person_state(session, person))
+def new_person(unit: Unit, *, name: str | None, kind: str | None = None,
+               description: str | None = None, aliases: list[str] | tuple[str, ...] = (),
+               uid: str | None = None) -> int:
+    """The rules for a new person, in a unit of work; the new person's id.
 
-
-def _unique_slug(session: Session, name: str) -> str:
-    base = values.safe_slug(name, fallback="person")
-    taken = set(session.exec(select(Person.slug).where(
-        or_(Person.slug == base, col(Person.slug).startswith(f"{base}-")))))
-    return shapes.next_free(base, taken)
+    A live person with the same exact name is a conflict; the slug is derived from the name
+    and never taken from anyone else.
+    """
+    cleaned = shapes.clean_person(name=name, kind=kind, description=description,
+                                  aliases=aliases)
+    resolver = unit.resolver
+    existing = resolver.person_named(cleaned["name"])
+    if existing is not None:
+        other = resolver.people[existing]
+        raise name_taken(cleaned["name"], other.id, other.slug)
+    slug = resolver.free_slug(values.safe_slug(cleaned["name"], fallback="person"))
+    uid = uid or new_uid()
+    pid = unit.add(Person, {"uid": uid, "name": cleaned["name"], "name_key": cleaned["name_key"],
+                            "kind": cleaned["kind"], "description": cleaned["description"],
+                            "slug": slug, "merged_into_id": None})
+    for alias in cleaned["aliases"]:
+        unit.add(PersonAlias, {"person_id": pid, "name": alias, "name_key": values.fold(alias)})
+    resolver.index_person(pid=pid, uid=uid, name=cleaned["name"], name_key=cleaned["name_key"],
+                          slug=slug, aliases=cleaned["aliases"])
+    unit.event(action="add", entity="person", uid=uid, state=shapes.person_state(
+        uid=uid, name=cleaned["name"], kind=cleaned["kind"], description=cleaned["description"],
+        slug=slug, aliases=cleaned["aliases"], merged_into=None))
+    return pid
 
 
 def add_person(session: Session, *, name: str, kind: str = "person",
                description: str | None = None, aliases: list[str] | tuple[str, ...] = (),
                uid: str | None = None) -> Person:
     """Record a person or organization; a person with the same exact name is a conflict."""
-    cleaned = shapes.clean_person(name=name, kind=kind, description=description,
-                                  aliases=aliases)
-    existing = session.exec(select(Person).where(Person.name == cleaned["name"],
-                                                 col(Person.merged_into_id).is_(None))).first()
-    if existing:
-        raise name_taken(cleaned["name"], existing.id, existing.slug)
-    person = Person(name=cleaned["name"], name_key=cleaned["name_key"], kind=cleaned["kind"],
-                    description=cleaned["description"],
-                    slug=_unique_slug(session, cleaned["name"]))
-    if uid:
-        person.uid = uid
-    session.add(person)
-    session.flush()
-    _add_aliases(session, person, cleaned["aliases"])
-    _record_event(session, person, "add")
-    return person
+    with writing(session) as unit:
+        pid = new_person(unit, name=name, kind=kind, description=description, aliases=aliases,
+                         uid=uid)
+    return session.get(Person, pid)
 
 
 def name_taken(name: str, person_id: int, slug: str) -> Conflict:
@@ -107,73 +97,10 @@ def get_person(session: Session, ref: str, *, field: str = "person") -> Person:
 
     Folding makes it case-, accent- and Unicode-form-insensitive. An unknown reference
     suggests the nearest names; an ambiguous one lists the candidates. A merged duplicate
-    resolves to the person it was merged into.
+    resolves to the person it was merged into. (`ledger.store.resolve.Resolver.person`.)
     """
-    raw = (ref or "").strip()
-    if not raw:
-        raise InvalidValue(f"--{field} must not be empty")
-    if raw.isdigit():
-        person = session.get(Person, int(raw))
-        if person is None:
-            raise NotFound(f"no person with id {raw}")
-        return _follow(session, person)
-    if _UID_RE.match(raw):
-        person = session.exec(select(Person).where(Person.uid == raw)).first()
-        if person:
-            return _follow(session, person)
-    name = values.nfc(raw)
-    exact = session.exec(_live(select(Person).where(Person.name == name))).first()
-    if exact:
-        return exact
-    by_slug = session.exec(select(Person).where(Person.slug == raw)).first()
-    if by_slug:
-        return _follow(session, by_slug)
-    folded = values.fold(raw)
-    matches = list(session.exec(_live(select(Person).where(Person.name_key == folded))))
-    alias_owner_ids = set(session.exec(select(PersonAlias.person_id)
-                                       .where(PersonAlias.name_key == folded)))
-    known = {p.id for p in matches}
-    for person_id in alias_owner_ids - known:
-        matches.append(_follow(session, session.get(Person, person_id)))
-    unique = {p.id: p for p in matches}
-    if len(unique) == 1:
-        return next(iter(unique.values()))
-    if len(unique) > 1:
-        raise ambiguous(raw, [(p.id, p.name, p.slug) for p in unique.values()])
-    raise NotFound(f"no person {raw!r}{_suggestion(session, folded)}")
-
-
-def ambiguous(raw: str, candidates: list[tuple[int, str, str]]) -> Ambiguous:
-    """The error for a reference that matches several people: (id, name, slug) each."""
-    names = ", ".join(f"{name!r} (id {pid}, slug {slug})" for pid, name, slug in sorted(candidates))
-    return Ambiguous(f"{raw!r} could be any of: {names}; use the id or slug")
-
-
-def _follow(session: Session, person: Person) -> Person:
-    seen = set()
-    while person.merged_into_id and person.id not in seen:
-        seen.add(person.id)
-        person = session.get(Person, person.merged_into_id)
-    return person
-
-
-def _suggestion(session: Session, folded: str) -> str:
-    names: dict[str, str] = {}
-    for key, name in session.exec(_live(select(Person.name_key, Person.name))):
-        names.setdefault(key, name)
-    for key, name in session.exec(select(PersonAlias.name_key, Person.name)
-                                  .join(Person, col(Person.id) == PersonAlias.person_id)):
-        names.setdefault(key, name)
-    return suggest(folded, names)
-
-
-def suggest(folded: str, names: dict[str, str]) -> str:
-    """The "did you mean" end of a not-found message; `names` maps folded forms to names."""
-    close = difflib.get_close_matches(folded, list(names), n=3, cutoff=0.6)
-    suggestions = list(dict.fromkeys(names[k] for k in close))
-    if not suggestions:
-        return "; `ledger person list` shows who is recorded, `ledger person add` adds one"
-    return "; did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
+    session.flush()
+    return session.get(Person, Unit(session).resolver.person(ref, field=field))
 
 
 def list_people(session: Session) -> list[Person]:
@@ -219,7 +146,7 @@ def edit_person(session: Session, person: Person, *, name: str | None = None,
         changed = True
     if not changed:
         raise InvalidValue("nothing to change: give at least one new value")
-    _record_event(session, person, "edit")
+    record_event(session, person, "edit")
     return person
 
 
@@ -229,8 +156,6 @@ def merge_people(session: Session, *, keep: Person, duplicate: Person) -> Person
     The duplicate's record stays (nothing is destroyed), marked as merged; its name and
     aliases become aliases of `keep`, so every old reference still resolves.
     """
-    from ledger.store.claims import record_claim_event, record_reply_event, record_response_event
-
     if keep.id == duplicate.id:
         raise Conflict(f"cannot merge {keep.name!r} into itself")
     _add_aliases(session, keep, [duplicate.name, *aliases_of(session, duplicate)])
@@ -256,12 +181,12 @@ def merge_people(session: Session, *, keep: Person, duplicate: Person) -> Person
         reply.addressee_id = keep.id
     duplicate.merged_into_id = keep.id
     session.flush()
-    _record_event(session, keep, "edit")
-    _record_event(session, duplicate, "merge")
+    record_event(session, keep, "edit")
+    record_event(session, duplicate, "merge")
     for claim_id in sorted(claim_ids):
-        record_claim_event(session, session.get(Claim, claim_id), "edit")
+        record_event(session, session.get(Claim, claim_id), "edit")
     for response in responses:
-        record_response_event(session, response, "edit")
+        record_event(session, response, "edit")
     for reply in replies:
-        record_reply_event(session, reply, "edit")
+        record_event(session, reply, "edit")
     return keep

@@ -8,26 +8,16 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ledger import shapes, values
-from ledger.errors import Conflict, InvalidValue, NotFound
-from ledger.models import Attribution, Source, SourceLink
-from ledger.store.events import append_event
+from ledger.errors import Conflict, InvalidValue
+from ledger.models import Attribution, Source, SourceLink, new_uid
+from ledger.quotes import TextIndex
+from ledger.store.resolve import SourceEntry
+from ledger.store.states import links_of, record_event, source_state
+from ledger.store.unit import Unit, writing
 
-
-def links_of(session: Session, source: Source) -> list[tuple[str, Source]]:
-    """The sources this one relies on, with the relation, in the order recorded."""
-    rows = session.exec(select(SourceLink.relation, Source)
-                        .join(Source, col(Source.id) == SourceLink.target_id)
-                        .where(SourceLink.source_id == source.id).order_by(col(SourceLink.id)))
-    return [(relation, target) for relation, target in rows]
-
-
-def source_state(session: Session, source: Source) -> dict[str, Any]:
-    """The source as the event log records it (its text included: nothing is lost)."""
-    return shapes.source_state(
-        uid=source.uid, key=source.key, title=source.title, publisher=source.publisher,
-        author=source.author, url=source.url, published=source.published, kind=source.kind,
-        language=source.language, text=source.text, text_sha256=source.text_sha256,
-        retrieved=source.retrieved)
+__all__ = ["add_source", "edit_source", "get_source", "key_taken", "link_sources",
+           "links_of", "list_sources", "new_link", "new_source", "set_text", "source_record",
+           "source_state", "url_taken", "verify_attribution"]
 
 
 def source_record(session: Session, source: Source, *, with_id: bool = True,
@@ -51,17 +41,6 @@ def source_record(session: Session, source: Source, *, with_id: bool = True,
     for relation in values.LINK_RELATIONS:
         record[relation] = grouped[relation]
     return record
-
-
-def _record_event(session: Session, source: Source, action: str) -> None:
-    session.flush()
-    append_event(session, action=action, entity="source", uid=source.uid,
-                 state=source_state(session, source))
-
-
-def _unique_key(session: Session, base: str) -> str:
-    taken = set(session.exec(select(Source.key).where(col(Source.key).startswith(base))))
-    return shapes.next_free(base, taken)
 
 
 def url_taken(key: str, url: str | None) -> Conflict:
@@ -98,56 +77,64 @@ def set_text(source: Source, text: str | None, *, retrieved: str) -> None:
     source.retrieved = retrieved if checked else None
 
 
+def new_source(unit: Unit, *, title: str | None, key: str | None = None,
+               publisher: str | None = None, author: str | None = None,
+               url: str | None = None, published: str | None = None, kind: str | None = None,
+               language: str | None = None, text: str | None = None,
+               retrieved: str | None = None, uid: str | None = None) -> int:
+    """The rules for a new source, in a unit of work; the new source's id.
+
+    A key or normalized URL already in use is a conflict. Without a key, one is derived from
+    the publisher (or title) and date (`shapes.derived_key`), made unique with `-2`, `-3`...
+    Links are made separately (`new_link`), since a bulk import may name later sources.
+    """
+    cleaned = shapes.clean_source(title=title, key=key, publisher=publisher, author=author,
+                                  url=url, published=published, kind=kind, language=language,
+                                  text=text)
+    resolver = unit.resolver
+    if cleaned["key"] is not None:
+        clash = resolver.source_keyed(cleaned["key"])
+        if clash is not None:
+            raise key_taken(cleaned["key"], resolver.sources[clash].title)
+    else:
+        cleaned["key"] = resolver.free_key(shapes.derived_key(
+            publisher=cleaned["publisher"], title=cleaned["title"],
+            published=cleaned["published"]))
+    clash = resolver.source_with_url(cleaned["url_normalized"])
+    if clash is not None:
+        raise url_taken(resolver.sources[clash].key, cleaned["url"])
+    uid = uid or new_uid()
+    row = {"uid": uid, **cleaned,
+           "retrieved": (retrieved or unit.now()) if cleaned["text"] else None}
+    sid = unit.add(Source, row)
+    resolver.index_source(SourceEntry(sid, uid, cleaned["key"], cleaned["title"],
+                                      cleaned["publisher"], cleaned["published"],
+                                      cleaned["text"]), cleaned["url_normalized"])
+    unit.event(action="add", entity="source", uid=uid, state=shapes.source_state(
+        **{k: v for k, v in row.items() if k not in ("id", "url_normalized")}))
+    return sid
+
+
 def add_source(session: Session, *, title: str, key: str | None = None,
                publisher: str | None = None, author: str | None = None,
                url: str | None = None, published: str | None = None, kind: str = "article",
                language: str | None = None, text: str | None = None,
                retrieved: str | None = None, cites: list[str] | tuple[str, ...] = (),
                uid: str | None = None) -> Source:
-    """Record a source; a key or normalized URL already in use is a conflict."""
-    cleaned = shapes.clean_source(title=title, key=key, publisher=publisher, author=author,
-                                  url=url, published=published, kind=kind, language=language,
-                                  text=text)
-    if cleaned["key"] is not None:
-        clash = session.exec(select(Source).where(Source.key == cleaned["key"])).first()
-        if clash:
-            raise key_taken(cleaned["key"], clash.title)
-    else:
-        cleaned["key"] = _unique_key(session, shapes.derived_key(
-            publisher=cleaned["publisher"], title=cleaned["title"],
-            published=cleaned["published"]))
-    _url_clash(session, cleaned["url_normalized"])
-    source = Source(**cleaned)
-    source.retrieved = (retrieved or session.info["clock"]()) if cleaned["text"] else None
-    if uid:
-        source.uid = uid
-    session.add(source)
-    session.flush()
-    _record_event(session, source, "add")
-    for target in cites:
-        link_sources(session, source=source, target=get_source(session, target, field="cites"))
-    return source
+    """Record a source and what it cites; a key or normalized URL in use is a conflict."""
+    with writing(session) as unit:
+        sid = new_source(unit, title=title, key=key, publisher=publisher, author=author,
+                         url=url, published=published, kind=kind, language=language,
+                         text=text, retrieved=retrieved, uid=uid)
+        for target in cites:
+            new_link(unit, source_id=sid, target_id=unit.resolver.source(target, field="cites"))
+    return session.get(Source, sid)
 
 
 def get_source(session: Session, ref: str, *, field: str = "source") -> Source:
-    """Resolve a source by key or id."""
-    raw = (ref or "").strip()
-    if not raw:
-        raise InvalidValue(f"--{field} must not be empty")
-    source = session.exec(select(Source).where(Source.key == raw)).first()
-    if source is None and raw.isdigit():
-        source = session.get(Source, int(raw))
-    if source is None:
-        source = session.exec(select(Source).where(Source.key == raw.lower())).first()
-    if source is None:
-        import difflib
-
-        keys = list(session.exec(select(Source.key)))
-        close = difflib.get_close_matches(raw.lower(), keys, n=3, cutoff=0.6)
-        hint = ("; did you mean " + " or ".join(repr(k) for k in close) + "?") if close else (
-            "; `ledger source list` shows the keys")
-        raise NotFound(f"no source {raw!r}{hint}")
-    return source
+    """Resolve a source by key or id (`ledger.store.resolve.Resolver.source`)."""
+    session.flush()
+    return session.get(Source, Unit(session).resolver.source(ref, field=field))
 
 
 def list_sources(session: Session) -> list[Source]:
@@ -161,8 +148,6 @@ def edit_source(session: Session, source: Source, *, title: str | None = None,
                 kind: str | None = None, language: str | None = None,
                 text: str | None = None) -> Source:
     """Change a source's fields or its text; quotes against a changed text are re-checked."""
-    from ledger.store.claims import verify_attribution
-
     before = source_state(session, source)
     if title is not None:
         source.title = values.line(title, field="title")
@@ -187,63 +172,73 @@ def edit_source(session: Session, source: Source, *, title: str | None = None,
         text_changed = source.text_sha256 != old_hash
     if source_state(session, source) == before:
         raise InvalidValue("nothing to change: give at least one new value")
-    _record_event(session, source, "edit")
+    record_event(session, source, "edit")
     if text_changed:
+        index = TextIndex(source.text) if source.text else None
         for attribution in session.exec(select(Attribution)
                                          .where(Attribution.source_id == source.id)):
-            verify_attribution(session, attribution, source)
+            verify_attribution(session, attribution, source, index)
     return source
 
 
-def _reachable(session: Session, start: Source, goal: Source) -> list[int] | None:
-    """A path of source ids from start to goal along the links, or None."""
-    parents: dict[int, int | None] = {start.id: None}
-    frontier = [start.id]
-    while frontier:
-        rows = session.exec(select(SourceLink.source_id, SourceLink.target_id)
-                            .where(col(SourceLink.source_id).in_(frontier))).all()
-        frontier = []
-        for src, dst in rows:
-            if dst in parents:
-                continue
-            parents[dst] = src
-            if dst == goal.id:
-                path, node = [], dst
-                while node is not None:
-                    path.append(node)
-                    node = parents[node]
-                return path[::-1]
-            frontier.append(dst)
-    return None
+def new_link(unit: Unit, *, source_id: int, target_id: int, relation: str = "cites",
+             uid: str | None = None, allow_cycle: bool = False) -> bool:
+    """The rules for a new source link, in a unit of work; whether it closes a cycle.
+
+    A link that would close a citation cycle is refused, unless `allow_cycle` (an import
+    brings what the file says, with a warning; the audit reports the cycle). Without a uid,
+    the link's is derived from the two sources' (`shapes.link_uid`), so importing the same
+    bundle gives the same event chain every time.
+    """
+    relation = values.choice(relation, field="relation", allowed=values.LINK_RELATIONS)
+    resolver = unit.resolver
+    source, target = resolver.sources[source_id], resolver.sources[target_id]
+    if source_id == target_id:
+        raise Conflict(f"source {source.key!r} cannot rely on itself")
+    if resolver.linked(source_id, target_id):
+        raise Conflict(f"{source.key!r} already relies on {target.key!r}")
+    path = resolver.link_path(target_id, source_id)
+    if path:
+        chain = " → ".join(resolver.sources[i].key for i in [*path, target_id])
+        if not allow_cycle:
+            raise Conflict(f"linking {source.key!r} to {target.key!r} would make a citation "
+                           f"cycle: {chain}")
+        unit.warn(f"the link {source.key} {relation} {target.key} makes a citation cycle "
+                  f"({chain}); `ledger audit` reports it")
+    uid = uid or shapes.link_uid(source.uid, target.uid)
+    unit.add(SourceLink, {"uid": uid, "source_id": source_id, "target_id": target_id,
+                          "relation": relation})
+    resolver.index_link(source_id, target_id)
+    unit.event(action="add", entity="link", uid=uid, state=shapes.link_state(
+        uid=uid, source=source.uid, target=target.uid, relation=relation))
+    return bool(path)
 
 
 def link_sources(session: Session, *, source: Source, target: Source,
                  relation: str = "cites", uid: str | None = None,
                  allow_cycle: bool = False) -> bool:
-    """Record that `source` relies on `target`; return whether the link closes a cycle.
+    """Record that `source` relies on `target`; return whether the link closes a cycle."""
+    with writing(session) as unit:
+        unit.resolver.sources_by_id([source.id, target.id])
+        return new_link(unit, source_id=source.id, target_id=target.id, relation=relation,
+                        uid=uid, allow_cycle=allow_cycle)
 
-    A link that would close a citation cycle is refused, unless `allow_cycle` (an import
-    brings what the file says; the audit reports the cycle).
-    """
-    relation = values.choice(relation, field="relation", allowed=values.LINK_RELATIONS)
-    if source.id == target.id:
-        raise Conflict(f"source {source.key!r} cannot rely on itself")
-    existing = session.exec(select(SourceLink).where(SourceLink.source_id == source.id,
-                                                     SourceLink.target_id == target.id)).first()
-    if existing:
-        raise Conflict(f"{source.key!r} already {existing.relation} {target.key!r}")
-    path = _reachable(session, target, source)
-    if path and not allow_cycle:
-        keys = dict(session.exec(select(Source.id, Source.key).where(col(Source.id).in_(path))))
-        chain = " → ".join(keys[i] for i in [*path, target.id])
-        raise Conflict(f"linking {source.key!r} to {target.key!r} would make a citation "
-                       f"cycle: {chain}")
-    link = SourceLink(source_id=source.id, target_id=target.id, relation=relation)
-    if uid:
-        link.uid = uid
-    session.add(link)
+
+def verify_attribution(session: Session, attribution: Attribution, source: Source,
+                       index: TextIndex | None = None) -> str:
+    """Look for the quote in the source's stored text and store the result and anchor."""
+    from ledger.quotes import UNVERIFIABLE
+
+    if not attribution.quote:
+        attribution.quote_status = "no-quote"
+        attribution.anchor_start = attribution.anchor_end = None
+        attribution.anchor_prefix = attribution.anchor_suffix = None
+        return attribution.quote_status
+    if index is None and source.text:
+        index = TextIndex(source.text)
+    result = index.check(quote=attribution.quote) if index is not None else UNVERIFIABLE
+    attribution.quote_status = result.status
+    attribution.anchor_start, attribution.anchor_end = result.start, result.end
+    attribution.anchor_prefix, attribution.anchor_suffix = result.prefix, result.suffix
     session.flush()
-    append_event(session, action="add", entity="link", uid=link.uid,
-                 state=shapes.link_state(uid=link.uid, source=source.uid, target=target.uid,
-                                         relation=relation))
-    return bool(path)
+    return result.status
