@@ -158,6 +158,8 @@ class Response(SQLModel, table=True):
     source_id: int | None = Field(default=None, foreign_key="source.id", index=True)
     quote: str | None = _text()
     summary: str | None = _text()
+    # Who spoke for the respondent: "Eric Balsam, CSIS spokesperson".
+    voice: str | None = None
 
 
 class ReplyRequest(SQLModel, table=True):

@@ -315,8 +315,10 @@ def _memory_dossier(value: str):
 
     people = {1: PersonRow(1, value, "p1", "person", value, None),
               2: PersonRow(2, value, "p2", "person", None, None)}
-    sources = {1: SourceRow(1, "s1", value, value, value, value, "2023-01", "article", "en",
-                            None, None),
+    # Source 1's URL is a link in both twins (a hostile value that is itself a URL would make
+    # a link where "plain" makes none: a difference of content, not of injected structure).
+    sources = {1: SourceRow(1, "s1", value, value, value, "https://x.example/1/" + value,
+                            "2023-01", "article", "en", None, None),
                2: SourceRow(2, "s2", value, value, None, "https://x.example/" + value, "2023",
                             "article", None, None, None)}
     overview = Overview(sequence=3, head_hash="a" * 64, head_at="2024-01-01T00:00:00Z",

@@ -48,6 +48,7 @@ class AttributionRow(NamedTuple):
     anchor_end: int | None
     anchor_prefix: str | None
     anchor_suffix: str | None
+    voice: str | None
 
 
 class ResponseRow(NamedTuple):
@@ -58,6 +59,7 @@ class ResponseRow(NamedTuple):
     date: str | None
     source_id: int | None
     quote: str | None
+    voice: str | None
 
 
 class ReplyRow(NamedTuple):
@@ -74,6 +76,7 @@ class SourceRow(NamedTuple):
     title: str
     published: str | None
     has_text: bool
+    language: str | None
 
 
 class PersonRow(NamedTuple):
@@ -81,6 +84,7 @@ class PersonRow(NamedTuple):
     name: str
     kind: str
     merged_into_id: int | None
+    description: str | None
 
 
 @dataclass
@@ -125,10 +129,11 @@ def claim_rows(session: Session, *, claim_ids: set[int] | None = None) -> AuditR
         session, select(Attribution.id, Attribution.claim_id, Attribution.source_id,
                         Attribution.quote, Attribution.sourcing, Attribution.anchor_start,
                         Attribution.anchor_end, Attribution.anchor_prefix,
-                        Attribution.anchor_suffix), Attribution.claim_id, claim_ids)
+                        Attribution.anchor_suffix, Attribution.voice), Attribution.claim_id,
+        claim_ids)
     responses = _select_in(
         session, select(Response.id, Response.claim_id, Response.respondent_id, Response.kind,
-                        Response.date, Response.source_id, Response.quote),
+                        Response.date, Response.source_id, Response.quote, Response.voice),
         Response.claim_id, claim_ids)
     replies = _select_in(session, select(ReplyRequest.id, ReplyRequest.claim_id,
                                          ReplyRequest.addressee_id, ReplyRequest.sent,
@@ -148,8 +153,9 @@ def claim_rows(session: Session, *, claim_ids: set[int] | None = None) -> AuditR
 def source_rows(session: Session) -> dict[int, SourceRow]:
     """Every source, without its text (whether it has one is a flag)."""
     query = select(Source.id, Source.key, Source.title, Source.published,
-                   col(Source.text_sha256).is_not(None))
-    return {r[0]: SourceRow(r[0], r[1], r[2], r[3], bool(r[4])) for r in session.exec(query)}
+                   col(Source.text_sha256).is_not(None), Source.language)
+    return {r[0]: SourceRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5])
+            for r in session.exec(query)}
 
 
 def link_rows(session: Session) -> list[tuple[int, int]]:
@@ -177,7 +183,7 @@ def source_texts(session: Session, source_ids: Iterable[int]) -> Iterator[tuple[
 def people_rows(session: Session) -> tuple[list[PersonRow], list[tuple[int, str]]]:
     """Every person (merged duplicates included, flagged) and every alias as (person id, key)."""
     people = [PersonRow(*r) for r in session.exec(
-        select(Person.id, Person.name, Person.kind, Person.merged_into_id)
+        select(Person.id, Person.name, Person.kind, Person.merged_into_id, Person.description)
         .order_by(col(Person.id)))]
     aliases = [(p, k) for p, k in session.exec(select(PersonAlias.person_id,
                                                        PersonAlias.name_key))]

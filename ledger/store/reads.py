@@ -354,6 +354,7 @@ def response_records(
                 date=row.date,
                 source=row.source_key,
                 quote=row.quote,
+                voice=row.voice,
                 summary=row.summary,
             )
             yield record

@@ -40,11 +40,13 @@ def new_response(
     source: str | None = None,
     quote: str | None = None,
     summary: str | None = None,
+    voice: str | None = None,
     uid: str | None = None,
 ) -> int:
-    """The rules for a new response to a claim; its id."""
+    """The rules for a new response to a claim; its id. `voice` is who spoke for the
+    respondent."""
     cleaned = shapes.clean_response(
-        kind=kind, date=date, quote=quote, summary=summary, has_source=bool(source)
+        kind=kind, date=date, quote=quote, summary=summary, has_source=bool(source), voice=voice
     )
     resolver = unit.resolver
     resolver.claim(claim_id)
@@ -168,9 +170,10 @@ def add_response(
     source: str | None = None,
     quote: str | None = None,
     summary: str | None = None,
+    voice: str | None = None,
     uid: str | None = None,
 ) -> Response:
-    """Record an answer to a claim."""
+    """Record an answer to a claim; `voice` says who spoke for the respondent."""
     with writing(session) as unit:
         rid = new_response(
             unit,
@@ -181,6 +184,7 @@ def add_response(
             source=source,
             quote=quote,
             summary=summary,
+            voice=voice,
             uid=uid,
         )
     return session.get(Response, rid)
