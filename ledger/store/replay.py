@@ -236,14 +236,25 @@ def _newest(session: Session, entity: str, uids: list[str]) -> dict[str, tuple[i
     return {uid: (seq, state) for uid, seq, state in rows.all()}
 
 
+_COLUMNS: dict[tuple[str, tuple[str, ...]], list[tuple[str, int]]] = {}
+
+
 def _state(entity: str, row: Any, **references: Any) -> dict[str, Any]:
     """A row's logged shape, through the writers' state function. Fields that are not
     references are the row's columns of the same name, so a new column is checked as soon as
     its state function records it."""
-    mapping = row._mapping
+    # Each field's position in the row, found once per query shape: a row's `_mapping` is
+    # built afresh on every access, and this runs for every row of every table.
+    fields = row._fields
+    columns = _COLUMNS.get((entity, fields))
+    if columns is None:
+        columns = _COLUMNS[(entity, fields)] = [
+            (name, fields.index(name) if name in fields else None)
+            for name in integrity.SHAPES[entity]
+        ]
     kwargs = {
-        name: references[name] if name in references else mapping[name]
-        for name in integrity.SHAPES[entity]
+        name: references[name] if name in references else row[position]
+        for name, position in columns
     }
     return integrity.STATE_FUNCTIONS[entity](**kwargs)
 
