@@ -34,6 +34,11 @@ def backup_sqlite(db: str | None, dest: str | os.PathLike[str]) -> Path:
         finally:
             copy.close()
         os.replace(partial, target)
+    except (sqlite3.Error, OSError) as exc:
+        detail = getattr(exc, "strerror", None) or str(exc)
+        raise LedgerError(f"the backup to {str(target)!r} failed ({detail}); nothing was "
+                          "written there. Free some space (or choose another disk) and run it "
+                          "again") from None
     finally:
         source.close()
         partial.unlink(missing_ok=True)

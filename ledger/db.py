@@ -21,14 +21,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
-from ledger.errors import LedgerError, SchemaMismatch
+from ledger.errors import LedgerError, ReadOnly, SchemaMismatch
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest migration. A test checks it against alembic's head, so the everyday path can
 # compare revisions without importing alembic.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0005"
 DEFAULT_DB = "ledger.db"
 # Any constant: the key of the PostgreSQL advisory lock that serializes writers.
 _PG_WRITE_LOCK = 0x1ED6E5
@@ -40,6 +40,13 @@ def database_url(db: str | None) -> str:
     if value.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + value.split("://", 1)[1]
     if "://" in value:
+        if not value.startswith(("sqlite:", "postgresql+psycopg://")):
+            from ledger.errors import InvalidValue
+
+            scheme = value.split("://", 1)[0]
+            raise InvalidValue(f"--db: {scheme}:// is not a supported database; the ledger runs "
+                               "on SQLite (a file path, or sqlite:///PATH) and PostgreSQL "
+                               "(postgresql://USER@HOST/NAME)")
         return value
     return f"sqlite:///{Path(value).expanduser()}"
 
@@ -52,9 +59,53 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
+def read_only_path(url: str) -> Path | None:
+    """The SQLite file behind `url` when this process cannot write it (the file, or its
+    folder, which SQLite needs for its journal), else None."""
+    path = sqlite_path(url)
+    if path is None or not path.is_file():
+        return None
+    folder = path.parent if str(path.parent) else Path(".")
+    return None if os.access(path, os.W_OK) and os.access(folder, os.W_OK) else path
+
+
+def _read_only_uri(path: Path) -> str:
+    from urllib.request import pathname2url
+
+    # A ledger in WAL mode needs its -shm file beside it; in a folder nobody may write,
+    # only `immutable` opens it (nothing can write it meanwhile: nobody may).
+    wal = path.with_name(path.name + "-wal").exists() or _is_wal(path)
+    folder_writable = os.access(path.parent if str(path.parent) else Path("."), os.W_OK)
+    flag = "mode=ro" if folder_writable or not wal else "immutable=1"
+    return f"file:{pathname2url(str(path.resolve()))}?{flag}"
+
+
+def _is_wal(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[18] == 2  # file format versions: 2 means WAL
+
+
 def make_engine(url: str) -> Engine:
-    """An engine with the ledger's connection settings for its backend."""
-    if url.startswith("sqlite"):
+    """An engine with the ledger's connection settings for its backend.
+
+    A SQLite file this process cannot write is opened read-only (`mode=ro`, or `immutable`
+    for a WAL ledger in a read-only folder): every read works, and a write says why not.
+    """
+    read_only = read_only_path(url) if url.startswith("sqlite") else None
+    if read_only is not None:
+        import sqlite3
+
+        uri = _read_only_uri(read_only)
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(
+            uri, uri=True, timeout=60, isolation_level=None, check_same_thread=False))
+        engine.ledger_read_only = read_only  # type: ignore[attr-defined]
+        event.listen(engine, "connect", _sqlite_connect_read_only)
+        event.listen(engine, "begin", _sqlite_begin)
+    elif url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"isolation_level": None, "timeout": 60})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -71,6 +122,14 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout = 60000")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_connect_read_only(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 60000")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 
@@ -97,8 +156,13 @@ def transaction(
     """One write transaction: commit on success, roll back on any error.
 
     Store functions flush; only this commits. `actor` and `clock` go into every event the
-    transaction appends.
+    transaction appends. A ledger opened read-only (see `make_engine`) refuses at once.
     """
+    read_only = getattr(engine, "ledger_read_only", None)
+    if read_only is not None:
+        raise ReadOnly(f"the ledger {str(read_only)!r} is read-only here (the file or its "
+                       "folder cannot be written); reads work. To change it, make it writable "
+                       "(chmod u+w) or work on a writable copy")
     with engine.connect() as connection:
         connection.execution_options(ledger_write=True)
         with Session(bind=connection, autoflush=False, expire_on_commit=False) as session:
@@ -153,7 +217,11 @@ def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at, or None for an empty database."""
     with engine.connect() as connection:
         try:
-            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            revisions = list(rows)
+            if not revisions and set(inspect(connection).get_table_names()) <= {
+                    "alembic_version"}:
+                return None  # migrated down to nothing
         except (OperationalError, ProgrammingError):
             connection.rollback()
             tables = inspect(connection).get_table_names()
@@ -165,6 +233,30 @@ def current_revision(engine: Engine) -> str | None:
                     "is it a ledger? Point --db at a ledger, or at a new file"
                 ) from None
             return None
+    return _one_revision(revisions)
+
+
+def _one_revision(revisions: list[str]) -> str:
+    """The one revision alembic_version must hold, or why it does not make sense."""
+    if len(revisions) != 1:
+        held = "no revision" if not revisions else f"{len(revisions)} revisions"
+        raise SchemaMismatch(f"the ledger's alembic_version table holds {held} "
+                             f"({', '.join(map(repr, revisions)) or 'empty'}); it was edited "
+                             "outside the ledger. Restore the ledger from a backup")
+    revision = revisions[0]
+    if revision not in known_revisions():
+        raise SchemaMismatch(f"the ledger is at schema {revision!r}, which this version does not "
+                             f"know (it knows {', '.join(known_revisions())}): a newer version of "
+                             "the ledger made it, or it was edited, and `ledger db upgrade` "
+                             "cannot migrate it; upgrade the ledger software, or restore it "
+                             "from a backup")
+    return revision
+
+
+def known_revisions() -> list[str]:
+    """Every migration's revision id, from the shipped scripts' names (NNNN_*.py)."""
+    return sorted(path.name.split("_", 1)[0] for path in (migrations_dir() / "versions").glob(
+        "[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -194,6 +286,73 @@ def schema_differences(engine: Engine) -> list:
             connection, opts={"include_object": include_object, "compare_type": True}
         )
         return compare_metadata(context, SQLModel.metadata)
+
+
+# The triggers the migrations make, as SQLite stores their SQL (compared with white space
+# collapsed). They keep the event log append-only and the search index current; a missing or
+# altered one is reported by `ledger db check`.
+_APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"
+_SEARCHED = {"claim": ("statement",), "attribution": ("quote", "voice"),
+             "response": ("quote", "summary"), "source": ("title", "text")}
+
+
+def _sqlite_triggers() -> dict[str, str]:
+    triggers = {
+        "event_no_update": f"CREATE TRIGGER event_no_update BEFORE UPDATE ON event {_APPEND_ONLY}",
+        "event_no_delete": f"CREATE TRIGGER event_no_delete BEFORE DELETE ON event {_APPEND_ONLY}",
+        "event_no_replace": "CREATE TRIGGER event_no_replace BEFORE INSERT ON event WHEN EXISTS "
+                            f"(SELECT 1 FROM event WHERE seq = new.seq) {_APPEND_ONLY}",
+    }
+    for table, columns in _SEARCHED.items():
+        fts, names = f"search_{table}", ", ".join(columns)
+        new = ", ".join(f"new.{c}" for c in columns)
+        old = ", ".join(f"old.{c}" for c in columns)
+        remove = f"INSERT INTO {fts}({fts}, rowid, {names}) VALUES ('delete', old.id, {old});"
+        add = f"INSERT INTO {fts}(rowid, {names}) VALUES (new.id, {new});"
+        triggers[f"{fts}_insert"] = (
+            f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN {add} END")
+        triggers[f"{fts}_delete"] = (
+            f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN {remove} END")
+        triggers[f"{fts}_update"] = (
+            f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {names} ON {table} "
+            f"BEGIN {remove} {add} END")
+    return triggers
+
+
+def trigger_problems(engine: Engine) -> list[str]:
+    """The triggers (and PostgreSQL search indexes) that are missing or altered; [] when all hold.
+
+    SQLite: the append-only triggers on `event` and the search triggers. PostgreSQL: the
+    append-only trigger on `event` (present, enabled, before UPDATE, DELETE and TRUNCATE, its
+    function raising) and the search indexes.
+    """
+    problems: list[str] = []
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            found = dict(connection.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
+            for name, sql in _sqlite_triggers().items():
+                if name not in found:
+                    problems.append(f"trigger {name} is missing")
+                elif " ".join(found[name].split()) != sql:
+                    problems.append(f"trigger {name} is altered: {' '.join(found[name].split())}")
+            return problems
+        row = connection.execute(text(
+            "SELECT t.tgenabled, t.tgtype, p.prosrc FROM pg_trigger t "
+            "JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = 'event'::regclass AND t.tgname = 'event_append_only'")).first()
+        # tgtype bits: 1 row-level, 2 before, 8 delete, 16 update, 32 truncate.
+        if row is None:
+            problems.append("trigger event_append_only on event is missing")
+        elif row[0] == "D":
+            problems.append("trigger event_append_only on event is disabled")
+        elif row[1] & 0b111011 != 0b111010 or "RAISE EXCEPTION" not in row[2]:
+            problems.append("trigger event_append_only on event is altered")
+        indexes = set(connection.execute(text(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'search\\_%'")).scalars())
+        problems.extend(f"search index search_{table}_tsv is missing" for table in _SEARCHED
+                        if f"search_{table}_tsv" not in indexes)
+    return problems
 
 
 # Tables the models do not describe on purpose (full-text index tables, alembic's own).

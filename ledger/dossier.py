@@ -26,17 +26,22 @@ its last day is before the reference day.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
+from typing import Any
 
 from ledger.origins import OriginGraph, describe_origins
 from ledger.render import md_inline, md_link
 from ledger.replies import reply_status
+from ledger.store.claims import MINOR_EDIT
 from ledger.store.reports import (
     AttributionRow,
     Batch,
+    ClaimEventRow,
     ClaimRow,
     Overview,
     ReplyRow,
@@ -65,6 +70,17 @@ QUOTE_CHECK_LABELS = {
     "unverifiable": "not checked: no stored text",
     "no-quote": "no quote recorded",
 }
+# The source fields a correction is shown for, with their names in words.
+SOURCE_FIELD_LABELS = {
+    "title": "title",
+    "publisher": "publisher",
+    "author": "author",
+    "url": "URL",
+    "published": "publication date",
+    "kind": "kind",
+    "language": "language",
+}
+ROLE_LABELS = {"subject": "about", "target": "target", "mentioned": "mentioned"}
 
 
 # --- the context objects -------------------------------------------------------------------
@@ -204,6 +220,41 @@ class ReplyView:
 
 
 @dataclass(frozen=True)
+class CheckpointRef:
+    """The signed checkpoint a page was built under (the newest when it was built).
+
+    `sequence`, `head_hash`, `time` and `ledger` are what it signs; `key` is the signing key's
+    fingerprint (`SHA256:...`, as `ssh-keygen -l` prints it); `name` its file name and `page`
+    the link to it (None: not published beside the page); `covers` is False when the page was
+    built from more events than the checkpoint signs.
+    """
+
+    sequence: int
+    head_hash: str
+    time: str
+    ledger: str
+    key: str
+    name: str
+    page: str | None
+    covers: bool
+
+
+@dataclass(frozen=True)
+class UpdateView:
+    """One dated change to an allegation after it was first recorded.
+
+    `day` is the UTC day of the event (YYYY-MM-DD) and `sequence` its sequence number in the
+    log; `kind` is one of status, edit, retraction, response, reply, source; `md` says what
+    changed, in Markdown (old and new values for edits).
+    """
+
+    day: str
+    sequence: int
+    kind: str
+    md: str
+
+
+@dataclass(frozen=True)
 class ClaimRef:
     """A claim mentioned outside its own section: statement, status and whom it is about."""
 
@@ -252,6 +303,7 @@ class Allegation:
     responses: tuple[ResponseView, ...]
     replies: tuple[ReplyView, ...]
     response_status: str
+    updates: tuple[UpdateView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -291,6 +343,7 @@ class DossierContext:
     alleges: tuple[ClaimRef, ...]
     sources: tuple[SourceRef, ...]
     index_page: str | None
+    checkpoint: CheckpointRef | None = None
 
     @property
     def allegations(self) -> tuple[Allegation, ...]:
@@ -339,6 +392,7 @@ class SourcePageContext:
     head_hash: str
     anchor: str
     index_page: str | None
+    checkpoint: CheckpointRef | None = None
 
 
 @dataclass(frozen=True)
@@ -372,6 +426,7 @@ class IndexContext:
     anchor: str
     people: tuple[IndexEntry, ...]
     sources: tuple[SourceIndexEntry, ...]
+    checkpoint: CheckpointRef | None = None
 
 
 # --- building ------------------------------------------------------------------------------
@@ -423,9 +478,10 @@ class _Builder:
     """Shared lookups for one batch; `source_ref` numbers footnotes per page."""
 
     def __init__(self, overview: Overview, batch: Batch, graph: OriginGraph, pages: Pages,
-                 reference: str | None, people_refs: dict[int, PersonRef] | None) -> None:
+                 reference: str | None, people_refs: dict[int, PersonRef] | None,
+                 as_of: str | None = None) -> None:
         self.overview, self.batch, self.graph, self.pages = overview, batch, graph, pages
-        self.reference = reference
+        self.reference, self.as_of = reference, as_of
         self.people_refs = {} if people_refs is None else people_refs
         self.roles = _Lists(batch.roles_by_claim)
         self.attributions = _Lists(batch.attributions_by_claim)
@@ -532,7 +588,120 @@ class _Builder:
             first_reported=dates[0] if dates else None,
             anonymous_only=bool(evidence) and all(e.anonymous for e in evidence),
             responses=responses, replies=replies,
-            response_status=_response_status(responses, replies))
+            response_status=_response_status(responses, replies),
+            updates=self.updates(claim, source_ids))
+
+    # updates: what changed after the claim was first recorded
+
+    def updates(self, claim: ClaimRow, source_ids: list[int]) -> tuple[UpdateView, ...]:
+        """The claim's later events (minor edits left out), the responses and reply requests
+        recorded on a later UTC day than the claim, and corrections of its sources made after
+        it was recorded; up to `as_of` when given, in sequence order."""
+        events = self.batch.claim_events_by_claim.get(claim.id, [])
+        if not events:
+            return ()
+        first = events[0]
+        found: list[UpdateView] = []
+        previous = json.loads(first.state) if len(events) > 1 else {}
+        for event in events[1:]:
+            state = json.loads(event.state)
+            if event.action != MINOR_EDIT:
+                found.extend(self._claim_update(event, previous, state))
+            previous = state
+        first_day = first.at[:10]
+        responses = {row.id: row for row in self.responses[claim.id]}
+        replies = {row.id: row for row in self.replies[claim.id]}
+        for addition in self.batch.additions_by_claim.get(claim.id, ()):
+            if addition.at[:10] <= first_day:
+                continue  # recorded with the claim: part of the first report, not an update
+            if addition.kind == "response" and addition.record_id in responses:
+                view = self.response(responses[addition.record_id])
+                text = (f"Response recorded: {md_inline(view.kind_label)} by "
+                        f"{view.respondent.md}, {md_inline(view.date or 'undated')}.")
+            elif addition.kind == "reply" and addition.record_id in replies:
+                row = replies[addition.record_id]
+                text = (f"Reply requested from {self.person(row.addressee_id).md}, sent "
+                        f"{md_inline(row.sent)}"
+                        + (f", deadline {md_inline(row.deadline)}." if row.deadline else "."))
+            else:
+                continue  # not shown under --as-of
+            found.append(UpdateView(day=addition.at[:10], sequence=addition.seq,
+                                    kind=addition.kind, md=text))
+        for source_id in source_ids:
+            found.extend(self._source_updates(source_id, after=first.seq))
+        if self.as_of is not None:
+            found = [u for u in found if u.day <= self.as_of]
+        return tuple(sorted(found, key=lambda u: u.sequence))
+
+    def _claim_update(self, event: ClaimEventRow, before: dict[str, Any],
+                      after: dict[str, Any]) -> list[UpdateView]:
+        day, seq = event.at[:10], event.seq
+        if after.get("status") == "retracted" and before.get("status") != "retracted":
+            reason = after.get("retraction_reason")
+            text = "Retracted." + (f" Reason: {md_inline(reason)}" if reason else "")
+            return [UpdateView(day=day, sequence=seq, kind="retraction", md=text)]
+        parts: list[str] = []
+        kind = "edit"
+        if before.get("status") != after.get("status"):
+            kind = "status"
+            parts.append(f"Status changed: {md_inline(str(before.get('status')))} → "
+                         f"{md_inline(str(after.get('status')))}.")
+        if before.get("statement") != after.get("statement"):
+            parts.append(f"Statement edited. Before: “{md_inline(before.get('statement') or '')}”"
+                         f" Now: “{md_inline(after.get('statement') or '')}”")
+        if before.get("occurred") != after.get("occurred"):
+            parts.append(f"When it allegedly happened: {self._value(before.get('occurred'))} → "
+                         f"{self._value(after.get('occurred'))}.")
+        if before.get("claimant") != after.get("claimant"):
+            parts.append(f"Alleged by: {self._person_by_uid(before.get('claimant'))} → "
+                         f"{self._person_by_uid(after.get('claimant'))}.")
+        old = [tuple(p) for p in before.get("people") or []]
+        new = [tuple(p) for p in after.get("people") or []]
+        added = [p for p in new if p not in old]
+        removed = [p for p in old if p not in new]
+        if added or removed:
+            words = []
+            if added:
+                words.append("added " + ", ".join(self._role_md(p) for p in added))
+            if removed:
+                words.append("removed " + ", ".join(self._role_md(p) for p in removed))
+            parts.append(f"People concerned: {'; '.join(words)}.")
+        if len(parts) > 1:
+            kind = "edit"
+        return [UpdateView(day=day, sequence=seq, kind=kind, md=" ".join(parts))] if parts else []
+
+    def _source_updates(self, source_id: int, *, after: int) -> list[UpdateView]:
+        events = self.overview.source_events_by_source.get(source_id, [])
+        found = []
+        for before, event in pairwise(events):
+            if event.seq <= after:
+                continue
+            old, new = json.loads(before.state), json.loads(event.state)
+            changes = [f"{label} {self._value(old.get(name))} → {self._value(new.get(name))}"
+                       for name, label in SOURCE_FIELD_LABELS.items()
+                       if old.get(name) != new.get(name)]
+            if old.get("text_sha256") != new.get("text_sha256"):
+                changes.append("stored text replaced by a new capture")
+            if changes:
+                found.append(UpdateView(
+                    day=event.at[:10], sequence=event.seq, kind="source",
+                    md=f"Source {self.source_ref(source_id).cite_md} corrected: "
+                       f"{'; '.join(changes)}."))
+        return found
+
+    @staticmethod
+    def _value(value: object) -> str:
+        return md_inline(str(value)) if value not in (None, "") else "not recorded"
+
+    def _person_by_uid(self, uid: str | None) -> str:
+        if uid is None:
+            return "not recorded"
+        person_id = self.overview.person_ids.get(uid)
+        return self.person(person_id).md if person_id is not None else md_inline(uid)
+
+    def _role_md(self, pair: tuple) -> str:
+        role, uid = pair[0], pair[1]
+        return f"{self._person_by_uid(uid)} ({md_inline(ROLE_LABELS.get(role, role))})"
 
 
 def _response_order(row: ResponseRow) -> tuple:
@@ -553,15 +722,19 @@ def _response_status(responses: tuple[ResponseView, ...], replies: tuple[ReplyVi
 
 def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: OriginGraph,
                   pages: Pages = NO_PAGES, as_of: str | None = None,
-                  people_refs: dict[int, PersonRef] | None = None) -> DossierContext:
+                  people_refs: dict[int, PersonRef] | None = None,
+                  include_retracted: bool = True,
+                  checkpoint: CheckpointRef | None = None) -> DossierContext:
     """The context of one person's dossier, from the batch that holds their claims.
 
     Under `as_of`, a claim none of whose sources had been published by then is left out, and
-    so are the answers to it. `people_refs`, a dict the caller keeps for one publish (same
-    overview, same pages), lets every page share each person's reference and its Markdown.
+    so are the answers to it; each allegation's updates stop at that day. `people_refs`, a
+    dict the caller keeps for one publish (same overview, same pages), lets every page share
+    each person's reference and its Markdown. A retracted claim stays, with its retraction
+    notice, unless `include_retracted` is False.
     """
     builder = _Builder(overview, batch, graph, pages, reference_day(overview, as_of),
-                       people_refs)
+                       people_refs, as_of=as_of)
     person = overview.people[person_id]
     mine: dict[int, list[str]] = defaultdict(list)
     for row in batch.roles_by_person.get(person_id, ()):
@@ -573,6 +746,8 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
     against, concerning = [], []
     for claim_id in sorted(mine):
         if claim_id not in batch.claims or not known(claim_id):
+            continue
+        if not include_retracted and batch.claims[claim_id].status == "retracted":
             continue
         roles = tuple(dict.fromkeys(mine[claim_id]))
         allegation = builder.allegation(batch.claims[claim_id], roles)
@@ -593,12 +768,14 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
         as_of=as_of, reference_day=builder.reference, against=tuple(against),
         concerning=tuple(concerning), statements=tuple(statements), alleges=alleges,
         sources=builder.cited_sources(),
-        index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None)
+        index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None,
+        checkpoint=checkpoint)
 
 
 def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph: OriginGraph,
                       pages: Pages = NO_PAGES,
-                      people_refs: dict[int, PersonRef] | None = None) -> SourcePageContext:
+                      people_refs: dict[int, PersonRef] | None = None,
+                      checkpoint: CheckpointRef | None = None) -> SourcePageContext:
     """The context of one source's page, from the batch that holds what it carries
     (`people_refs` as for `build_dossier`)."""
     builder = _Builder(overview, batch, graph, pages, reference_day(overview, None),
@@ -631,7 +808,8 @@ def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph
         retrieved=row.retrieved, relies_on=relies_on, relied_on_by=relied_on_by,
         origins=origins, origins_text=origins_text, claims=claims, responses=responses,
         sequence=overview.sequence, head_hash=overview.head_hash, anchor=overview.anchor,
-        index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None)
+        index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None,
+        checkpoint=checkpoint)
 
 
 def origin_graph(overview: Overview) -> OriginGraph:
@@ -648,7 +826,8 @@ def index_entry(context: DossierContext, person: PersonRef, kind: str) -> IndexE
 
 def build_index(*, overview: Overview, entries: Iterable[IndexEntry],
                 source_counts: dict[int, tuple[int, int]],
-                source_page: Callable[[int], str | None]) -> IndexContext:
+                source_page: Callable[[int], str | None],
+                checkpoint: CheckpointRef | None = None) -> IndexContext:
     """The index: people sorted by name (case- and accent-insensitive), sources by key."""
     from ledger.values import fold
 
@@ -664,4 +843,20 @@ def build_index(*, overview: Overview, entries: Iterable[IndexEntry],
             claims=claims, responses=responses))
     return IndexContext(title="Dossiers", sequence=overview.sequence,
                         head_hash=overview.head_hash, anchor=overview.anchor, people=people,
-                        sources=tuple(sources))
+                        sources=tuple(sources), checkpoint=checkpoint)
+
+
+def checkpoint_ref(record, *, overview: Overview, name: str,
+                   prefix: str | None) -> CheckpointRef | None:
+    """The footer's checkpoint: `record` (a stored checkpoint, or None), published as
+    `checkpoints/<name>.txt` under `prefix` (None: not published, so not linked)."""
+    if record is None:
+        return None
+    from ledger.checkpoint import fingerprint, load_public_key
+
+    return CheckpointRef(
+        sequence=record.seq, head_hash=record.head_hash, time=record.signed_at,
+        ledger=record.ledger, key=fingerprint(load_public_key(record.public_key.encode())),
+        name=f"{name}.txt",
+        page=f"{prefix}checkpoints/{name}.txt" if prefix is not None else None,
+        covers=record.seq == overview.sequence)

@@ -51,3 +51,7 @@ class ReadFailed(LedgerError):
 
 class AuditFailed(LedgerError):
     """The audit found errors and `--strict` was given."""
+
+
+class ReadOnly(LedgerError):
+    """The ledger can be read but not written here (file or folder permissions)."""

@@ -32,7 +32,7 @@ STATE_FUNCTIONS: dict[str, Callable[..., dict[str, Any]]] = {
 """Every entity the log records, and the state function that gives its shape."""
 
 ENTITIES = frozenset(STATE_FUNCTIONS)
-ACTIONS = frozenset({"add", "edit", "merge", "retract"})
+ACTIONS = frozenset({"add", "edit", "minor-edit", "merge", "retract"})
 """Every action an event may carry."""
 
 _AT = re.compile(

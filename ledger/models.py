@@ -187,3 +187,22 @@ class Event(SQLModel, table=True):
     hash: str = Field(max_length=64, nullable=False)
 
     __table_args__ = (Index("ix_event_entity_uid", "entity", "uid"),)
+
+
+class CheckpointRecord(SQLModel, table=True):
+    """A signed checkpoint of the log's head: the ledger's name, the newest event's sequence
+    number and hash, the UTC time, and an OpenSSH (SSHSIG) signature of that text.
+
+    Not an event: it signs the events, so it stands outside the chain; its signature is what
+    makes it trustworthy (see ledger/checkpoint.py).
+    """
+
+    __tablename__ = "checkpoint"
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(nullable=False, index=True)
+    head_hash: str = Field(max_length=64, nullable=False)
+    ledger: str = Field(nullable=False)
+    signed_at: str = Field(nullable=False)  # UTC, to the second, as the text says
+    public_key: str = Field(sa_column=Column(Text, nullable=False))  # OpenSSH public key line
+    text: str = Field(sa_column=Column(Text, nullable=False))  # exactly the signed text
+    signature: str = Field(sa_column=Column(Text, nullable=False))  # armored SSHSIG

@@ -9,9 +9,12 @@
     .ledger-publish.json     the manifest: what this publish wrote
 
 File names are safe ASCII slugs of at most 100 bytes, unique, and always inside the folder.
-Each file is written atomically (a temporary file, then a rename), and only when its bytes
-change. Files the previous publish wrote (per its manifest) that are no longer produced are
-removed; nothing else in the folder is touched. There is no clock in the output: the same ledger
+A publish takes a lock on the folder (a second one into the same folder is refused), builds
+the new site in a staging folder beside it and swaps it in at the end, so readers never see
+a site mixed from two ledger states, and a publish that fails or is killed changes nothing.
+Files get the mode the umask gives a new file (0644 under umask 022). Files the previous
+publish wrote (per its manifest) that are no longer produced are removed; everything else in
+the folder is kept as it is. There is no clock in the output: the same ledger
 gives the same bytes.
 
 The ledger is read in batches of people and of sources (`ledger.store.reports`), so the number
@@ -23,13 +26,16 @@ fixed clock, for `ledger demo`.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
-import tempfile
+import shutil
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
@@ -37,8 +43,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ledger import dossier as contexts
+from ledger import outfiles
 from ledger.errors import Conflict, LedgerError, ReadFailed
 from ledger.store import reports
+from ledger.store.checkpoints import list_checkpoints
 from ledger.values import source_date_epoch
 
 MANIFEST = ".ledger-publish.json"
@@ -52,6 +60,8 @@ FORMATS = ("md", "html")
 # The demo's clock when SOURCE_DATE_EPOCH is not set: any fixed time, so the example ledger's
 # event chain, head hash and published bytes are the same on every run.
 DEMO_TIME = "2026-01-01T00:00:00.000000Z"
+# The name the demo's checkpoints give the example ledger.
+DEMO_LEDGER_NAME = "fact-ledger example"
 
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {
@@ -111,58 +121,231 @@ def _unique_names(items: list[tuple[int, str]], *, prefix: str) -> dict[int, str
 
 
 class _Output:
-    """Writes files inside one folder, atomically, only when their bytes change."""
+    """One publish into one folder: built in a staging folder beside it, then swapped in.
+
+    While it lives it holds the folder's publish lock (a lock file beside the folder, so a
+    second publish into the same folder is refused, naming the first). Pages go into the
+    staging folder; a page whose bytes did not change is a hard link to the published one.
+    `commit` carries over everything in the folder this publish does not manage, writes the
+    manifest and swaps the staging folder in (one atomic exchange on Linux), so readers see
+    the old site or the new one, never a mix; a publish that fails or is killed before then
+    leaves the folder exactly as it was. The next publish removes what a killed one left.
+    """
 
     def __init__(self, out_dir: Path) -> None:
         if out_dir.exists() and not out_dir.is_dir():
             raise PublishFailed(f"--out {str(out_dir)!r} is a file, not a folder")
+        self.out_dir = out_dir
+        self.root = out_dir.resolve()
+        parent, name = self.root.parent, self.root.name
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise PublishFailed(f"cannot create --out {str(out_dir)!r}: {exc.strerror}") from None
-        self.root = out_dir.resolve()
+        self.staging = parent / f".{name}.publish-staging"
+        self._old = parent / f".{name}.publish-old"
+        self._lock_path = parent / f".{name}.publish-lock"
+        self._lock = _take_lock(self._lock_path, out_dir)
         self.files: list[str] = []
         self.written: list[str] = []
+        try:
+            self._clear_leftovers()
+            os.mkdir(self.staging)
+            if self.root.is_dir():
+                os.chmod(self.staging, stat.S_IMODE(self.root.stat().st_mode))
+        except OSError as exc:
+            self.close()
+            raise PublishFailed(f"cannot write beside --out {str(out_dir)!r}: "
+                                f"{exc.strerror}") from None
+        self._mode = outfiles.new_file_mode()
 
-    def path(self, relative: str) -> Path:
-        """The absolute path of a relative POSIX path, refused if it leaves the folder."""
+    def __enter__(self) -> _Output:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the staging folder (if not swapped in) and release the lock."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if self._lock is not None:
+            self._lock_path.unlink(missing_ok=True)  # while still holding it
+            os.close(self._lock)
+            self._lock = None
+
+    def _clear_leftovers(self) -> None:
+        # A publish killed between the two renames of a swap without RENAME_EXCHANGE left
+        # the old site aside and no folder: put it back first.
+        if self._old.is_dir() and not self.root.exists():
+            os.rename(self._old, self.root)
+        for folder in (self.staging, self._old):
+            if folder.is_symlink() or folder.is_file():
+                folder.unlink()
+            elif folder.exists():
+                shutil.rmtree(folder)
+
+    def _parts(self, relative: str) -> tuple[str, ...]:
         pure = PurePosixPath(relative)
         if pure.is_absolute() or ".." in pure.parts or not pure.parts:
             raise PublishFailed(f"refusing to write outside the folder: {relative!r}")
-        path = self.root.joinpath(*pure.parts)
-        if not path.resolve().is_relative_to(self.root):
-            raise PublishFailed(f"refusing to write outside the folder: {relative!r}")
-        return path
+        for depth in range(1, len(pure.parts) + 1):
+            if self.root.joinpath(*pure.parts[:depth]).is_symlink():
+                raise PublishFailed(
+                    f"refusing to write through the symlink {'/'.join(pure.parts[:depth])!r} "
+                    f"in {str(self.out_dir)!r} (it may lead outside the folder); remove it "
+                    "and publish again. Nothing was changed")
+        return pure.parts
+
+    def path(self, relative: str) -> Path:
+        """Where a relative POSIX path is staged; refused if it leaves the folder."""
+        return self.staging.joinpath(*self._parts(relative))
 
     def write(self, relative: str, content: str) -> None:
         data = content.encode("utf-8")
-        path = self.path(relative)
+        parts = self._parts(relative)
+        path, live = self.staging.joinpath(*parts), self.root.joinpath(*parts)
         self.files.append(relative)
-        try:
-            if path.is_file() and path.read_bytes() == data:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if self._unchanged(live, data):
+            try:
+                os.link(live, path)
                 return
-        except OSError:
-            pass
-        write_atomically(path, data)
+            except OSError:
+                outfiles.write_new(path, data)
+                return
+        outfiles.write_new(path, data)
         self.written.append(relative)
+
+    def _unchanged(self, live: Path, data: bytes) -> bool:
+        try:
+            info = live.lstat()
+            return (stat.S_ISREG(info.st_mode) and info.st_size == len(data)
+                    and stat.S_IMODE(info.st_mode) == self._mode and live.read_bytes() == data)
+        except OSError:
+            return False
+
+    def commit(self, previous: list[str]) -> list[str]:
+        """Carry over what this publish does not manage, write the manifest, swap the new site
+        in; returns the files of the previous publish that are gone."""
+        produced = set(self.files)
+        managed = produced | set(previous) | {MANIFEST}
+        if self.root.is_dir():
+            self._carry_over(self.root, self.staging, "", managed)
+        manifest = json.dumps({"generator": "fact-ledger publish", "files": sorted(produced)},
+                              indent=1) + "\n"
+        outfiles.write_new(self.staging / MANIFEST, manifest.encode("utf-8"))
+        removed = sorted(relative for relative in set(previous) - produced
+                         if _is_plain_file(self.root, relative))
+        self._swap()
+        return removed
+
+    def _carry_over(self, source: Path, target: Path, prefix: str, managed: set[str]) -> None:
+        """Link (or copy) into the staging folder every entry of the published folder that is
+        not managed by publish: the user's own files, folders and symlinks."""
+        for entry in os.scandir(source):
+            relative = prefix + entry.name
+            destination = target / entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if not destination.exists():
+                    os.mkdir(destination)
+                    os.chmod(destination, stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode))
+                if destination.is_dir() and not destination.is_symlink():
+                    self._carry_over(Path(entry.path), destination, relative + "/", managed)
+            elif relative in managed and entry.is_file(follow_symlinks=False):
+                continue  # produced again, or stale: the manifest said publish wrote it
+            elif os.path.lexists(destination):
+                continue
+            elif entry.is_symlink():
+                os.symlink(os.readlink(entry.path), destination)
+            elif entry.is_file(follow_symlinks=False):
+                try:
+                    os.link(entry.path, destination)
+                except OSError:
+                    shutil.copy2(entry.path, destination)
+
+    def _swap(self) -> None:
+        if not self.root.exists():
+            os.rename(self.staging, self.root)
+        elif _exchange(self.staging, self.root):
+            shutil.rmtree(self.staging)  # now the old site
+        else:
+            os.rename(self.root, self._old)
+            os.rename(self.staging, self.root)
+            shutil.rmtree(self._old)
+
+
+def _is_plain_file(root: Path, relative: str) -> bool:
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        return False  # a tampered manifest
+    path = root.joinpath(*pure.parts)
+    return path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(root)
+
+
+def _take_lock(path: Path, out_dir: Path) -> int | None:
+    """Lock the folder's publish lock file, or say which publish holds it.
+
+    An advisory lock (flock) on a file beside the folder, removed by its holder when done.
+    The system releases the lock when its holder exits, even when killed, so a lock file
+    left behind never blocks. Where flock does not exist (Windows), there is no lock.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    while True:
+        try:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
+                             outfiles.NEW_FILE_MODE)
+        except OSError as exc:
+            raise PublishFailed(f"cannot write beside --out {str(out_dir)!r}: "
+                                f"{exc.strerror}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(handle, 200).decode("utf-8", "replace").strip() or "starting"
+            os.close(handle)
+            raise PublishFailed(f"another publish ({holder}) is writing {str(out_dir)!r}; "
+                                "wait for it to finish, then publish again") from None
+        try:
+            if os.stat(path).st_ino == os.fstat(handle).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(handle)  # its holder removed that file as we locked it: take the new one
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    os.ftruncate(handle, 0)
+    os.write(handle, f"pid {os.getpid()}, started {started}".encode())
+    return handle
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second),
+                     rename_exchange)
+    if done == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(error, os.strerror(error), str(second))
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write bytes to a temporary file beside `path`, then rename it into place.
-
-    Readers see the old file or the new one, never half of one. There is no fsync per file:
-    published pages are regenerated by the next publish, and an fsync each costs more than
-    rendering the page.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write bytes to a temporary file beside `path`, then rename it into place, with the
+    mode the umask gives a new file (see `ledger.outfiles`)."""
+    outfiles.write_atomically(path, [data])
 
 
 def _read_manifest(output: _Output) -> list[str]:
@@ -173,20 +356,6 @@ def _read_manifest(output: _Output) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError):
         return []
     return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
-
-
-def _remove_stale(output: _Output, previous: list[str]) -> list[str]:
-    current = set(output.files)
-    removed = []
-    for relative in sorted(set(previous) - current):
-        try:
-            path = output.path(relative)
-        except PublishFailed:
-            continue  # a tampered manifest never sends a delete outside the folder
-        if path.is_file() and not path.is_symlink():
-            path.unlink()
-            removed.append(relative)
-    return removed
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -245,8 +414,11 @@ def as_of_day(value: str | None) -> str | None:
 
 
 def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None = None,
-            templates_dir: str | Path | None = None) -> str:
-    """One person's dossier as Markdown or a standalone HTML page (no links to other pages)."""
+            templates_dir: str | Path | None = None, include_retracted: bool = True) -> str:
+    """One person's dossier as Markdown or a standalone HTML page (no links to other pages).
+
+    Its footer names the newest signed checkpoint, unlinked. A retracted claim stays, with
+    its retraction notice, unless `include_retracted` is False."""
     from ledger import values
     from ledger.store import get_person
 
@@ -256,8 +428,14 @@ def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None
     row = get_person(session, person)
     overview = reports.load_overview(session)
     batch = reports.load_person_batch(session, first_id=row.id, last_id=row.id, as_of=day)
+    checkpoints = list_checkpoints(session)
+    checkpoint = contexts.checkpoint_ref(
+        checkpoints[-1] if checkpoints else None, overview=overview,
+        name=_checkpoint_names(checkpoints)[-1] if checkpoints else "", prefix=None)
     context = contexts.build_dossier(person_id=row.id, overview=overview, batch=batch,
-                                     graph=contexts.origin_graph(overview), as_of=day)
+                                     graph=contexts.origin_graph(overview), as_of=day,
+                                     include_retracted=include_retracted,
+                                     checkpoint=checkpoint)
     markdown = _render(env, "dossier.md.j2", d=context)
     return markdown if fmt == "md" else _html(markdown, title=context.title, stylesheet=None,
                                               context=context)
@@ -282,16 +460,54 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start:start + size]
 
 
+def _checkpoint_names(records) -> list[str]:
+    """File-name stems for checkpoints, oldest first: `checkpoint-<seq>`, `-2` on a repeat."""
+    from ledger.shapes import next_free
+
+    taken: set[str] = set()
+    names = []
+    for record in records:
+        name = next_free(f"checkpoint-{record.seq}", taken)
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _write_checkpoints(output: _Output, records) -> list[str]:
+    """Every checkpoint into `checkpoints/`, the newest also as `checkpoint.txt` (each with
+    its `.sig`); returns the names."""
+    names = _checkpoint_names(records)
+    for record, name in zip(records, names, strict=True):
+        output.write(f"checkpoints/{name}.txt", record.text)
+        output.write(f"checkpoints/{name}.txt.sig", record.signature)
+    if records:
+        output.write("checkpoint.txt", records[-1].text)
+        output.write("checkpoint.txt.sig", records[-1].signature)
+    return names
+
+
 def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False,
             templates_dir: str | Path | None = None, batch_size: int = BATCH_SIZE,
-            progress: Callable[[str], None] | None = None) -> PublishResult:
+            progress: Callable[[str], None] | None = None,
+            include_retracted: bool = True) -> PublishResult:
     """Publish every dossier, a page per source and the index into `out_dir`.
 
-    See the module docstring for the layout and guarantees. `progress`, if given, is called
-    with a short message after each batch (the library never prints).
+    See the module docstring for the layout and guarantees. Every signed checkpoint goes into
+    `checkpoints/`, the newest also to `checkpoint.txt`, and every page's footer names the
+    newest. `progress`, if given, is called with a short message after each batch (the
+    library never prints). A retracted claim stays on its dossiers, with its retraction
+    notice, unless `include_retracted` is False.
     """
     env = environment(templates_dir)
-    output = _Output(Path(out_dir))
+    with _Output(Path(out_dir)) as output:
+        return _publish_into(output, target, out_dir, env, html=html, batch_size=batch_size,
+                             progress=progress, include_retracted=include_retracted)
+
+
+def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path, env, *,
+                  html: bool, batch_size: int, progress: Callable[[str], None] | None,
+                  include_retracted: bool) -> PublishResult:
+    """The body of `publish`: every page into `output`, then the manifest and the swap."""
     previous = _read_manifest(output)
     result = PublishResult(out_dir=Path(out_dir))
     with _session_for(target) as session:
@@ -304,6 +520,12 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
             prefix="source")
         pages = contexts.Pages(people=people_names, sources=source_names)
         people_refs: dict[int, contexts.PersonRef] = {}
+        checkpoints = list_checkpoints(session)
+        names = _write_checkpoints(output, checkpoints)
+        newest = checkpoints[-1] if checkpoints else None
+        footer = {prefix: contexts.checkpoint_ref(newest, overview=overview,
+                                                  name=names[-1] if names else "",
+                                                  prefix=prefix) for prefix in ("", "../")}
 
         def emit(relative_stem: str, markdown: str, title: str, depth: int,
                  context=None) -> None:
@@ -319,7 +541,9 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
             for person_id in chunk:
                 context = contexts.build_dossier(person_id=person_id, overview=overview,
                                                  batch=batch, graph=graph, pages=pages,
-                                                 people_refs=people_refs)
+                                                 people_refs=people_refs,
+                                                 include_retracted=include_retracted,
+                                                 checkpoint=footer["../"])
                 emit(f"people/{people_names[person_id]}",
                      _render(env, "dossier.md.j2", d=context), context.title, 1, context)
                 row = overview.people[person_id]
@@ -336,7 +560,8 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
             for source_id in chunk:
                 context = contexts.build_source_page(source_id=source_id, overview=overview,
                                                      batch=batch, graph=graph, pages=pages,
-                                                     people_refs=people_refs)
+                                                     people_refs=people_refs,
+                                                     checkpoint=footer["../"])
                 emit(f"sources/{source_names[source_id]}",
                      _render(env, "source.md.j2", s=context), context.title, 1)
                 counts[source_id] = (len(context.claims), len(context.responses))
@@ -346,15 +571,12 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
 
         index = contexts.build_index(
             overview=overview, entries=entries, source_counts=counts,
-            source_page=lambda sid: f"sources/{source_names[sid]}.md")
+            source_page=lambda sid: f"sources/{source_names[sid]}.md", checkpoint=footer[""])
         emit("index", _render(env, "index.md.j2", i=index), index.title, 0)
     if html:
         output.write(STYLESHEET, stylesheet_text(env))
-    result.removed = _remove_stale(output, previous)
+    result.removed = output.commit(previous)
     result.files, result.written = sorted(output.files), sorted(output.written)
-    manifest = json.dumps({"generator": "fact-ledger publish", "files": result.files},
-                          indent=1) + "\n"
-    write_atomically(output.root / MANIFEST, manifest.encode("utf-8"))
     return result
 
 
@@ -373,12 +595,25 @@ def example_bundle() -> Path:
     return Path(str(resources.files("ledger.examples").joinpath("story.jsonl")))
 
 
+def example_corrections() -> Path:
+    """The example's corrections: values first recorded wrongly, then corrected."""
+    return Path(str(resources.files("ledger.examples").joinpath("corrections.jsonl")))
+
+
 def load_example(engine: Engine, *, force: bool = False):
     """Import the example bundle with the demo's fixed clock; refuse a non-empty ledger
-    unless `force` (records already in it are then skipped, as any import does)."""
-    from ledger.db import reading, transaction
+    unless `force` (records already in it are then skipped, as any import does).
+
+    Into an empty ledger the example is recorded as the story developed: each value in
+    `corrections.jsonl` is first recorded as it was first read (the CBC report's date from its
+    header), then corrected by an edit, so the dossiers show real updates and the ledger ends
+    in the bundle's state, and its head is signed with the demo key. A non-empty ledger
+    (`force`) gets the bundle as it is, unsigned.
+    """
+    from ledger.db import reading, transaction, utc_now
     from ledger.io.bundle import import_records, read_records
     from ledger.store import count_events
+    from ledger.store.checkpoints import add_checkpoint
 
     with reading(engine) as session:
         events = count_events(session)
@@ -387,5 +622,51 @@ def load_example(engine: Engine, *, force: bool = False):
                        "example into an empty ledger. Use --db with a new file, or --force "
                        "to add the example to this one")
     records = read_records(example_bundle())
-    with transaction(engine, actor="demo", clock=demo_clock()) as session:
-        return import_records(session, records)
+    corrections = [] if events else [json.loads(line) for line in example_corrections()
+                                     .read_text(encoding="utf-8").splitlines() if line.strip()]
+    for correction in corrections:
+        record = _corrected_record(records, correction)
+        record[correction["field"]] = correction["first_recorded"]
+    # The fixed clock only for a new ledger: events after a real ledger's own must not go
+    # back in time (verify checks that times never decrease).
+    clock = utc_now if events else demo_clock()
+    with transaction(engine, actor="demo", clock=clock) as session:
+        result = import_records(session, records)
+        for correction in corrections:
+            _apply_correction(session, correction)
+        if not events:  # never sign someone's own ledger with the demo key
+            add_checkpoint(session, private_key=demo_key(), name=DEMO_LEDGER_NAME)
+        return result
+
+
+def demo_key():
+    """The example's signing key. A DEMO key, committed to the repository so the demo is
+    reproducible: anyone can sign with it, so its signatures prove nothing. Never use it for
+    a real ledger (`ledger key generate` makes yours)."""
+    from ledger.checkpoint import load_private_key
+
+    data = resources.files("ledger.examples").joinpath("demo-key").read_bytes()
+    return load_private_key(data, where="the demo key")
+
+
+def _corrected_record(records: list[tuple[str, dict]], correction: dict) -> dict:
+    kind = correction["type"]
+    for _where, record in records:
+        if record.get("type") == kind and (
+                record.get("key") == correction.get("key") if kind == "source"
+                else record.get("uid") == correction.get("uid")):
+            if record.get(correction["field"]) != correction["corrected"]:
+                raise LedgerError(f"the example's correction of {kind} {correction['field']} "
+                                  "does not end in the bundle's value")
+            return record
+    raise LedgerError(f"the example's correction names a {kind} the bundle lacks")
+
+
+def _apply_correction(session: Session, correction: dict) -> None:
+    from ledger import store
+
+    change = {correction["field"]: correction["corrected"]}
+    if correction["type"] == "source":
+        store.edit_source(session, store.get_source(session, correction["key"]), **change)
+    else:
+        store.edit_claim(session, store.get_claim(session, correction["uid"]), **change)

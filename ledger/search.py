@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 
 MAX_QUERY = 1_000
 MAX_LIMIT = 1_000
+# A raw FTS5 query's cost grows steeply with the terms of a NEAR group (200 took 22 s, with
+# the write lock free but a reader's time gone); these caps keep any query under a second.
+MAX_NEAR_TERMS = 10
+MAX_RAW_TERMS = 64
+_NEAR = re.compile(r"\bNEAR\s*\(([^)]*)\)")
+_RAW_TERM = re.compile(r'"(?:[^"]|"")*"|[^\s()"]+')
 DEFAULT_MARK = ("**", "**")
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 
@@ -66,6 +72,21 @@ def check_query(query: str | None) -> str:
     return value
 
 
+def check_raw(query: str) -> None:
+    """Refuse a raw (FTS5) query too complex to answer quickly (see MAX_NEAR_TERMS)."""
+    for group in _NEAR.finditer(query):
+        inside = group.group(1).rsplit(",", 1)[0] if "," in group.group(1) else group.group(1)
+        terms = len(_RAW_TERM.findall(inside))
+        if terms > MAX_NEAR_TERMS:
+            raise InvalidValue(f"the query's NEAR group has {terms} terms; the limit is "
+                               f"{MAX_NEAR_TERMS}. Search for fewer words near each other, or "
+                               "for a phrase")
+    terms = [t for t in _RAW_TERM.findall(query) if t not in ("AND", "OR", "NOT")]
+    if len(terms) > MAX_RAW_TERMS:
+        raise InvalidValue(f"the query has {len(terms)} terms; the limit for --raw is "
+                           f"{MAX_RAW_TERMS}")
+
+
 def fts_quote(query: str) -> str:
     """The FTS5 query that finds every word of `query` as typed (AND), with no syntax.
 
@@ -87,6 +108,8 @@ def search(session: Session, *, query: str, limit: int = 20, raw: bool = False,
         raise InvalidValue(f"--limit must be between 1 and {MAX_LIMIT}; got {limit}")
     sqlite = session.get_bind().dialect.name == "sqlite"
     quoted = fts_quote(query)  # also refuses a query with no word in it, on both backends
+    if raw:
+        check_raw(query)
     match = quoted if sqlite and not raw else query
     rows = search_store.search_rows(session, match=match, raw=raw, limit=limit, mark=mark)
     return [_describe(row) for row in rows]

@@ -72,8 +72,31 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
-def text(value: str | None, *, field: str, required: bool = True) -> str | None:
-    """Validate free text: NFC, not blank when required, within the field's limit."""
+# A lone surrogate is not a character (an undecodable byte of a command-line argument, or a
+# "\ud800" escape in JSON), in any field. One-line fields (names, keys, titles, the actor)
+# take no control character or line separator but the tab (white space, shown as a space in
+# dossiers), and a statement none but tab, CR and LF, so nothing typed can forge a line of
+# `ledger log` or move a terminal's cursor. Free text (a description, a stored text, a
+# quote) keeps what it has: a PDF's form feeds are part of the document, and every output
+# shows them visibly.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_STATEMENT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+_LINE_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _refuse(match: re.Match[str] | None, field: str, what: str, advice: str) -> None:
+    if match is not None:
+        raise InvalidValue(f"--{field} contains {what} (U+{ord(match.group()):04X} at character "
+                           f"{match.start() + 1}); {advice}")
+
+
+def text(value: str | None, *, field: str, required: bool = True,
+         one_line: bool = False) -> str | None:
+    """Validate free text: NFC, not blank when required, within the field's limit.
+
+    A lone surrogate is refused; `one_line` (a statement) also refuses control characters
+    other than tab, CR and LF (white space there, collapsed).
+    """
     if value is None:
         if required:
             raise InvalidValue(f"--{field} is required")
@@ -88,13 +111,44 @@ def text(value: str | None, *, field: str, required: bool = True) -> str | None:
         raise InvalidValue(f"--{field} is {len(value):,} characters; the limit is {limit:,}")
     if "\x00" in value:
         raise InvalidValue(f"--{field} contains a NUL character")
+    _refuse(_SURROGATE.search(value), field, "a lone surrogate, which is not text",
+            "the input is not valid UTF-8: convert it first (e.g. with iconv)")
+    if one_line:
+        _refuse(_STATEMENT_CONTROL.search(value), field, "a control character", "remove it")
     return value
 
 
 def line(value: str | None, *, field: str, required: bool = True) -> str | None:
-    """Validate a one-line value: like `text`, with surrounding white space removed."""
+    """Validate a one-line value: like `text`, with surrounding white space removed, and no
+    control character (a tab aside) or line break inside."""
     checked = text(value, field=field, required=required)
-    return checked.strip() if checked is not None else None
+    if checked is None:
+        return None
+    checked = checked.strip()
+    _refuse(_LINE_CONTROL.search(checked), field, "a control character or line break",
+            "give it on one line, without control characters")
+    return checked
+
+
+def nesting_problem(data: object, *, limit: int) -> str | None:
+    """Why parsed JSON or YAML cannot be a record: nested deeper than `limit`, or holding a
+    lone surrogate (a "\\ud800" escape); None when it is fine. Iterative: never recurses."""
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return f"it is nested more than {limit} levels deep"
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                return (f"it holds a lone surrogate (U+{ord(found.group()):04X}), which is not "
+                        "text")
+        elif isinstance(item, dict):
+            stack.extend((key, depth + 1) for key in item)
+            stack.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, list):
+            stack.extend((value, depth + 1) for value in item)
+    return None
 
 
 def choice(value: str | None, *, field: str, allowed: Iterable[str]) -> str:

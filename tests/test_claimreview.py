@@ -8,10 +8,12 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from ledger.errors import InvalidValue
 from ledger.io.claimreview import RATING_SCALE, jsonld_script, rating_status
 
 NODE_DIR = Path(__file__).parent / "node"
@@ -172,3 +174,95 @@ def test_dossier_html_embeds_reviews_that_pass_the_google_checks(story, tmp_path
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ClaimReview" in result.stdout
+
+
+def _review(rating: dict) -> dict:
+    return {"@context": "https://schema.org", "@type": "ClaimReview",
+            "claimReviewed": "The moon is made of cheese", "reviewRating": rating,
+            "itemReviewed": {"@type": "Claim",
+                             "author": {"@type": "Person", "name": "Wallace Example"}}}
+
+
+@pytest.mark.parametrize(("rating", "shown"), [
+    ({"ratingValue": "NaN"}, "'NaN' is not a finite number"),
+    ({"ratingValue": "Infinity", "alternateName": "False"}, "'Infinity' is not a finite"),
+    ({"ratingValue": float("inf")}, "inf is not a finite number"),
+    ({"ratingValue": 100, "bestRating": 5, "worstRating": 1},
+     "ratingValue 100 is outside the review's scale (worstRating 1 to bestRating 5)"),
+    ({"ratingValue": 0}, "ratingValue 0 is outside"),
+    ({"ratingValue": True}, "ratingValue True is not a finite number"),
+    ({"ratingValue": 3, "bestRating": "NaN"}, "bestRating 'NaN' is not a finite number"),
+    ({"ratingValue": 3, "bestRating": 3, "worstRating": 3}, "no scale"),
+])
+def test_made_up_ratings_are_refused_with_the_review_and_the_value(cli, tmp_path, rating,
+                                                                   shown):
+    path = tmp_path / "reviews.json"
+    path.write_text(json.dumps([_review({"ratingValue": 1, "alternateName": "False"}),
+                                _review(rating)]), encoding="utf-8")
+    result = cli("import", str(path), "--format", "claimreview")
+    assert result.code == 2, result.err
+    assert result.err.startswith("Error: review 2: ") and shown in result.err, result.err
+    assert result.err.count("\n") == 1
+    assert cli.json("claim", "list") == []
+
+
+def test_an_unmappable_rating_imports_as_unverified_with_a_warning(cli, tmp_path):
+    path = tmp_path / "reviews.json"
+    path.write_text(json.dumps([_review({"alternateName": "Four Pinocchios"})]),
+                    encoding="utf-8")
+    result = cli.ok("import", str(path), "--format", "claimreview")
+    assert "Warning: review 1: the rating 'Four Pinocchios' is not a ledger status" in result.err
+    assert "imported as unverified" in result.err
+    assert [c["status"] for c in cli.json("claim", "list")] == ["unverified"]
+
+
+def test_a_known_label_or_a_number_in_range_still_maps():
+    from ledger.io.claimreview import rate
+
+    assert rate({"ratingValue": 1, "worstRating": 1, "bestRating": 5}) == ("false", None)
+    assert rate({"ratingValue": "4.0", "worstRating": "0", "bestRating": "4"}) == (
+        "confirmed", None)
+    assert rate({"ratingValue": 1, "worstRating": 5, "bestRating": 1}) == ("confirmed", None)
+    assert rate({"alternateName": "Pants on Fire"}) == ("false", None)
+    assert rate({})[0] == "unverified"
+
+
+CRAFTED = {
+    "unclosed script tags": "<html>" + "<script " * 250_000,
+    "unclosed attributes": "<html>" + '<a b="' * 333_333,
+    "unclosed comments": "<html>" + "<!--" * 500_000,
+    "script openers": "<html>" + '<script type="application/ld+json">' * 58_000,
+    "script closers": "<html><script type=application/ld+json>[]" + "</script" * 250_000,
+}
+
+
+@pytest.mark.parametrize("name", list(CRAFTED))
+def test_a_crafted_2_mb_page_is_handled_in_under_a_second(tmp_path, capsys, name):
+    from ledger.io.claimreview import read_reviews
+
+    page = tmp_path / "crafted.html"
+    page.write_text(CRAFTED[name], encoding="utf-8")
+    assert page.stat().st_size >= 2_000_000
+    started = time.perf_counter()
+    with pytest.raises(InvalidValue):  # nothing in it is a ClaimReview
+        read_reviews(page)
+    seconds = time.perf_counter() - started
+    with capsys.disabled():
+        print(f"\n  {name}: {page.stat().st_size:,} bytes in {seconds:.3f} s")
+    assert seconds < 1.0
+
+
+def test_json_ld_is_found_in_a_large_real_page(tmp_path):
+    from ledger.io.claimreview import read_reviews
+
+    review = _review({"alternateName": "False"})
+    review["claimReviewed"] = "A </scr ipt> and <!-- inside the JSON"
+    page = tmp_path / "page.html"
+    page.write_text('<!DOCTYPE html><html><head><SCRIPT TYPE="Application/LD+JSON; x=1">'
+                    + json.dumps(review) + "</SCRIPT><script>var x = '<script>';</script>"
+                    "</head><body>" + "<p>text &amp; more</p>" * 50_000
+                    + '<script type="application/ld+json">' + json.dumps([review])
+                    + "</script></body></html>", encoding="utf-8")
+    found = read_reviews(page)
+    assert [where for where, _ in found] == ["review 1", "review 2"]
+    assert found[0][1]["claimReviewed"] == review["claimReviewed"]

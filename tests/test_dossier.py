@@ -22,28 +22,31 @@ def build_every_section(engine, *, text=lambda label: label) -> None:
     from ledger import store
     from ledger.db import transaction
 
+    def one_line(label: str) -> str:  # names, titles and voices refuse line breaks
+        return text(label).replace("\n", " ")
+
     with transaction(engine, actor="tester", clock=lambda: FIXED_TIME) as s:
-        alice = store.add_person(s, name=text("Alice Example"), description=text("A minister."),
-                                 aliases=[text("Alyce Example")])
-        bob = store.add_person(s, name=text("Bob Reporter"))
-        office = store.add_person(s, name=text("Ministry Office"), kind="organization")
-        carol = store.add_person(s, name=text("Carol Target"))
-        origin = store.add_source(s, key="origin", title=text("The origin report"),
-                                  publisher=text("Daily Origin"), published="2023-03-01",
+        alice = store.add_person(s, name=one_line("Alice Example"), description=text("A minister."),
+                                 aliases=[one_line("Alyce Example")])
+        bob = store.add_person(s, name=one_line("Bob Reporter"))
+        office = store.add_person(s, name=one_line("Ministry Office"), kind="organization")
+        carol = store.add_person(s, name=one_line("Carol Target"))
+        origin = store.add_source(s, key="origin", title=one_line("The origin report"),
+                                  publisher=one_line("Daily Origin"), published="2023-03-01",
                                   url="https://example.org/origin", text="Alice took the money.")
-        echo = store.add_source(s, key="echo", title=text("Echo of the report"),
-                                publisher=text("Echo Times"), published="2023-03",
+        echo = store.add_source(s, key="echo", title=one_line("Echo of the report"),
+                                publisher=one_line("Echo Times"), published="2023-03",
                                 url="https://echo.example/story?id=1&utm_source=x")
         store.link_sources(s, source=echo, target=origin)
-        late = store.add_source(s, key="late", title=text("A later account"),
-                                published="2023-04-10", author=text("Dana Writer"))
+        late = store.add_source(s, key="late", title=one_line("A later account"),
+                                published="2023-04-10", author=one_line("Dana Writer"))
         c1 = store.add_claim(s, statement=text("Alice took money from a lobbyist."),
                              about=[alice.name], targets=[carol.name], claimant=bob.name,
                              occurred="2022-11", status="disputed")
         store.cite(s, claim=c1, source=origin, quote="Alice took the money.",
-                   voice=text("two unnamed officials"), sourcing="anonymous")
+                   voice=one_line("two unnamed officials"), sourcing="anonymous")
         store.cite(s, claim=c1, source=echo, quote=text("she took it"),
-                   voice=text("Echo Times columnist"))
+                   voice=one_line("Echo Times columnist"))
         store.cite(s, claim=c1, source=late, quote=text("money changed hands"), sourcing="document")
         for kind, date, source, by in (
             ("denial", "2023-03-05", "origin", alice.name),
@@ -58,22 +61,22 @@ def build_every_section(engine, *, text=lambda label: label) -> None:
                                quote=text(f"{kind} words") if source else None,
                                summary=text(f"{kind} summary"))
         store.request_reply(s, claim=c1, to=alice.name, sent="2023-03-02", deadline="2023-03-04",
-                            channel=text("email"))
+                            channel=one_line("email"))
         store.request_reply(s, claim=c1, to=carol.name, sent="2023-03-21", deadline="2024-12-31")
         c2 = store.add_claim(s, statement=text("Carol leaked a memo about Alice."),
                              about=[carol.name], mentioned=[alice.name], claimant=alice.name)
-        store.cite(s, claim=c2, source=echo, quote=text("a memo leaked"), voice=text("Alice"))
+        store.cite(s, claim=c2, source=echo, quote=text("a memo leaked"), voice=one_line("Alice"))
         store.request_reply(s, claim=c2, to=carol.name, sent="2023-03-10", deadline="2023-03-12")
         store.add_response(s, claim=c2, by=alice.name, kind="official-response",
                            date="2023-03-11", source="origin", quote=text("Carol must answer"))
         c3 = store.add_claim(s, statement=text("Alice hid a second account."), about=[alice.name],
                              claimant=bob.name)
         store.cite(s, claim=c3, source=late, quote=text("a second account"),
-                   voice=text("a former aide"), sourcing="anonymous")
+                   voice=one_line("a former aide"), sourcing="anonymous")
         store.retract_claim(s, c3, reason=text("The aide withdrew the account."))
         c4 = store.add_claim(s, statement=text("Bob fabricated quotes."), about=[bob.name],
                              claimant=office.name)
-        store.cite(s, claim=c4, source=origin, quote=text("fabricated"), voice=text("Office"))
+        store.cite(s, claim=c4, source=origin, quote=text("fabricated"), voice=one_line("Office"))
         store.add_response(s, claim=c4, by=alice.name, kind="confirmation", date="2023-03-20",
                            source="echo", quote=text("Bob made it up"))
         store.request_reply(s, claim=c4, to=bob.name, sent="2023-03-21", deadline="2023-04-30")

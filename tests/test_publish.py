@@ -183,6 +183,7 @@ def test_query_count_does_not_grow_with_claims(db, tmp_path, claims_per_person) 
     publish(engine, tmp_path / "out", html=True, batch_size=2)
     engine.dispose()
     selects = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
-    # 6 for the overview, 5 per batch of people (2 batches), 4 per batch of sources (1),
-    # whatever the number of claims.
-    assert len(selects) == 6 + 2 * 5 + 4, selects
+    # 7 for the overview (with the events of changed sources) and 1 for the checkpoints,
+    # 7 per batch of people (2 batches: 5 for the claims, 2 for their history), 4 per batch
+    # of sources (1), whatever the number of claims.
+    assert len(selects) == 8 + 2 * 7 + 4, selects

@@ -17,6 +17,7 @@ from ledger.cli import (
     claims,
     database,
     history,
+    integrity,
     people,
     publishing,
     search,
@@ -39,6 +40,9 @@ app.add_typer(database.app, name="db")
 app.command("init")(database.init)
 app.command("log")(history.log)
 app.command("verify")(history.verify)
+app.command("changes")(integrity.changes)
+app.command("checkpoint")(integrity.checkpoint)
+app.add_typer(integrity.key_app, name="key")
 app.command("import")(transfer.import_)
 app.command("export")(transfer.export)
 app.command("audit")(audit.audit)
@@ -124,10 +128,11 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _report(exc: Exception) -> int:
+    from ledger.cli.common import visible
     from ledger.errors import LedgerError
 
     if isinstance(exc, LedgerError):
-        sys.stderr.write(f"Error: {exc}\n")
+        sys.stderr.write(f"Error: {visible(str(exc))}\n")
         return exc.exit_code
     if os.environ.get("LEDGER_DEBUG"):
         raise exc
@@ -137,7 +142,7 @@ def _report(exc: Exception) -> int:
     if message is None:
         message = (f"unexpected {type(exc).__name__}: {exc}. Nothing was written. Run again "
                    "with LEDGER_DEBUG=1 for the details, and report it.")
-    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.write(f"Error: {visible(message)}\n")
     return 1
 
 

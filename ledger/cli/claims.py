@@ -208,12 +208,19 @@ def edit(ctx: typer.Context, claim_id: ClaimId,
          about: People = None, target: Targets = None, mentioned: Mentioned = None,
          remove: Annotated[list[str] | None, typer.Option(
              "--remove", help="Remove a person from the claim (every role).")] = None,
+         minor: Annotated[bool, typer.Option(
+             "--minor", help="A typo-level fix: kept in the history, left out of the "
+             "updates readers see on dossiers.")] = False,
          json: Json = False) -> None:
     """Change a claim (a new event: the previous state stays in the history).
+
+    Every edit is listed under the claim's updates on its dossiers, with the old and the new
+    wording, unless --minor marks it as a typo-level fix.
 
     \b
     Example:
       ledger claim edit 1 --status disputed --mentioned "Michael Kovrig"
+      ledger claim edit 1 --statement "Han Dong advised ..." --minor
     """
     from ledger import store
 
@@ -222,7 +229,7 @@ def edit(ctx: typer.Context, claim_id: ClaimId,
                                  statement=statement, occurred=occurred, status=status,
                                  claimant=claimant, add_about=about or [],
                                  add_targets=target or [], add_mentioned=mentioned or [],
-                                 remove_people=remove or [])
+                                 remove_people=remove or [], minor=minor)
         record = store.claim_record(session, claim)
     if json:
         emit_json(record)

@@ -84,9 +84,62 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
+# Characters a terminal would act on, or that hide or reorder text: controls, format
+# characters (bidirectional overrides and isolates, zero-width ones), lone surrogates and the
+# Unicode line and paragraph separators. Every human-readable output shows them as <U+XXXX>,
+# as the dossiers do, so a name cannot clear the screen or forge a line of `ledger log`.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def visible(text: str, *, keep_lines: bool = True) -> str:
+    """`text` as it is safe to print: hidden characters (see `_HIDDEN`) as `<U+XXXX>`.
+
+    Newlines and tabs stay unless `keep_lines` is false (one line of a listing: see
+    `one_line`); ZWNJ and ZWJ stay between two visible non-ASCII characters (Persian, Indic
+    scripts, emoji sequences), as in the dossiers.
+    """
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    kept = "\n\t" if keep_lines else ""
+
+    def shown(index: int, char: str) -> str:
+        if char in kept or unicodedata.category(char) not in _HIDDEN:
+            return char
+        if char in _JOINERS and 0 < index < len(text) - 1 and all(
+                ord(c) > 0x7F and c.isprintable() for c in (text[index - 1], text[index + 1])):
+            return char
+        return f"<U+{ord(char):04X}>"
+
+    return "".join(shown(index, char) for index, char in enumerate(text))
+
+
+def one_line(text: str) -> str:
+    """`text` made visible as one line: a newline in a value cannot start a forged line."""
+    return visible(text, keep_lines=False)
+
+
+def _json_escape(match: Any) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # as a surrogate pair, as JSON writes characters outside the BMP
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
 def emit_json(data: Any) -> None:
-    """Print JSON only, to stdout."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """Print JSON only, to stdout. Hidden characters are written as \\u escapes (the JSON
+    means the same), so the raw output is safe on a terminal too."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if not text.isascii():
+        import re
+
+        hidden = "".join(c for c in text if not c.isprintable() and c != "\n")
+        if hidden:
+            text = re.sub("[" + re.escape(hidden) + "]", _json_escape, text)
+    sys.stdout.write(text + "\n")
 
 
 def emit_json_array(records: list[Any]) -> None:
@@ -100,23 +153,23 @@ def emit_json_array(records: list[Any]) -> None:
 
 
 def out(line: str = "") -> None:
-    """Print data to stdout."""
-    sys.stdout.write(line + "\n")
+    """Print data to stdout (hidden characters made visible)."""
+    sys.stdout.write(visible(line) + "\n")
 
 
 def warn(message: str) -> None:
-    """Print a warning to stderr."""
-    sys.stderr.write(f"Warning: {message}\n")
+    """Print a warning to stderr (hidden characters made visible)."""
+    sys.stderr.write(f"Warning: {visible(message)}\n")
 
 
 def info(message: str) -> None:
-    """Print progress to stderr."""
-    sys.stderr.write(message + "\n")
+    """Print progress to stderr (hidden characters made visible)."""
+    sys.stderr.write(visible(message) + "\n")
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> None:
     """Print rows as a plain aligned table (no colour: it goes into files and pipes)."""
-    cells = [[("" if v is None else str(v)).replace("\n", " ") for v in row] for row in rows]
+    cells = [[one_line("" if v is None else str(v)) for v in row] for row in rows]
     widths = [min(60, max([len(h)] + [len(r[i]) for r in cells])) for i, h in enumerate(headers)]
 
     def fit(value: str, width: int) -> str:

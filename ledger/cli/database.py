@@ -79,7 +79,10 @@ def current(ctx: typer.Context) -> None:
 
 @app.command("check")
 def check(ctx: typer.Context) -> None:
-    """Check the schema is current and matches the models; exit 1 if not.
+    """Check the schema is current, matches the models and has its triggers; exit 1 if not.
+
+    The triggers keep the event log append-only and the search index current (on
+    PostgreSQL, the search indexes are checked instead of search triggers).
 
     \b
     Example:
@@ -99,4 +102,11 @@ def check(ctx: typer.Context) -> None:
             info(f"  {difference}")
         raise SchemaMismatch(f"the schema differs from the models in {len(differences)} "
                              "place(s) (listed above)")
-    out(f"ok: schema {revision}, matching the models")
+    problems = db.trigger_problems(engine)
+    if problems:
+        for problem in problems:
+            info(f"  {problem}")
+        raise SchemaMismatch(f"{len(problems)} trigger(s) or index(es) missing or altered "
+                             "(listed above): the database was changed outside the ledger; "
+                             "restore it from a backup, then run `ledger verify`")
+    out(f"ok: schema {revision}, matching the models, triggers in place")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Json, emit_json, info, out, state
+from ledger.cli.common import Json, emit_json, info, one_line, out, state
 
 
 def log(ctx: typer.Context,
@@ -50,14 +50,21 @@ def log(ctx: typer.Context,
             label = (r["state"].get("name") or r["state"].get("key")
                      or r["state"].get("statement") or r["state"].get("kind")
                      or r["state"].get("relation") or "")
-        out(f"{r['seq']:>6}  {r['at'][:19]}Z  {r['actor']:<12} {r['action']:<8} "
-            f"{r['entity']:<11} {str(label)[:60]}")
+        out(one_line(f"{r['seq']:>6}  {r['at'][:19]}Z  {r['actor']:<12} {r['action']:<8} "
+                     f"{r['entity']:<11} {str(label)[:60]}"))
 
 
 def verify(ctx: typer.Context,
            anchor: Annotated[str | None, typer.Option(
                "--anchor", help="SEQ:HASH from a dossier or an earlier `ledger log`: that "
                "event must still be in the log, unchanged.")] = None,
+           checkpoint: Annotated[str | None, typer.Option(
+               "--checkpoint", help="A signed checkpoint (FILE, its signature FILE.sig), or a "
+               "folder of them: each must verify with --public-key and name an event still "
+               "in the log.")] = None,
+           public_key: Annotated[str | None, typer.Option(
+               "--public-key", help="The OpenSSH public key the checkpoints were signed "
+               "with (ssh-ed25519 AAAA...).")] = None,
            chain_only: Annotated[bool, typer.Option(
                "--chain-only", help="Check only the hash chain and each event, not the "
                "tables (quicker).")] = False,
@@ -69,23 +76,53 @@ def verify(ctx: typer.Context,
     state of its newest event, every row needs an event and every logged record its row.
     Each difference names the record, the field and both values (exit 1). A plain verify
     cannot see a truncated tail or a chain rewritten wholesale with new hashes; an --anchor
-    taken earlier (every dossier prints one) can.
+    taken earlier (every dossier prints one) can, and so can a signed --checkpoint with the
+    --public-key: its signature is checked first, then its head must be in the log and the
+    chain up to it intact. A folder of checkpoints also shows the log only grew between any
+    two of them.
 
     \b
     Example:
       ledger verify
       ledger verify --chain-only --json
+      ledger verify --checkpoint reports/checkpoints --public-key newsroom-key.pub
     """
+    from pathlib import Path
+
     from ledger import store
-    from ledger.errors import ChainBroken, StateMismatch
+    from ledger.errors import ChainBroken, InvalidValue, StateMismatch
     from ledger.store.replay import mismatch_summary, verify_ledger
 
     parsed = store.parse_anchor(anchor) if anchor else None
+    if (checkpoint is None) != (public_key is None):
+        raise InvalidValue("--checkpoint and --public-key go together: the checkpoint and "
+                           "the key that signed it")
+    checkpoints = []
+    if checkpoint is not None and public_key is not None:
+        from ledger.checkpoint import read_signed_files
+        from ledger.cli.integrity import read_public_key
+
+        checkpoints = read_signed_files(Path(checkpoint), read_public_key(public_key))
     with state(ctx).read() as session:
+        if checkpoints:
+            from ledger.store.checkpoints import verify_checkpoints
+
+            signed = verify_checkpoints(session, checkpoints)
+            if not signed.ok:
+                if json:
+                    emit_json({"ok": False, "chain": {
+                        "ok": False, "events": signed.events, "head_seq": signed.head_seq,
+                        "head_hash": signed.head_hash, "first_bad_seq": signed.first_bad_seq,
+                        "problem": signed.problem}, "checkpoints": len(checkpoints)})
+                raise ChainBroken(f"the history does not verify at sequence number "
+                                  f"{signed.first_bad_seq}: {signed.problem}")
         report = verify_ledger(session, anchor=parsed, chain_only=chain_only)
     chain = report.chain
     if json:
-        emit_json(report.to_dict())
+        data = report.to_dict()
+        if checkpoints:
+            data["checkpoints"] = len(checkpoints)
+        emit_json(data)
     if not chain.ok:
         raise ChainBroken(f"the history does not verify at sequence number "
                           f"{chain.first_bad_seq}: {chain.problem}")
@@ -101,4 +138,11 @@ def verify(ctx: typer.Context,
     if not json:
         rows = sum(report.rows.values())
         checked = f"; {rows} rows match the log" if report.replayed else " (chain only)"
-        out(f"ok: {chain.events} events, head {chain.head_seq}:{chain.head_hash}{checked}")
+        signed_note = ""
+        if checkpoints:
+            newest = max(checkpoints, key=lambda c: c.sequence)
+            signed_note = (f"; {len(checkpoints)} signed checkpoint"
+                           f"{'s' if len(checkpoints) != 1 else ''} verified, the newest at "
+                           f"event {newest.sequence} ({newest.time})")
+        out(f"ok: {chain.events} events, head {chain.head_seq}:{chain.head_hash}{checked}"
+            f"{signed_note}")

@@ -16,6 +16,9 @@ Templates = Annotated[str | None, typer.Option(
     "--templates", help="A folder of templates that override the shipped ones "
     "(dossier.md.j2, index.md.j2, source.md.j2, style.css).", show_default=False)]
 OutDir = Annotated[str, typer.Option("--out", help="The folder to publish into.")]
+HideRetracted = Annotated[bool, typer.Option(
+    "--hide-retracted", help="Leave retracted claims out (by default they stay, with their "
+    "retraction notice and reason).")]
 SkipVerify = Annotated[bool, typer.Option(
     "--skip-verify", help="Build even if `ledger verify` fails (the tables may not be what "
     "the history records).")]
@@ -34,13 +37,16 @@ def dossier(ctx: typer.Context, person: PersonRef,
             as_of: Annotated[str | None, typer.Option(
                 "--as-of", help="Show only what had been published by this date (YYYY, "
                 "YYYY-MM or YYYY-MM-DD): sources published and responses dated on or before "
-                "it; undated ones are left out.", show_default=False)] = None,
+                "it; undated ones are left out. Each allegation's updates stop at that day.",
+                show_default=False)] = None,
             out: Annotated[str | None, typer.Option(
                 "--out", help="Write to this file (atomically) instead of stdout.",
                 show_default=False)] = None,
-            templates: Templates = None, skip_verify: SkipVerify = False) -> None:
+            templates: Templates = None, hide_retracted: HideRetracted = False,
+            skip_verify: SkipVerify = False) -> None:
     """Print one person's dossier: every allegation about them, its sources and quotes,
-    every response, the reply status, what they said about other claims, and the sources.
+    every response, the reply status, each allegation's dated updates (status changes,
+    edits, retraction, later responses), what they said about other claims, and the sources.
     Refuses a ledger that does not pass `ledger verify`, unless --skip-verify.
 
     \b
@@ -55,7 +61,8 @@ def dossier(ctx: typer.Context, person: PersonRef,
 
     with state(ctx).read() as session:
         _verified(session, doing="dossier", skip=skip_verify)
-        text = render_dossier(session, person, fmt=format, as_of=as_of, templates_dir=templates)
+        text = render_dossier(session, person, fmt=format, as_of=as_of, templates_dir=templates,
+                              include_retracted=not hide_retracted)
     if out is None:
         sys.stdout.write(text)
         return
@@ -67,13 +74,18 @@ def dossier(ctx: typer.Context, person: PersonRef,
 def publish(ctx: typer.Context, out: OutDir = "reports",
             html: Annotated[bool, typer.Option(
                 "--html", help="Also write every page as HTML, with one stylesheet.")] = False,
-            templates: Templates = None, skip_verify: SkipVerify = False) -> None:
+            templates: Templates = None, hide_retracted: HideRetracted = False,
+            skip_verify: SkipVerify = False) -> None:
     """Publish every dossier, a page per source and an index into a folder.
 
     Writes index.md, people/<slug>.md and sources/<key>.md (and .html twins with --html).
-    Files the previous publish wrote that are no longer produced are removed; nothing else in
-    the folder is touched. The same ledger gives the same bytes. Refuses a ledger that does
-    not pass `ledger verify`, unless --skip-verify.
+    Files the previous publish wrote that are no longer produced are removed; everything else
+    in the folder is kept. The site is built beside the folder and swapped in at the end, so
+    a failed or killed publish changes nothing; a second publish into the folder while one
+    runs is refused. The same ledger gives the same bytes. Every signed checkpoint
+    (`ledger checkpoint`) goes into checkpoints/, the newest also to checkpoint.txt, and each
+    page's footer names the newest. Refuses a ledger that does not pass `ledger verify`,
+    unless --skip-verify.
 
     \b
     Example:
@@ -83,7 +95,8 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
 
     with state(ctx).read() as session:
         _verified(session, doing="publish", skip=skip_verify)
-    result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates)
+    result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates,
+                         include_retracted=not hide_retracted)
     info(result.summary().capitalize())
 
 
@@ -93,9 +106,10 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
     """Load the bundled example ledger (the Han Dong story) and publish it, HTML included.
 
     Refuses a ledger that already holds anything, unless --force, and publishes only a ledger
-    that passes `ledger verify`. The example's history is
-    recorded with a fixed clock (SOURCE_DATE_EPOCH if set), so its head hash and the published
-    files are the same on every run.
+    that passes `ledger verify`. Into a new ledger the history is recorded with a fixed clock
+    (SOURCE_DATE_EPOCH if set), as the story developed (two values first recorded wrongly,
+    then corrected), and its head is signed with the bundled DEMO key (never for real use),
+    so its head hash, its checkpoint and the published files are the same on every run.
 
     \b
     Example:

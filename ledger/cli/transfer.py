@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -63,14 +61,16 @@ def import_(ctx: typer.Context,
                            "for --format csv")
     from ledger.io.bundle import import_records, read_records
 
+    warnings: list[str] = []
     with state(ctx).write() as session:
         if fmt == "claimreview":
             from ledger.io.claimreview import read_reviews, review_records
 
-            records = review_records(session, read_reviews(Path(file)))
+            records = review_records(session, read_reviews(Path(file)), warnings=warnings)
         else:
             records = read_records(Path(file), fmt=fmt)
         result = import_records(session, records, strict=strict)
+    result.warnings[:0] = warnings
     for message in result.warnings:
         warn(message)
     if json:
@@ -178,20 +178,12 @@ def export(ctx: typer.Context,
 
 
 def write_atomically(path: Path, chunks) -> None:
-    """Write text to a temporary file beside `path`, then rename it into place."""
+    """Write text to a temporary file beside `path`, then rename it into place (durably, with
+    the mode the umask gives a new file: see `ledger.outfiles`)."""
     from ledger.errors import LedgerError
+    from ledger.outfiles import write_atomically as write_file
 
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise LedgerError(f"--out: the folder {str(folder)!r} does not exist")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            for chunk in chunks:
-                stream.write(chunk)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_file(path, (chunk.encode("utf-8") for chunk in chunks), durable=True)

@@ -10,6 +10,7 @@ An import is one transaction: a bad record anywhere means nothing is written.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from ledger.store.bulk import DERIVED, FIELDS, TYPES, Importer, ImportResult
 from ledger.userfiles import read_text
 
 FORMATS = ("jsonl", "json", "yaml")
+# A record is an object of values, lists and attribution objects: a few levels deep at most.
+RECORD_DEPTH = 8
 __all__ = ["DERIVED", "FIELDS", "FORMATS", "TYPES", "ImportResult", "dump", "export_records",
            "import_records", "read_records"]
 
@@ -47,13 +50,55 @@ def dump(records: Iterable[dict[str, Any]], *, fmt: str = "jsonl") -> Iterator[s
     fmt = values.choice(fmt, field="format", allowed=FORMATS)
     if fmt == "jsonl":
         for record in records:
-            yield json.dumps(record, ensure_ascii=False) + "\n"
+            yield _escape_line_breaks(json.dumps(record, ensure_ascii=False)) + "\n"
     elif fmt == "json":
-        yield json.dumps(list(records), ensure_ascii=False, indent=2) + "\n"
+        yield _escape_line_breaks(json.dumps(list(records), ensure_ascii=False, indent=2)) + "\n"
     else:
         import yaml
 
-        yield yaml.safe_dump(list(records), allow_unicode=True, sort_keys=False, width=100)
+        yield yaml.dump(list(records), Dumper=_yaml_dumper(), allow_unicode=True,
+                        sort_keys=False, width=100)
+
+
+def _yaml_dumper():
+    """PyYAML's safe dumper, writing any string with a YAML line break double-quoted.
+
+    In a plain or single-quoted scalar, YAML reads U+0085, U+2028, U+2029 and \\r as line
+    breaks and folds them; double-quoted, PyYAML writes them as escapes (\\N, \\L, \\P, \\r).
+    """
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = '"' if _YAML_BREAK_RE.search(value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, represent_str)
+    return Dumper
+
+
+# Line breaks other than \n that JSON allows raw inside strings. Written as escapes, so a
+# tool that splits lines on them (Python's str.splitlines, JavaScript before ES2019) still
+# sees one record per line; the JSON means exactly the same.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_LINE_BREAK_RE = re.compile("[\x85\u2028\u2029]")
+_YAML_BREAK_RE = re.compile("[\r\x85\u2028\u2029]")
+
+
+def _escape_line_breaks(text: str) -> str:
+    return _LINE_BREAK_RE.sub(lambda m: _LINE_BREAKS[m.group()], text)
+
+
+def jsonl_lines(content: str) -> Iterator[tuple[int, str]]:
+    """The lines of a JSONL text with their numbers, split on \\n only (\\r\\n too).
+
+    Never `str.splitlines()`: it also splits on U+0085, U+2028 and U+2029, which JSON allows
+    raw inside a string, and would cut a record in two.
+    """
+    for number, text_line in enumerate(content.split("\n"), start=1):
+        yield number, text_line.removesuffix("\r")
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -73,13 +118,16 @@ def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[
     content = read_text(path)
     records: list[tuple[str, Any]] = []
     if fmt == "jsonl":
-        for number, text_line in enumerate(content.splitlines(), start=1):
+        for number, text_line in jsonl_lines(content):
             if not text_line.strip():
                 continue
             try:
                 records.append((f"line {number}", json.loads(text_line)))
             except json.JSONDecodeError as exc:
                 raise InvalidValue(f"line {number}: not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise InvalidValue(f"line {number}: the JSON is nested too deeply to be a "
+                                   "record") from None
     else:
         try:
             if fmt == "json":
@@ -88,6 +136,8 @@ def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[
                 import yaml
 
                 data = yaml.safe_load(content)
+        except RecursionError:
+            raise InvalidValue(f"{str(path)!r} is nested too deeply to hold records") from None
         except (ValueError, Exception) as exc:  # yaml.YAMLError and JSONDecodeError
             raise InvalidValue(f"{str(path)!r} is not valid {fmt.upper()}: "
                                f"{str(exc).splitlines()[0]}") from None
@@ -97,6 +147,9 @@ def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[
     for where, record in records:
         if not isinstance(record, dict):
             raise InvalidValue(f"{where}: each record must be an object with a \"type\"")
+        problem = values.nesting_problem(record, limit=RECORD_DEPTH)
+        if problem:
+            raise InvalidValue(f"{where}: {problem}")
     return records
 
 

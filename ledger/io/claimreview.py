@@ -22,7 +22,9 @@ Import (`read_reviews` + `review_records`) takes JSON-LD (one object, a list, or
 an HTML page with `<script type="application/ld+json">` blocks. The claimant becomes a person
 (and whom the claim is about), appearances become sources (matched to known ones by URL), and
 the rating becomes a status: `alternateName` when it is a ledger status or a common verdict
-("Mostly true", "Pants on Fire", ...), else `ratingValue` placed on the 1-5 scale. The
+("Mostly true", "Pants on Fire", ...), else `ratingValue` placed on the 1-5 scale. A
+`ratingValue` that is not a finite number or lies outside the review's own scale is refused;
+a rating that cannot be mapped at all imports as `unverified`, with a warning. The
 review's own `url`, `author` and `datePublished` describe the other publication and are not
 kept; the claim's statement, rating, claimant, dates and source URLs are.
 
@@ -34,6 +36,7 @@ into a `<script type="application/ld+json">` element that no text inside can bre
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -49,6 +52,8 @@ from ledger.userfiles import read_text
 RATING_SCALE = {"false": 1, "unsupported": 2, "disputed": 3, "corroborated": 4, "confirmed": 5}
 WORST_RATING, BEST_RATING = 1, 5
 ASSESSED = tuple(RATING_SCALE)
+# JSON-LD nests a review, its claim, appearances and their authors: far fewer levels than this.
+JSONLD_DEPTH = 32
 DEFAULT_PUBLISHER = "Fact Ledger"
 # Common verdict words of other fact-checkers, folded, and the ledger status they mean.
 VERDICTS = {
@@ -217,24 +222,45 @@ def dump_reviews(reviews: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 # --- import ---------------------------------------------------------------------------------
 
-_SCRIPT_RE = re.compile(r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)"
-                        r"</script\s*>", re.IGNORECASE | re.DOTALL)
+def jsonld_blocks(page: str) -> list[str]:
+    """The text of every `<script type="application/ld+json">` in an HTML page, in order.
+
+    Parsed by libxml2's HTML parser (lxml), in linear time on any input: a backtracking
+    regex took minutes on a crafted page ('<script ' repeated), and so does the standard
+    library's html.parser on unclosed tags.
+    """
+    from lxml import etree, html
+
+    parser = html.HTMLParser(encoding="utf-8", recover=True, no_network=True, huge_tree=True,
+                             remove_comments=True, remove_pis=True)
+    try:
+        root = html.document_fromstring(page.encode("utf-8"), parser=parser)
+    except (etree.ParserError, ValueError):  # nothing but white space or comments
+        return []
+    return [script.text or "" for script in root.iter("script")
+            if (script.get("type") or "").split(";")[0].strip().lower() == "application/ld+json"]
 
 
 def read_reviews(path: Path) -> list[tuple[str, dict[str, Any]]]:
     """The ClaimReview objects in a JSON-LD file or an HTML page, with where each was."""
     content = read_text(path, encoding="utf-8-sig")
     stripped = content.lstrip()
-    blocks = _SCRIPT_RE.findall(content) if stripped.startswith("<") else [content]
+    blocks = jsonld_blocks(content) if stripped.startswith("<") else [content]
     found: list[tuple[str, dict[str, Any]]] = []
     for number, block in enumerate(blocks, start=1):
         try:
             data = json.loads(block)
+            problem = values.nesting_problem(data, limit=JSONLD_DEPTH)
+        except RecursionError:
+            problem = f"it is nested more than {JSONLD_DEPTH} levels deep"
         except json.JSONDecodeError as exc:
             where = f"script {number}" if len(blocks) > 1 or stripped.startswith("<") else \
                 str(path)
             raise InvalidValue(f"{where}: not valid JSON ({exc.msg}, line {exc.lineno})") \
                 from None
+        if problem:
+            where = f"script {number}" if stripped.startswith("<") else str(path)
+            raise InvalidValue(f"{where}: {problem}")
         for item in _walk(data):
             found.append((f"review {len(found) + 1}", item))
     if not found:
@@ -272,31 +298,69 @@ def _day(value: Any) -> str | None:
 
 
 def rating_status(rating: Any) -> str:
-    """The ledger status a reviewRating means (see the module docstring)."""
+    """The ledger status a reviewRating means (see `rate`)."""
+    return rate(rating)[0]
+
+
+def rate(rating: Any) -> tuple[str, str | None]:
+    """The ledger status a reviewRating means, and a warning when it cannot be mapped.
+
+    `alternateName` (or `name`) when it is a ledger status or a known verdict, else
+    `ratingValue` placed on the 1-5 scale. A `ratingValue` that is not a finite number (NaN,
+    Infinity, a boolean), or lies outside `worstRating`..`bestRating`, is refused even with a
+    known label: the review is malformed. A rating with no known label and no number is
+    `unverified`, with a warning saying why.
+    """
     if not isinstance(rating, dict):
         raise InvalidValue("reviewRating must be a Rating object")
     label = rating.get("alternateName") or rating.get("name")
+    place = _place(rating) if "ratingValue" in rating else None
     if isinstance(label, str):
         folded = " ".join(re.sub(r"[^a-z ]", " ", values.fold(label)).split())
         if folded.replace(" ", "-") in RATING_SCALE:
-            return folded.replace(" ", "-")
+            return folded.replace(" ", "-"), None
         if folded in VERDICTS:
-            return VERDICTS[folded]
-    try:
-        value = float(rating["ratingValue"])
-        best = float(rating.get("bestRating", BEST_RATING))
-        worst = float(rating.get("worstRating", WORST_RATING))
-        fraction = (value - worst) / (best - worst)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
-        raise InvalidValue(f"the rating {label!r} is not a ledger status or a known verdict, "
-                           "and there is no numeric ratingValue to place it") from None
-    fraction = min(1.0, max(0.0, fraction))
-    return ASSESSED[round(fraction * (len(ASSESSED) - 1))]
+            return VERDICTS[folded], None
+    if place is None:
+        return "unverified", (f"the rating {label!r} is not a ledger status or a known verdict, "
+                              "and there is no ratingValue to place it; imported as unverified")
+    return ASSESSED[round(place * (len(ASSESSED) - 1))], None
 
 
-def review_records(session: Session, reviews: list[tuple[str, dict[str, Any]]]
-                   ) -> list[tuple[str, dict[str, Any]]]:
-    """Bundle records (people, sources, claims) for the reviews, for `import_records`."""
+def _place(rating: dict[str, Any]) -> float:
+    """Where ratingValue lies from worstRating (0.0) to bestRating (1.0); refused if outside."""
+    value = _finite(rating["ratingValue"], "ratingValue")
+    best = _finite(rating.get("bestRating", BEST_RATING), "bestRating")
+    worst = _finite(rating.get("worstRating", WORST_RATING), "worstRating")
+    if best == worst:
+        raise InvalidValue(f"bestRating and worstRating are both {best:g}: no scale to place "
+                           f"ratingValue {rating['ratingValue']!r} on")
+    if not min(worst, best) <= value <= max(worst, best):
+        raise InvalidValue(f"ratingValue {rating['ratingValue']!r} is outside the review's scale "
+                           f"(worstRating {worst:g} to bestRating {best:g})")
+    return (value - worst) / (best - worst)
+
+
+def _finite(raw: Any, name: str) -> float:
+    number = None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        number = float(raw)
+    elif isinstance(raw, str):
+        try:
+            number = float(raw.strip())
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number):
+        raise InvalidValue(f"{name} {raw!r} is not a finite number")
+    return number
+
+
+def review_records(session: Session, reviews: list[tuple[str, dict[str, Any]]], *,
+                   warnings: list[str] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """Bundle records (people, sources, claims) for the reviews, for `import_records`.
+
+    A rating that cannot be mapped adds a warning (naming the review) to `warnings`.
+    """
     from ledger.store.exchange import cited_without_quote, find_source_by_url
 
     records: list[tuple[str, dict[str, Any]]] = []
@@ -308,9 +372,11 @@ def review_records(session: Session, reviews: list[tuple[str, dict[str, Any]]]
         if not isinstance(statement, str) or not statement.strip():
             raise InvalidValue(f"{where}: no claimReviewed (the statement)")
         try:
-            status = rating_status(review.get("reviewRating"))
+            status, warning = rate(review.get("reviewRating"))
         except InvalidValue as exc:
             raise InvalidValue(f"{where}: {exc}") from None
+        if warning is not None and warnings is not None:
+            warnings.append(f"{where}: {warning}")
         item = review.get("itemReviewed") if isinstance(review.get("itemReviewed"), dict) \
             else {}
         claimant = _name(item.get("author"))

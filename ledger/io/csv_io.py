@@ -13,7 +13,10 @@ writes nothing.
 
 Export: one row per attribution (the claim's columns repeated; a claim without sources has one
 row), with the columns `EXPORT_COLUMNS`, which an import reads back without a mapping. Lists
-(about, targets, mentioned) are joined with "; ".
+(about, targets, mentioned) are joined with "; "; a name that holds the separator (or starts
+with a double quote) is written in double quotes, with any `"` inside doubled, so "Smith; John"
+comes back as one person. Cells are read as written: only the list items and the header names
+lose their surrounding white space (the ledger's own rules then apply to each field).
 
 Spreadsheet formula injection: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
 return (after any leading apostrophes) is written with one more leading apostrophe, so a
@@ -51,6 +54,9 @@ EXPORT_COLUMNS = ("uid", "statement", "about", "targets", "mentioned", "claimant
                   "status", "retraction_reason", "attribution_uid", "source", "quote", "voice",
                   "sourcing", "source_title", "source_publisher", "source_url",
                   "source_published", "source_kind")
+# Cells handed to the ledger as written (its rules for each field then apply); the others are
+# handles, names and vocabulary words, read without their surrounding white space.
+AS_WRITTEN = ("statement", "quote", "voice", "retraction_reason", "source_title")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = ";"
 Progress = Callable[[int, int], None]
@@ -188,8 +194,48 @@ def neutralize(cell: str) -> str:
     return cell
 
 
+def join_list(items: list[str], separator: str = LIST_SEPARATOR) -> str:
+    """A list cell: the items joined with `separator` and a space, quoted where needed."""
+    return f"{separator} ".join(
+        '"' + item.replace('"', '""') + '"' if separator in item or item.startswith('"')
+        else item for item in items)
+
+
+def split_list(cell: str, separator: str = LIST_SEPARATOR) -> list[str]:
+    """The items of a list cell (see `join_list`), stripped, empty items left out.
+
+    An item that starts with a double quote runs to the matching quote (`""` is one quote),
+    separators included; an unmatched quote is kept as written.
+    """
+    items: list[str] = []
+    rest = cell
+    while rest.strip():
+        rest = rest.lstrip()
+        if rest.startswith('"'):
+            quoted, after = _unquote(rest)
+            tail, _, following = after.partition(separator)
+            if quoted is not None and not tail.strip():
+                items.append(quoted)
+                rest = following
+                continue
+        item, _, rest = rest.partition(separator)
+        items.append(item)
+    return [item.strip() for item in items if item.strip()]
+
+
+def _unquote(text: str) -> tuple[str | None, str]:
+    """The quoted item at the start of `text` and what follows it (None: no closing quote)."""
+    position = 1
+    while (position := text.find('"', position)) >= 0:
+        if text.startswith('""', position):
+            position += 2
+            continue
+        return text[1:position].replace('""', '"'), text[position + 1:]
+    return None, text
+
+
 def read_rows(path: Path, mapping: Mapping) -> list[Row]:
-    """The file's data rows through the mapping (cells trimmed, empty cells left out)."""
+    """The file's data rows through the mapping (cells as written, blank cells left out)."""
     content = read_text(path, encoding="utf-8-sig",
                         hint="save it as CSV UTF-8, or convert it with iconv")
     delimiter = mapping.delimiter or ("\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
@@ -243,13 +289,14 @@ def _column_index(mapping: Mapping, header: list[str] | None) -> dict[str, int]:
 def _fields(cells: list[str], index: dict[str, int], mapping: Mapping) -> dict[str, str]:
     fields: dict[str, str] = {}
     for name, position in index.items():
-        cell = unneutralize(cells[position]).strip() if position < len(cells) else ""
+        cell = unneutralize(cells[position]) if position < len(cells) else ""
         if name in mapping.values:
             table = mapping.values[name]
             lowered = {k.lower(): v for k, v in table.items()}
-            cell = table.get(cell, lowered.get(cell.lower(), cell))
-        if cell:
-            fields[name] = cell
+            word = cell.strip()
+            cell = table.get(word, lowered.get(word.lower(), cell))
+        if cell.strip():
+            fields[name] = cell if name in AS_WRITTEN else cell.strip()
     for name, default in mapping.defaults.items():
         fields.setdefault(name, default)
     return fields
@@ -367,8 +414,8 @@ class _RowImporter:
         new_source: tuple[str, str] | None = None
         if not fields.get("statement"):
             raise InvalidValue("the statement is empty")
-        lists = {name: [v.strip() for v in fields.get(name, "").split(self.separator)
-                        if v.strip()] for name in LIST_FIELDS}
+        lists = {name: split_list(fields.get(name, ""), self.separator)
+                 for name in LIST_FIELDS}
         if not lists["about"]:
             raise InvalidValue("no one the claim is about (the about column is empty)")
         names = [*lists["about"], *lists["targets"], *lists["mentioned"]]
@@ -473,8 +520,8 @@ def export_rows(session: Session) -> Iterator[dict[str, str]]:
     for record in reads.claim_records(session, with_id=False):
         base = {
             "uid": record["uid"], "statement": record["statement"],
-            "about": "; ".join(record["about"]), "targets": "; ".join(record["targets"]),
-            "mentioned": "; ".join(record["mentioned"]), "claimant": record["claimant"],
+            "about": join_list(record["about"]), "targets": join_list(record["targets"]),
+            "mentioned": join_list(record["mentioned"]), "claimant": record["claimant"],
             "occurred": record["occurred"], "status": record["status"],
             "retraction_reason": record.get("retraction_reason"),
         }

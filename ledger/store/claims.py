@@ -42,6 +42,8 @@ __all__ = ["add_claim", "add_response", "attribution_from", "attribution_record"
            "response_record", "response_state", "responses_to", "retract_claim",
            "verify_attribution"]
 
+# The action of a typo-level claim edit: kept in the log, left out of reader pages' updates.
+MINOR_EDIT = "minor-edit"
 ROLE_FIELDS = {"subject": "about", "target": "targets", "mentioned": "mentioned"}
 
 
@@ -218,8 +220,12 @@ def edit_claim(session: Session, claim: Claim, *, statement: str | None = None,
                claimant: str | None = None, add_about: list[str] | tuple[str, ...] = (),
                add_targets: list[str] | tuple[str, ...] = (),
                add_mentioned: list[str] | tuple[str, ...] = (),
-               remove_people: list[str] | tuple[str, ...] = ()) -> Claim:
-    """Change a claim; the new state is a new event and the old one stays in the log."""
+               remove_people: list[str] | tuple[str, ...] = (), minor: bool = False) -> Claim:
+    """Change a claim; the new state is a new event and the old one stays in the log.
+
+    `minor` marks a typo-level edit: its event's action is `minor-edit` (hashed like every
+    field of the event), and reader pages leave it out of the claim's updates.
+    """
     if claim.status == "retracted":
         raise Conflict(f"claim {claim.id} is retracted; record a new claim instead")
     before = claim_state(session, claim)
@@ -251,7 +257,7 @@ def edit_claim(session: Session, claim: Claim, *, statement: str | None = None,
         raise InvalidValue("a claim must stay about at least one person (--about)")
     if claim_state(session, claim) == before:
         raise InvalidValue("nothing to change: give at least one new value")
-    record_claim_event(session, claim, "edit")
+    record_claim_event(session, claim, MINOR_EDIT if minor else "edit")
     return claim
 
 
@@ -302,7 +308,7 @@ def attribution_from(unit: Unit, *, claim_id: int, source_id: int, cleaned: dict
     check = None
     if quote is not None:
         index = resolver.text_index(source_id)
-        check = index.check(quote=quote) if index is not None else None
+        check = index.check(quote=quote, hint=False) if index is not None else None
         if strict and check is not None and not check.verified:
             raise Conflict(f"the quote is not in the stored text of {source.key!r} "
                            "(--strict refuses it); `ledger audit` shows the closest passage")

@@ -36,6 +36,14 @@ from ledger.models import (
     SourceLink,
 )
 from ledger.store.events import head
+from ledger.store.updates import (
+    AdditionRow,
+    ClaimEventRow,
+    SourceEventRow,
+    load_additions,
+    load_claim_events,
+    load_source_events,
+)
 
 
 class PersonRow(NamedTuple):
@@ -47,6 +55,7 @@ class PersonRow(NamedTuple):
     kind: str
     description: str | None
     merged_into_id: int | None
+    uid: str = ""
 
 
 class SourceRow(NamedTuple):
@@ -140,6 +149,8 @@ class Overview:
     aliases: dict[int, list[str]]
     sources: dict[int, SourceRow]
     links: list[LinkRow]
+    # Events of the sources that were changed after they were added (their corrections).
+    source_events: list[SourceEventRow] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:
@@ -161,6 +172,15 @@ class Overview:
         for link in self.links:
             grouped.setdefault(link.target_id, []).append(link)
         return grouped
+
+    @cached_property
+    def person_ids(self) -> dict[str, int]:
+        """Person ids by uid, for the people the event log names."""
+        return {p.uid: p.id for p in self.people.values()}
+
+    @cached_property
+    def source_events_by_source(self) -> dict[int, list[SourceEventRow]]:
+        return _group(self.source_events, lambda r: r.source_id)
 
     def live_people(self) -> list[PersonRow]:
         """People not merged into another record, in id order."""
@@ -187,6 +207,17 @@ class Batch:
     attributions: list[AttributionRow] = field(default_factory=list)
     responses: list[ResponseRow] = field(default_factory=list)
     replies: list[ReplyRow] = field(default_factory=list)
+    # The history behind the claims (person batches only): see ledger.store.updates.
+    claim_events: list[ClaimEventRow] = field(default_factory=list)
+    additions: list[AdditionRow] = field(default_factory=list)
+
+    @cached_property
+    def claim_events_by_claim(self) -> dict[int, list[ClaimEventRow]]:
+        return _group(self.claim_events, lambda r: r.claim_id)
+
+    @cached_property
+    def additions_by_claim(self) -> dict[int, list[AdditionRow]]:
+        return _group(self.additions, lambda r: r.claim_id)
 
     @cached_property
     def roles_by_claim(self) -> dict[int, list[RoleRow]]:
@@ -226,7 +257,7 @@ class Batch:
 
 
 _PERSON_COLUMNS = (Person.id, Person.name, Person.slug, Person.kind, Person.description,
-                   Person.merged_into_id)
+                   Person.merged_into_id, Person.uid)
 _SOURCE_COLUMNS = (Source.id, Source.key, Source.title, Source.publisher, Source.author,
                    Source.url, Source.published, Source.kind, Source.language,
                    Source.text_sha256, Source.retrieved)
@@ -243,7 +274,8 @@ _REPLY_COLUMNS = (ReplyRequest.id, ReplyRequest.claim_id, ReplyRequest.addressee
 
 
 def load_overview(session: Session) -> Overview:
-    """Read the head, every person, alias, source (without text) and link: six queries."""
+    """Read the head, every person, alias, source (without text) and link, and the events of
+    sources changed since they were added: seven queries."""
     sequence, head_hash = head(session)
     from ledger.models import Event
 
@@ -260,7 +292,8 @@ def load_overview(session: Session) -> Overview:
         select(SourceLink.source_id, SourceLink.target_id, SourceLink.relation)
         .order_by(col(SourceLink.id)))]
     return Overview(sequence=sequence, head_hash=head_hash, head_at=head_at, people=people,
-                    aliases=aliases, sources=sources, links=links)
+                    aliases=aliases, sources=sources, links=links,
+                    source_events=load_source_events(session))
 
 
 def on_or_before(column, day: str) -> ColumnElement[bool]:
@@ -316,14 +349,19 @@ def _load(session: Session, claim_ids, *, as_of: str | None, attribution_filter=
 def load_person_batch(session: Session, *, first_id: int, last_id: int,
                       as_of: str | None = None) -> Batch:
     """Every claim that concerns, is alleged by or was answered by a person whose id is in
-    first_id..last_id, with everything attached: five queries, whatever the number of claims.
+    first_id..last_id, with everything attached and the history behind it (its events and
+    the events that added its responses and reply requests): seven queries, whatever the
+    number of claims.
     """
     claim_ids = union(
         select(ClaimPerson.claim_id).where(col(ClaimPerson.person_id).between(first_id, last_id)),
         select(Claim.id).where(col(Claim.claimant_id).between(first_id, last_id)),
         select(Response.claim_id).where(col(Response.respondent_id).between(first_id, last_id)),
     )
-    return _load(session, claim_ids, as_of=as_of)
+    batch = _load(session, claim_ids, as_of=as_of)
+    batch.claim_events = load_claim_events(session, claim_ids)
+    batch.additions = load_additions(session, claim_ids)
+    return batch
 
 
 def load_source_batch(session: Session, *, first_id: int, last_id: int) -> Batch:

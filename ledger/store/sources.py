@@ -236,7 +236,7 @@ def verify_attribution(session: Session, attribution: Attribution, source: Sourc
         return attribution.quote_status
     if index is None and source.text:
         index = TextIndex(source.text)
-    result = index.check(quote=attribution.quote) if index is not None else UNVERIFIABLE
+    result = index.check(quote=attribution.quote, hint=False) if index is not None else UNVERIFIABLE
     attribution.quote_status = result.status
     attribution.anchor_start, attribution.anchor_end = result.start, result.end
     attribution.anchor_prefix, attribution.anchor_suffix = result.prefix, result.suffix
