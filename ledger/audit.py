@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ledger.origins import OriginGraph
 from ledger.replies import reply_status
+from ledger.speech import TITLES, Speaker, SpeechText, name_tokens
 from ledger.store import audit as queries
 from ledger.store.audit import AttributionRow, ClaimRow, ResponseRow, SourceRow
 from ledger.values import ON_RECORD_SOURCINGS, PartialDate, fold, source_date_epoch
@@ -41,6 +42,10 @@ CODES: dict[str, Severity] = {
     "quote-not-found": "error",
     "quote-unverifiable": "warning",
     "quote-drifted": "warning",
+    "speaker-mismatch": "error",
+    "speaker-unconfirmed": "info",
+    "elision-drops-negation": "error",
+    "quote-cut-mid-sentence": "info",
     "anonymous-only": "warning",
     "single-origin": "warning",
     "no-response": "warning",
@@ -54,6 +59,11 @@ CODES: dict[str, Severity] = {
 """Every finding code and its severity."""
 
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+SPOKEN_KINDS = frozenset({"denial", "partial-denial", "confirmation", "no-comment",
+                          "official-response"})
+"""Response kinds whose quote is the respondent's own words, so the speaker check applies;
+an `action` quote reports a deed and a `no-response` records silence."""
 
 NEAR_NAME_SIMILARITY = 0.9
 """Folded names at least this similar (difflib ratio) are possible duplicates: "Han Dong" and
@@ -168,6 +178,11 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _tail(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+
+
 class _Auditor:
     """One audit run: the rows loaded once, then each check in turn."""
 
@@ -182,6 +197,9 @@ class _Auditor:
         self.people = {p.id: p for p in people}
         self.merged = self._merged_map()
         self.findings: list[Finding] = []
+        self._forms: dict[int, list[tuple[str, ...]]] | None = None
+        self._names: dict[tuple[str, ...], set[int]] | None = None
+        self._voices: dict[str, Speaker | None] = {}
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -279,11 +297,13 @@ class _Auditor:
                 self.quote_finding("quote-unverifiable", row, source_id, None)
         for source_id, text in queries.source_texts(self.session, with_text):
             index = None
+            speech = _Speech(self, source_id, text)
             for row in work[source_id]:
                 # The stored anchor still holds: the passage there is the quote as typed.
                 if row.__class__ is AttributionRow:
                     start = row.anchor_start
                     if start is not None and text[start : row.anchor_end] == row.quote.strip():
+                        speech.check(row, start, row.anchor_end, None)
                         continue
                 if index is None:  # prepared only for a source with a quote to search
                     index = TextIndex(text)
@@ -302,6 +322,87 @@ class _Auditor:
                     drifted = found_in and found_in != self.sources[source_id].text_sha256
                     self.quote_finding("quote-drifted" if drifted else "quote-not-found", row,
                                        source_id, check)
+                else:
+                    speech.check(row, check.start, check.end,
+                                 index if check.match == "elided" else None)
+
+    def speaker_of(self, row: AttributionRow | ResponseRow) -> Speaker | None:
+        """Who the ledger says spoke a quote, or None when no one is named: an attribution's
+        voice with named sourcing; a response's respondent (and its voice) for the kinds
+        that quote the respondent's words."""
+        if isinstance(row, AttributionRow):
+            if row.sourcing != "named" or not row.voice:
+                return None
+            return self.voice_speaker(row.voice, label=row.voice)
+        if row.kind not in SPOKEN_KINDS:
+            return None
+        person = self.canonical(row.respondent_id)
+        label = self.name(person)
+        if row.voice:
+            label = f"{label} (voice: {row.voice})"
+        forms = set(self.person_forms(person))
+        description = set(self.person_words(person))
+        if row.voice:
+            voiced = self.voice_speaker(row.voice, label=row.voice)
+            if voiced is not None:
+                forms |= set(voiced.forms)
+                description |= voiced.description
+        return Speaker(label, tuple(sorted(forms)), frozenset(description))
+
+    def person_forms(self, person_id: int) -> list[tuple[str, ...]]:
+        """A person's name and aliases as folded words (merged duplicates' names too)."""
+        if self._forms is None:
+            forms: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+            for pid, person in self.people.items():
+                forms[self.canonical(pid)].append(name_tokens(person.name))
+            for pid, key in self.aliases:
+                forms[self.canonical(pid)].append(name_tokens(key))
+            self._forms = forms
+        return self._forms.get(person_id, [])
+
+    def person_words(self, person_id: int) -> tuple[str, ...]:
+        person = self.people.get(person_id)
+        return name_tokens(person.description) if person and person.description else ()
+
+    def voice_speaker(self, voice: str, *, label: str) -> Speaker | None:
+        """The people a voice names ("Michael Chong, relaying …", "an article published by
+        Global News"), by any of their names, and the name it opens with; None when it names
+        no one."""
+        if voice in self._voices:
+            return self._voices[voice]
+        names = self.name_index()
+        words = name_tokens(voice)
+        forms: set[tuple[str, ...]] = set()
+        description: set[str] = set()
+        for size in range(min(len(words), 8), 0, -1):
+            for i in range(len(words) - size + 1):
+                for pid in names.get(words[i : i + size], ()):
+                    forms.update(self.person_forms(pid))
+                    description.update(self.person_words(pid))
+        opening = _opening_name(voice)
+        if opening:
+            forms.add(opening)
+        speaker = Speaker(label, tuple(sorted(forms)), frozenset(description)) if forms else None
+        self._voices[voice] = speaker
+        return speaker
+
+    def who(self, found: tuple[str, ...] | None) -> int | None:
+        """The one person in the ledger a name the text gives belongs to, if there is one."""
+        if not found:
+            return None
+        ids = {pid for form, pids in self.name_index().items() for pid in pids
+               if Speaker("", (form,)).matches(found)}
+        return next(iter(ids)) if len(ids) == 1 else None
+
+    def name_index(self) -> dict[tuple[str, ...], set[int]]:
+        """Every name and alias of every person, as folded words, to the people holding it."""
+        if self._names is None:
+            names: dict[tuple[str, ...], set[int]] = defaultdict(set)
+            for pid in self.people:
+                for form in self.person_forms(self.canonical(pid)):
+                    names[form].add(self.canonical(pid))
+            self._names = names
+        return self._names
 
     def quote_finding(self, code: str, row, source_id: int, check) -> None:
         claim = self.claims[row.claim_id]
@@ -556,3 +657,114 @@ def _near_pairs(names: dict[int, str], kinds: dict[int, str]) -> list[tuple[int,
                 if ratio >= NEAR_NAME_SIMILARITY:
                     found[pair] = ratio
     return [(a, b, r) for (a, b), r in sorted(found.items())]
+
+
+def _opening_name(voice: str) -> tuple[str, ...]:
+    """The capitalized words a voice opens with ("Eric Balsam, CSIS spokesperson" gives
+    ('eric', 'balsam')), roles aside; empty when it opens otherwise ("an article")."""
+    words = []
+    for word in voice.replace(",", " , ").split():
+        if not word[:1].isupper():
+            break
+        words.append(word)
+    tokens = name_tokens(" ".join(words))
+    return tokens if any(t not in TITLES for t in tokens) else ()
+
+
+class _Speech:
+    """The speaker, elision and cut checks for the found quotes of one source."""
+
+    def __init__(self, auditor: _Auditor, source_id: int, text: str) -> None:
+        self.auditor = auditor
+        self.source_id = source_id
+        self.text = text
+        self._speech: SpeechText | None = None
+
+    @property
+    def speech(self) -> SpeechText:
+        if self._speech is None:  # prepared only for a source with a found quote
+            source = self.auditor.sources[self.source_id]
+            self._speech = SpeechText(self.text, language=source.language)
+        return self._speech
+
+    def check(self, row: AttributionRow | ResponseRow, start: int | None, end: int | None,
+              index) -> None:
+        if start is None or end is None:
+            return
+        auditor, quote = self.auditor, row.quote or ""
+        if index is not None:  # elided: what do the ellipses leave out?
+            parts = index.elided_parts(quote=quote)
+            dropped, passages = self.speech.dropped_negations(parts)
+            if dropped:
+                what, key = _what(auditor, row), auditor.key(self.source_id)
+                words = ", ".join(f"“{w}”" for w in dict.fromkeys(dropped))
+                self.finding("elision-drops-negation", row,
+                             f"the elided {what} leaves out {words}, which may turn its "
+                             f"meaning around; {key!r} has “{_short(passages[0], 100)}” "
+                             f"where the quote has an ellipsis: “{_short(quote)}”",
+                             {"dropped": dropped, "omitted": passages})
+            if parts:
+                start, end = parts[0][0], parts[-1][1]
+        for cut in self.speech.check_cut(start=start, end=end, quote=quote):
+            what, key = _what(auditor, row), auditor.key(self.source_id)
+            words = ", ".join(f"“{w}”" for w in dict.fromkeys(cut.words))
+            edge = "starts" if cut.side == "start" else "ends"
+            # The cut-off words next to the quote: the end of what comes before it, the
+            # start of what comes after.
+            cut_off = (_short(cut.cut_off) if cut.side == "end" else _tail(cut.cut_off))
+            self.finding("quote-cut-mid-sentence", row,
+                         f"the {what} {edge} inside a sentence of {key!r} without an "
+                         f"ellipsis, and the words cut off hold {words}: “{cut_off}”",
+                         {"side": cut.side, "words": list(cut.words), "cut_off": cut.cut_off})
+        speaker = auditor.speaker_of(row)
+        if speaker is None:
+            return
+        verdict = self.speech.check_speaker(start=start, end=end, speaker=speaker)
+        if verdict.status == "confirmed":
+            return
+        what, key = _what(auditor, row), auditor.key(self.source_id)
+        found = [a.shown for a in verdict.found]
+        if verdict.status == "mismatch":
+            others = []
+            for attribution in verdict.found:
+                pid = auditor.who(attribution.name)
+                if pid is not None:
+                    others.append({"id": pid, "name": auditor.name(pid)})
+            credited = " or ".join(f"“{f}”" for f in dict.fromkeys(found))
+            known = "".join(f" ({o['name']}, person {o['id']})" for o in others[:1])
+            place = _PLACES.get(verdict.where or "", "")
+            self.finding("speaker-mismatch", row,
+                         f"{key!r} credits the {what} to {credited}{known} {place}, not to "
+                         f"{speaker.label}: “{_short(quote)}”",
+                         {"recorded": speaker.label, "found": found, "where": verdict.where,
+                          "people": others},
+                         [("person", o["id"]) for o in others])
+        else:
+            described = (f"; the text says only “{found[0]}”" if found else "")
+            self.finding("speaker-unconfirmed", row,
+                         f"{key!r} names no speaker for the {what} in its sentence, its "
+                         f"paragraph or the paragraph before{described}; check that "
+                         f"{speaker.label} said it", {"recorded": speaker.label,
+                                                      "found": found,
+                                                      "where": verdict.where})
+
+    def finding(self, code: str, row, message: str, extra: dict[str, Any],
+                concerns: Iterable[tuple[str, int]] = ()) -> None:
+        auditor = self.auditor
+        claim = auditor.claims[row.claim_id]
+        detail: dict[str, Any] = {"source": auditor.key(self.source_id)}
+        detail["attribution" if isinstance(row, AttributionRow) else "response"] = row.id
+        detail["quote"] = row.quote
+        detail.update(extra)
+        auditor.add(code, "claim", claim.id, claim.statement, message, detail,
+                    {*auditor.involved[claim.id], ("source", self.source_id), *concerns})
+
+
+_PLACES = {"sentence": "in the quote's sentence", "paragraph": "in its paragraph",
+           "previous paragraph": "in the paragraph before"}
+
+
+def _what(auditor: _Auditor, row) -> str:
+    if isinstance(row, AttributionRow):
+        return "quote"
+    return f"quote of {auditor.name(row.respondent_id)}'s response"

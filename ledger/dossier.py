@@ -70,6 +70,12 @@ QUOTE_CHECK_LABELS = {
     "unverifiable": "not checked: no stored text",
     "no-quote": "no quote recorded",
 }
+# A published dossier with more allegations than this is split: a first page with the summary
+# and the statements, and part pages of this many allegations each, so no page is huge.
+DOSSIER_PART_SIZE = 100
+# A dossier with more allegations than this gets a compact summary (a list with per-status
+# counts) instead of one huge table.
+SUMMARY_TABLE_LIMIT = 50
 # The source fields a correction is shown for, with their names in words.
 SOURCE_FIELD_LABELS = {
     "title": "title",
@@ -105,11 +111,14 @@ class PersonRef:
 class SourceRef:
     """A source as a page cites it.
 
-    `number` is its footnote number in the dossier (0 outside dossiers); `page` links to the
-    source's own page (None: not linked); `url` is as typed, linked only if http(s)/mailto.
+    `number` is its footnote number in the dossier (0 outside dossiers); `id` labels its
+    footnote (`[^id]`, so its HTML anchor `source-<id>` is the same on every page); `page`
+    links to the source's own page (None: not linked); `url` is as typed, linked only if
+    http(s)/mailto. Reader text names it by publisher (else title), never by its key.
     """
 
     number: int
+    id: int
     key: str
     title: str
     publisher: str | None
@@ -121,18 +130,18 @@ class SourceRef:
 
     @cached_property
     def name_md(self) -> str:
-        """Markdown: the publisher (else the key), linked to `page` when there is one."""
-        name = md_inline(self.publisher or self.key)
+        """Markdown: the publisher (else the title), linked to `page` when there is one."""
+        name = md_inline(self.publisher or self.title)
         return f"[{name}](<{self.page}>)" if self.page else name
 
     @cached_property
     def cite_md(self) -> str:
-        """Markdown: `name_md` with the footnote mark `[^number]` (none when number is 0)."""
-        return f"{self.name_md}[^{self.number}]" if self.number else self.name_md
+        """Markdown: `name_md` with the footnote mark `[^id]` (none outside dossiers)."""
+        return f"{self.name_md}[^{self.id}]" if self.number else self.name_md
 
     @cached_property
     def line_md(self) -> str:
-        """Markdown: the source in one line: title, publisher, author, date, link, key."""
+        """Markdown: the source in one line: title, publisher, author, date, link, page."""
         parts = [f"“{md_inline(self.title)}”"]
         if self.publisher:
             parts.append(f", {md_inline(self.publisher)}")
@@ -141,10 +150,8 @@ class SourceRef:
         parts.append(f", {md_inline(self.published or 'undated')}.")
         if self.url:
             parts.append(f" {md_link(self.url, self.url)}")
-        parts.append(f" Key {md_inline(self.key)}")
         if self.page:
-            parts.append(f", [source page](<{self.page}>)")
-        parts.append(".")
+            parts.append(f" [What it carries](<{self.page}>).")
         return "".join(parts)
 
 
@@ -168,20 +175,25 @@ class Evidence:
 
     @cached_property
     def md(self) -> str:
-        """Markdown: the voice, the citation, the quote, the sourcing and the quote check."""
+        """Markdown: the voice, the citation and the quote; a quote that is not in the stored
+        text says so. The sourcing and the quote checks of an allegation are summed up once
+        (`Allegation.sourcing_text`), not after every quote."""
         parts = ["**Anonymous voice:** " if self.anonymous else "",
                  md_inline(self.voice or "voice not recorded"), ", in ", self.source.cite_md]
         if self.quote:
             parts.append(f": “{md_inline(self.quote)}”")
-        parts.append(f" (sourcing: {md_inline(self.sourcing_label)}; "
-                     f"quote {md_inline(self.quote_check)})")
+        if self.quote_status == "not-found":
+            # Words, not markup: the page's structure never depends on what a check found.
+            parts.append(f" (quote {md_inline(self.quote_check)})")
         return "".join(parts)
 
 
 @dataclass(frozen=True)
 class ResponseView:
-    """An answer to a claim: who, what kind (`kind_label` in words), when, where, the quote."""
+    """An answer to a claim: who, what kind (`kind_label` in words), when, where, the quote.
+    `id` gives its HTML anchor, `response-<id>`."""
 
+    id: int
     respondent: PersonRef
     kind: str
     kind_label: str
@@ -193,8 +205,12 @@ class ResponseView:
     @cached_property
     def md(self) -> str:
         """Markdown: the kind, who, when, the citation, the quote and the summary."""
-        parts = [f"**{md_inline(self.kind_label)}** by {self.respondent.md}, ",
-                 md_inline(self.date or "undated")]
+        return f"**{md_inline(self.kind_label)}**{self.md_after_kind}"
+
+    @cached_property
+    def md_after_kind(self) -> str:
+        """Markdown: `md` without the kind (for a template that marks the kind up itself)."""
+        parts = [f" by {self.respondent.md}, ", md_inline(self.date or "undated")]
         if self.source:
             parts.append(f", in {self.source.cite_md}")
         if self.quote:
@@ -265,9 +281,14 @@ class ClaimRef:
 
     @cached_property
     def md(self) -> str:
-        """Markdown: the quoted statement, its id, whom it is about and its status."""
+        """Markdown: the quoted statement, its id (linked to its place in its first subject's
+        dossier when published), whom it is about and its status."""
         about = (", about " + ", ".join(p.md for p in self.subjects)) if self.subjects else ""
-        return (f"“{md_inline(self.statement)}” (claim {self.id}{about}; "
+        page = self.subjects[0].page if self.subjects else None
+        label = f"claim {self.id}"
+        if page:
+            label = f"[{label}](<{page}#claim-{self.id}>)"
+        return (f"“{md_inline(self.statement)}” ({label}{about}; "
                 f"status {md_inline(self.status)})")
 
 
@@ -280,7 +301,8 @@ class Allegation:
     so in words ("3 sources, all tracing back to one origin"). `first_reported` is the
     earliest publication date among its sources. `response_status` sums up the answers in a
     few words for the summary table. `anonymous_only` is true when every source's voice is
-    anonymous.
+    anonymous. `page` is the page that shows it in full when that is not the page listing it
+    (a split dossier's part, `han-dong.2.md`), else "".
     """
 
     id: int
@@ -303,7 +325,33 @@ class Allegation:
     responses: tuple[ResponseView, ...]
     replies: tuple[ReplyView, ...]
     response_status: str
+    page: str = ""
     updates: tuple[UpdateView, ...] = ()
+
+    @cached_property
+    def sourcing_text(self) -> str:
+        """The sourcing and quote checks of every source, once: "4 anonymous; quotes: 3 found
+        in the stored text, 1 not checked (no stored text)"."""
+        if not self.evidence:
+            return "no source recorded"
+        sourcing = _counted(e.sourcing_label for e in self.evidence)
+        quotes = _counted(_QUOTE_SUMMARY[e.quote_status] for e in self.evidence
+                          if e.quote_status in _QUOTE_SUMMARY)
+        return f"{sourcing}; quotes: {quotes}" if quotes else sourcing
+
+
+def _counted(labels: Iterable[str]) -> str:
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return ", ".join(f"{n} {label}" for label, n in counts.items())
+
+
+_QUOTE_SUMMARY = {
+    "verified": "found in the stored text",
+    "not-found": "NOT found in the stored text",
+    "unverifiable": "not checked (no stored text)",
+}
 
 
 @dataclass(frozen=True)
@@ -324,6 +372,11 @@ class DossierContext:
     subject; `concerning`: where they are a target or mentioned. `statements`: their responses
     to other claims; `alleges`: claims they make. `sources`: every source the page cites, in
     footnote order. `stylesheet` is set for HTML pages.
+
+    A dossier of more than `DOSSIER_PART_SIZE` allegations is published split
+    (`split_dossier`): its first page has the summary (`listed`, each allegation with the
+    `page` that shows it), the statements and links to the `parts`; each part page (`part`
+    1, 2, ...) shows some allegations in full and links back to `main_page`.
     """
 
     title: str
@@ -343,12 +396,37 @@ class DossierContext:
     alleges: tuple[ClaimRef, ...]
     sources: tuple[SourceRef, ...]
     index_page: str | None
+    part: int = 0
+    parts: tuple[ListPage, ...] = ()
+    listed: tuple[Allegation, ...] = ()
+    main_page: str | None = None
     checkpoint: CheckpointRef | None = None
 
     @property
     def allegations(self) -> tuple[Allegation, ...]:
-        """Against, then concerning: the rows of the summary table."""
+        """Against, then concerning: the allegations this page shows in full."""
         return self.against + self.concerning
+
+    @property
+    def summary_rows(self) -> tuple[Allegation, ...]:
+        """The rows of the summary: every allegation (on a split dossier's first page, with
+        the part page that shows it), none on a part page."""
+        if self.part:
+            return ()
+        return self.listed or self.allegations
+
+    @property
+    def compact_summary(self) -> bool:
+        """More than `SUMMARY_TABLE_LIMIT` allegations: the summary is a list, not a table."""
+        return len(self.summary_rows) > SUMMARY_TABLE_LIMIT
+
+    @property
+    def status_counts(self) -> tuple[tuple[str, int], ...]:
+        """(status, number of allegations), most frequent first, then by name."""
+        counts: dict[str, int] = {}
+        for allegation in self.summary_rows:
+            counts[allegation.status] = counts.get(allegation.status, 0) + 1
+        return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 @dataclass(frozen=True)
@@ -361,10 +439,12 @@ class SourceLinkView:
 
 @dataclass(frozen=True)
 class SourceClaim:
-    """A claim a source carries, with the attribution: quote, voice, sourcing, verification."""
+    """A claim a source carries, with the attribution: quote, voice, sourcing, verification.
+    `anchor` is the HTML id `claim-<id>` on the claim's first attribution in the page."""
 
     claim: ClaimRef
     evidence: Evidence
+    anchor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -417,8 +497,23 @@ class SourceIndexEntry:
 
 
 @dataclass(frozen=True)
+class ListPage:
+    """One page of a split list: its label ("A", "sources 1-500"), link and number of rows."""
+
+    label: str
+    page: str
+    count: int
+
+
+@dataclass(frozen=True)
 class IndexContext:
-    """The index page (`index.md.j2`): everyone, sorted by name, and every source by key."""
+    """The index page (`index.md.j2`): people sorted by name, and sources by title.
+
+    Only people with something recorded against, about or by them are listed (`unlisted` is
+    how many are left out). In a large ledger the lists are split: `people` and `sources` are
+    then empty and `people_pages` (by initial) and `source_pages` (by number) link to the
+    pages (`listing.md.j2`) that hold them.
+    """
 
     title: str
     sequence: int
@@ -426,6 +521,27 @@ class IndexContext:
     anchor: str
     people: tuple[IndexEntry, ...]
     sources: tuple[SourceIndexEntry, ...]
+    unlisted: int = 0
+    people_count: int = 0
+    source_count: int = 0
+    people_pages: tuple[ListPage, ...] = ()
+    source_pages: tuple[ListPage, ...] = ()
+    checkpoint: CheckpointRef | None = None
+
+
+@dataclass(frozen=True)
+class ListingContext:
+    """One page of a split index (`listing.md.j2`): some people or some sources, with links
+    to the other pages of the same list (`pages`) and to the index (`index_page`)."""
+
+    title: str
+    sequence: int
+    head_hash: str
+    anchor: str
+    people: tuple[IndexEntry, ...]
+    sources: tuple[SourceIndexEntry, ...]
+    pages: tuple[ListPage, ...]
+    index_page: str
     checkpoint: CheckpointRef | None = None
 
 
@@ -503,7 +619,8 @@ class _Builder:
         if numbered and source_id in self._numbers:
             return self._numbers[source_id]
         row: SourceRow = self.overview.sources[source_id]
-        ref = SourceRef(number=len(self._numbers) + 1 if numbered else 0, key=row.key,
+        ref = SourceRef(number=len(self._numbers) + 1 if numbered else 0, id=source_id,
+                        key=row.key,
                         title=row.title, publisher=row.publisher, author=row.author,
                         published=row.published, url=row.url, kind=row.kind,
                         page=self.pages.source(source_id))
@@ -535,7 +652,7 @@ class _Builder:
     def response(self, row: ResponseRow, *, numbered: bool = True) -> ResponseView:
         source = (self.source_ref(row.source_id, numbered=numbered)
                   if row.source_id is not None else None)
-        return ResponseView(respondent=self.person(row.respondent_id), kind=row.kind,
+        return ResponseView(id=row.id, respondent=self.person(row.respondent_id), kind=row.kind,
                             kind_label=KIND_LABELS.get(row.kind, row.kind), date=row.date,
                             source=source, quote=row.quote, summary=row.summary)
 
@@ -772,6 +889,62 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
         checkpoint=checkpoint)
 
 
+def split_dossier(context: DossierContext, *, stem: str, taken: set[str],
+                  part_size: int = DOSSIER_PART_SIZE
+                  ) -> tuple[DossierContext, list[tuple[str, DossierContext]]]:
+    """A dossier of more than `part_size` allegations as a first page and part pages.
+
+    `stem` is the first page's file name (without `.md`); the parts are `stem.2`, `stem.3`
+    ... in the same folder, so every relative link stays right (a name in `taken`, another
+    page's, gets `-part` added). Returns the first page and (stem, context) of each part.
+    """
+    from dataclasses import replace
+
+    everything = context.allegations
+    against_ids = {a.id for a in context.against}
+    chunks = [everything[i:i + part_size] for i in range(0, len(everything), part_size)]
+    stems = []
+    for number in range(2, len(chunks) + 2):
+        name = f"{stem}.{number}"
+        stems.append(f"{name}-part" if name in taken else name)
+    parts = tuple(ListPage(label=f"allegations {i * part_size + 1}-{i * part_size + len(c)}",
+                           page=f"{name}.md", count=len(c))
+                  for i, (name, c) in enumerate(zip(stems, chunks, strict=True)))
+    listed = tuple(replace(a, page=part.page)
+                   for part, chunk in zip(parts, chunks, strict=True) for a in chunk)
+    main_sources = _sources_of(response for s in context.statements for response in [s.response])
+    main = replace(context, against=(), concerning=(), listed=listed, parts=parts,
+                   sources=main_sources)
+    pages = []
+    for number, (name, chunk) in enumerate(zip(stems, chunks, strict=True), start=1):
+        label = parts[number - 1].label
+        pages.append((name, replace(
+            context, title=f"{context.title} ({label})",
+            against=tuple(a for a in chunk if a.id in against_ids),
+            concerning=tuple(a for a in chunk if a.id not in against_ids),
+            statements=(), alleges=(), sources=_sources_of_allegations(chunk),
+            part=number, parts=parts, main_page=f"{stem}.md")))
+    return main, pages
+
+
+def _sources_of(responses: Iterable[ResponseView]) -> tuple[SourceRef, ...]:
+    found: dict[int, SourceRef] = {}
+    for response in responses:
+        if response.source is not None:
+            found.setdefault(response.source.id, response.source)
+    return tuple(found.values())
+
+
+def _sources_of_allegations(allegations: Iterable[Allegation]) -> tuple[SourceRef, ...]:
+    found: dict[int, SourceRef] = {}
+    for allegation in allegations:
+        for ref in (*allegation.origins, *(e.source for e in allegation.evidence)):
+            found.setdefault(ref.id, ref)
+        for ref in _sources_of(allegation.responses):
+            found.setdefault(ref.id, ref)
+    return tuple(sorted(found.values(), key=lambda ref: ref.number))
+
+
 def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph: OriginGraph,
                       pages: Pages = NO_PAGES,
                       people_refs: dict[int, PersonRef] | None = None,
@@ -795,9 +968,13 @@ def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph
     else:
         origins_text = (f"traces back to {len(origin_ids)} origin"
                         f"{'s' if len(origin_ids) != 1 else ''}")
-    claims = tuple(SourceClaim(claim=builder.claim_ref(batch.claims[a.claim_id]),
-                               evidence=builder.evidence(a, numbered=False))
-                   for a in batch.attributions_by_source.get(source_id, ()))
+    seen: set[int] = set()
+    claims = []
+    for a in batch.attributions_by_source.get(source_id, ()):
+        claims.append(SourceClaim(claim=builder.claim_ref(batch.claims[a.claim_id]),
+                                  evidence=builder.evidence(a, numbered=False),
+                                  anchor=None if a.claim_id in seen else f"claim-{a.claim_id}"))
+        seen.add(a.claim_id)
     responses = tuple(Statement(claim=builder.claim_ref(batch.claims[r.claim_id]),
                                 response=builder.response(r, numbered=False))
                       for r in sorted(batch.responses_by_source.get(source_id, ()),
@@ -806,7 +983,7 @@ def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph
         title=f"Source: {row.title}", source=ref, language=row.language,
         has_text=row.text_sha256 is not None, text_sha256=row.text_sha256,
         retrieved=row.retrieved, relies_on=relies_on, relied_on_by=relied_on_by,
-        origins=origins, origins_text=origins_text, claims=claims, responses=responses,
+        origins=origins, origins_text=origins_text, claims=tuple(claims), responses=responses,
         sequence=overview.sequence, head_hash=overview.head_hash, anchor=overview.anchor,
         index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None,
         checkpoint=checkpoint)
@@ -824,26 +1001,65 @@ def index_entry(context: DossierContext, person: PersonRef, kind: str) -> IndexE
                       alleges=len(context.alleges))
 
 
+def index_initial(name: str) -> str:
+    """The letter a name is listed under in a split index: A-Z, else "other"."""
+    from ledger.values import fold
+
+    folded = fold(name).lstrip()
+    first = folded[:1].upper()
+    return first if "A" <= first <= "Z" else "other"
+
+
 def build_index(*, overview: Overview, entries: Iterable[IndexEntry],
                 source_counts: dict[int, tuple[int, int]],
                 source_page: Callable[[int], str | None],
+                people_pages: tuple[ListPage, ...] = (),
+                source_pages: tuple[ListPage, ...] = (),
                 checkpoint: CheckpointRef | None = None) -> IndexContext:
-    """The index: people sorted by name (case- and accent-insensitive), sources by key."""
+    """The index: people with something recorded, sorted by name (case- and
+    accent-insensitive), and sources by title. With `people_pages` or `source_pages` (a split
+    index), that list is left to its pages."""
+    people = sorted_people(entries)
+    listed = tuple(e for e in people if has_entries(e))
+    sources = sorted_sources(overview=overview, source_counts=source_counts,
+                             source_page=source_page)
+    return IndexContext(title="Dossiers", sequence=overview.sequence,
+                        head_hash=overview.head_hash, anchor=overview.anchor,
+                        people=() if people_pages else listed,
+                        sources=() if source_pages else sources,
+                        unlisted=len(people) - len(listed), people_count=len(listed),
+                        source_count=len(sources), people_pages=people_pages,
+                        source_pages=source_pages, checkpoint=checkpoint)
+
+
+def has_entries(entry: IndexEntry) -> bool:
+    """True when something is recorded against, about or by the person."""
+    return bool(entry.against or entry.concerning or entry.statements or entry.alleges)
+
+
+def sorted_people(entries: Iterable[IndexEntry]) -> list[IndexEntry]:
+    """People by name, case- and accent-insensitive."""
     from ledger.values import fold
 
-    people = tuple(sorted(entries, key=lambda e: (fold(e.person.name), e.person.name,
-                                                   e.person.slug)))
+    return sorted(entries, key=lambda e: (fold(e.person.name), e.person.name, e.person.slug))
+
+
+def sorted_sources(*, overview: Overview, source_counts: dict[int, tuple[int, int]],
+                   source_page: Callable[[int], str | None]) -> tuple[SourceIndexEntry, ...]:
+    """Every source with its counts, by title (case- and accent-insensitive), then key."""
+    from ledger.values import fold
+
     sources = []
-    for source_id, row in sorted(overview.sources.items(), key=lambda item: item[1].key):
+    for source_id, row in sorted(overview.sources.items(),
+                                 key=lambda item: (fold(item[1].title), item[1].key)):
         claims, responses = source_counts.get(source_id, (0, 0))
         sources.append(SourceIndexEntry(
-            source=SourceRef(number=0, key=row.key, title=row.title, publisher=row.publisher,
-                             author=row.author, published=row.published, url=row.url,
-                             kind=row.kind, page=source_page(source_id)),
+            source=SourceRef(number=0, id=source_id, key=row.key, title=row.title,
+                             publisher=row.publisher, author=row.author,
+                             published=row.published, url=row.url, kind=row.kind,
+                             page=source_page(source_id)),
             claims=claims, responses=responses))
-    return IndexContext(title="Dossiers", sequence=overview.sequence,
-                        head_hash=overview.head_hash, anchor=overview.anchor, people=people,
-                        sources=tuple(sources), checkpoint=checkpoint)
+    return tuple(sources)
 
 
 def checkpoint_ref(record, *, overview: Overview, name: str,

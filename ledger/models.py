@@ -171,6 +171,8 @@ class Response(SQLModel, table=True):
     anchor_prefix: str | None = None
     anchor_suffix: str | None = None
     anchor_sha256: str | None = Field(default=None, max_length=64)
+    # Who spoke for the respondent: "Eric Balsam, CSIS spokesperson".
+    voice: str | None = None
 
 
 class ReplyRequest(SQLModel, table=True):

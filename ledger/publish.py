@@ -57,6 +57,12 @@ MAX_NAME_BYTES = 100
 # of a synthetic ledger's claims); queries stay a fixed handful per batch, whatever the claims.
 BATCH_SIZE = 100
 FORMATS = ("md", "html")
+FOOTER = "_footer.md.j2"
+# An index list longer than this is split into pages (people by initial, sources by number),
+# so no index page grows past a few hundred kilobytes.
+INDEX_LIST_LIMIT = 500
+#: `progress(stage, done, total)`: called as a publish goes ("dossiers", "source pages").
+Progress = Callable[[str, int, int], None]
 # The demo's clock when SOURCE_DATE_EPOCH is not set: any fixed time, so the example ledger's
 # event chain, head hash and published bytes are the same on every run.
 DEMO_TIME = "2026-01-01T00:00:00.000000Z"
@@ -374,8 +380,14 @@ def environment(templates_dir: str | Path | None = None):
 
 
 def _render(env, name: str, **context) -> str:
+    """Render a template. `web` (the Markdown of an HTML page) is false unless given, and
+    `page`, the page's context for the footer, is the one context object unless given."""
     import jinja2
 
+    context.setdefault("web", False)
+    if "page" not in context:
+        objects = [value for key, value in context.items() if key != "web"]
+        context["page"] = objects[0] if len(objects) == 1 else None
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateError as exc:
@@ -384,15 +396,40 @@ def _render(env, name: str, **context) -> str:
 
 
 def _html(markdown: str, *, title: str, stylesheet: str | None, context=None) -> str:
+    """Markdown as a bare HTML page (no masthead or footer); with a dossier's `context`, its
+    ClaimReview JSON-LD (`#claim-<id>` URLs) in the head."""
     from ledger.render import render_html
 
     page = render_html(markdown, title=title, stylesheet=stylesheet)
-    if context is None:
-        return page
-    # Each assessed allegation's ClaimReview JSON-LD goes into the page's head (issue 5).
+    return page if context is None else _with_reviews(page, context, "")
+
+
+def _web_page(env, template: str, variable: str, context, *, title: str,
+              stylesheet: str | None, depth: int = 0, nav: bool = False, page_url: str = "",
+              reviews: bool = False) -> str:
+    """A page as HTML: the template rendered for the web, with the site's masthead and
+    navigation (`nav`), the footer, and for a dossier the ClaimReview JSON-LD of each
+    assessed allegation, whose `url` is `page_url#claim-<id>`."""
+    from ledger.io.claimreview import publisher_name
+    from ledger.render import render_html
+
+    markdown = _render(env, template, web=True, page=context, **{variable: context})
+    footer = _render(env, FOOTER, web=True, page=context)
+    up = "../" * depth
+    links = [("Index", f"{up}index.md"), ("People", f"{up}index.md#people"),
+             ("Sources", f"{up}index.md#sources")] if nav else []
+    page = render_html(markdown, title=title, stylesheet=stylesheet, nav=links,
+                       site=publisher_name() if nav else None, footer=footer)
+    return _with_reviews(page, context, page_url) if reviews else page
+
+
+def _with_reviews(page: str, context, page_url: str) -> str:
+    """Each assessed allegation's ClaimReview JSON-LD in the page's head (issue 5), its `url`
+    `page_url#claim-<id>`."""
     from ledger.io.claimreview import from_allegation, insert_into_head, jsonld_script
 
-    reviews = [from_allegation(a, url=f"#claim-{a.id}") for a in context.allegations]
+    reviews = [from_allegation(a, url=f"{page_url}#claim-{a.id}")
+               for a in context.allegations]
     return insert_into_head(page, [jsonld_script(r) for r in reviews if r is not None])
 
 
@@ -436,9 +473,10 @@ def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None
                                      graph=contexts.origin_graph(overview), as_of=day,
                                      include_retracted=include_retracted,
                                      checkpoint=checkpoint)
-    markdown = _render(env, "dossier.md.j2", d=context)
-    return markdown if fmt == "md" else _html(markdown, title=context.title, stylesheet=None,
-                                              context=context)
+    if fmt == "md":
+        return _render(env, "dossier.md.j2", web=False, page=context, d=context)
+    return _web_page(env, "dossier.md.j2", "d", context, title=context.title,
+                     stylesheet=None, reviews=True)
 
 
 # --- the whole ledger ----------------------------------------------------------------------
@@ -488,24 +526,30 @@ def _write_checkpoints(output: _Output, records) -> list[str]:
 
 def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False,
             templates_dir: str | Path | None = None, batch_size: int = BATCH_SIZE,
-            progress: Callable[[str], None] | None = None,
+            base_url: str | None = None, progress: Progress | None = None,
             include_retracted: bool = True) -> PublishResult:
     """Publish every dossier, a page per source and the index into `out_dir`.
 
-    See the module docstring for the layout and guarantees. Every signed checkpoint goes into
-    `checkpoints/`, the newest also to `checkpoint.txt`, and every page's footer names the
-    newest. `progress`, if given, is called with a short message after each batch (the
-    library never prints). A retracted claim stays on its dossiers, with its retraction
-    notice, unless `include_retracted` is False.
+    See the module docstring for the layout and guarantees. `base_url` (where the folder will
+    be served) makes the ClaimReview `url` of each allegation absolute. Every signed
+    checkpoint goes into `checkpoints/`, the newest also to `checkpoint.txt`, and every
+    page's footer names the newest. `progress`, if given, is called as
+    `progress(stage, done, total)` after each batch (the library never prints). A retracted
+    claim stays on its dossiers, with its retraction notice, unless `include_retracted` is
+    False.
     """
+    from ledger.values import base_url as checked_base_url
+
+    base = checked_base_url(base_url)
     env = environment(templates_dir)
     with _Output(Path(out_dir)) as output:
         return _publish_into(output, target, out_dir, env, html=html, batch_size=batch_size,
-                             progress=progress, include_retracted=include_retracted)
+                             base=base, progress=progress,
+                             include_retracted=include_retracted)
 
 
 def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path, env, *,
-                  html: bool, batch_size: int, progress: Callable[[str], None] | None,
+                  html: bool, batch_size: int, base: str | None, progress: Progress | None,
                   include_retracted: bool) -> PublishResult:
     """The body of `publish`: every page into `output`, then the manifest and the swap."""
     previous = _read_manifest(output)
@@ -527,15 +571,19 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
                                                   name=names[-1] if names else "",
                                                   prefix=prefix) for prefix in ("", "../")}
 
-        def emit(relative_stem: str, markdown: str, title: str, depth: int,
-                 context=None) -> None:
-            output.write(f"{relative_stem}.md", markdown)
+        def emit(relative_stem: str, template: str, variable: str, context, depth: int,
+                 reviews: bool = False) -> None:
+            output.write(f"{relative_stem}.md", _render(env, template, web=False,
+                                                        page=context, **{variable: context}))
             if html:
-                sheet = "../" * depth + STYLESHEET
+                url = f"{base}/{relative_stem}.html" if base else ""
                 output.write(f"{relative_stem}.html",
-                             _html(markdown, title=title, stylesheet=sheet, context=context))
+                             _web_page(env, template, variable, context, title=context.title,
+                                       stylesheet="../" * depth + STYLESHEET, depth=depth,
+                                       nav=True, page_url=url, reviews=reviews))
 
         entries = []
+        taken = set(people_names.values())
         for chunk in _chunks([p.id for p in live], batch_size):
             batch = reports.load_person_batch(session, first_id=chunk[0], last_id=chunk[-1])
             for person_id in chunk:
@@ -544,15 +592,22 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
                                                  people_refs=people_refs,
                                                  include_retracted=include_retracted,
                                                  checkpoint=footer["../"])
-                emit(f"people/{people_names[person_id]}",
-                     _render(env, "dossier.md.j2", d=context), context.title, 1, context)
+                stem = people_names[person_id]
+                if len(context.allegations) > contexts.DOSSIER_PART_SIZE:
+                    first, parts = contexts.split_dossier(context, stem=stem, taken=taken)
+                    emit(f"people/{stem}", "dossier.md.j2", "d", first, 1)
+                    for part_stem, part in parts:
+                        emit(f"people/{part_stem}", "dossier.md.j2", "d", part, 1,
+                             reviews=True)
+                else:
+                    emit(f"people/{stem}", "dossier.md.j2", "d", context, 1, reviews=True)
                 row = overview.people[person_id]
                 entries.append(contexts.index_entry(context, contexts.PersonRef(
                     name=row.name, slug=row.slug,
                     page=f"people/{people_names[person_id]}.md"), row.kind))
                 result.people += 1
             if progress:
-                progress(f"{result.people} dossiers")
+                progress("dossiers", result.people, len(live))
 
         counts: dict[int, tuple[int, int]] = {}
         for chunk in _chunks(sorted(overview.sources), batch_size):
@@ -562,22 +617,73 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
                                                      batch=batch, graph=graph, pages=pages,
                                                      people_refs=people_refs,
                                                      checkpoint=footer["../"])
-                emit(f"sources/{source_names[source_id]}",
-                     _render(env, "source.md.j2", s=context), context.title, 1)
+                emit(f"sources/{source_names[source_id]}", "source.md.j2", "s", context, 1)
                 counts[source_id] = (len(context.claims), len(context.responses))
                 result.sources += 1
             if progress:
-                progress(f"{result.sources} source pages")
+                progress("source pages", result.sources, len(overview.sources))
 
-        index = contexts.build_index(
-            overview=overview, entries=entries, source_counts=counts,
-            source_page=lambda sid: f"sources/{source_names[sid]}.md", checkpoint=footer[""])
-        emit("index", _render(env, "index.md.j2", i=index), index.title, 0)
+        _emit_index(emit, overview=overview, entries=entries, counts=counts,
+                    source_names=source_names, footer=footer)
     if html:
         output.write(STYLESHEET, stylesheet_text(env))
     result.removed = output.commit(previous)
     result.files, result.written = sorted(output.files), sorted(output.written)
     return result
+
+
+def _emit_index(emit, *, overview, entries, counts, source_names, footer) -> None:
+    """The index, and in a large ledger the pages its lists are split into: people by
+    initial (`index/people-a.md`), sources by number (`index/sources-1.md`)."""
+    people = [e for e in contexts.sorted_people(entries) if contexts.has_entries(e)]
+    sources = contexts.sorted_sources(
+        overview=overview, source_counts=counts,
+        source_page=lambda sid: f"sources/{source_names[sid]}.md")
+    people_groups: dict[str, list] = {}
+    if len(people) > INDEX_LIST_LIMIT:
+        for entry in people:
+            people_groups.setdefault(contexts.index_initial(entry.person.name), []).append(entry)
+    source_groups: dict[str, list] = {}
+    if len(sources) > INDEX_LIST_LIMIT:
+        for start in range(0, len(sources), INDEX_LIST_LIMIT):
+            chunk = sources[start:start + INDEX_LIST_LIMIT]
+            source_groups[f"{start + 1}-{start + len(chunk)}"] = chunk
+    if "other" in people_groups:  # names that start with no letter A-Z: after Z
+        people_groups["other"] = people_groups.pop("other")
+    people_pages = tuple(contexts.ListPage(label=label, page=f"index/people-{label.lower()}.md",
+                                           count=len(group))
+                         for label, group in people_groups.items())
+    source_pages = tuple(contexts.ListPage(label=f"Sources {label}",
+                                           page=f"index/sources-{label}.md", count=len(group))
+                         for label, group in source_groups.items())
+    index = contexts.build_index(
+        overview=overview, entries=entries, source_counts=counts,
+        source_page=lambda sid: f"sources/{source_names[sid]}.md",
+        people_pages=people_pages, source_pages=source_pages, checkpoint=footer[""])
+    emit("index", "index.md.j2", "i", index, 0)
+    for title, list_pages, groups, kind in (
+            ("People", people_pages, people_groups, "people"),
+            ("Sources", source_pages, source_groups, "sources")):
+        siblings = tuple(contexts.ListPage(label=p.label, page="../" + p.page, count=p.count)
+                         for p in list_pages)
+        for list_page, group in zip(list_pages, groups.values(), strict=True):
+            rows = tuple(_relinked(entry, kind) for entry in group)
+            listing = contexts.ListingContext(
+                title=f"{title}: {list_page.label}", sequence=overview.sequence,
+                head_hash=overview.head_hash, anchor=overview.anchor,
+                people=rows if kind == "people" else (),
+                sources=rows if kind == "sources" else (), pages=siblings,
+                index_page="../index.md", checkpoint=footer["../"])
+            emit(list_page.page[:-3], "listing.md.j2", "l", listing, 1)
+
+
+def _relinked(entry, field: str):
+    """An index row with its link made relative to a page one folder down (index/...)."""
+    from dataclasses import replace
+
+    if field == "people":
+        return replace(entry, person=replace(entry.person, page="../" + entry.person.page))
+    return replace(entry, source=replace(entry.source, page="../" + entry.source.page))
 
 
 # --- the example ledger --------------------------------------------------------------------

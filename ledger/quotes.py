@@ -326,6 +326,22 @@ def _find(haystack: str, needle: str, begin: int = 0) -> int:
     return -1
 
 
+def _rfind(haystack: str, needle: str, end: int) -> int:
+    """Index of the last occurrence of `needle` ending at or before `end` that sits on word
+    boundaries, or -1."""
+    check_left = _is_word_char(needle[0])
+    check_right = _is_word_char(needle[-1])
+    index = haystack.rfind(needle, 0, end)
+    while index != -1:
+        after = index + len(needle)
+        if not (check_left and index > 0 and _is_word_char(haystack[index - 1])) and not (
+            check_right and after < len(haystack) and _is_word_char(haystack[after])
+        ):
+            return index
+        index = haystack.rfind(needle, 0, after - 1)
+    return -1
+
+
 def _find_all(haystack: str, needle: str) -> list[int]:
     found: list[int] = []
     index = _find(haystack, needle)
@@ -456,6 +472,35 @@ class TextIndex:
                 first = index
             position = index + len(part)
         return first, position
+
+    def elided_parts(self, *, quote: str) -> list[tuple[int, int]]:
+        """Where each part of an elided quote is, as original spans in order, placed as
+        tightly as the text allows (so what the ellipses leave out is as short as it can
+        be); empty if the quote has no ellipsis or a part is missing.
+
+        >>> index = TextIndex("I was not offered any help.")
+        >>> [index.text[a:b] for a, b in index.elided_parts(quote="I was … offered")]
+        ['I was', 'offered']
+        """
+        needle = normalize(quote.strip())
+        parts = [p for p in _ELLIPSIS.split(needle) if any(_is_word_char(c) for c in p)]
+        if len(parts) < 2:
+            return []
+        normalized, offsets = self._normal()
+        position = 0
+        for part in parts:
+            index = _find(normalized, part, position)
+            if index == -1:
+                return []
+            position = index + len(part)
+        # Back from the earliest possible end: each part at its last place before the next.
+        spans: list[tuple[int, int]] = []
+        limit = position
+        for part in reversed(parts):
+            index = _rfind(normalized, part, limit)
+            spans.append((index, index + len(part)))
+            limit = index
+        return [(offsets.start(a), offsets.end(b)) for a, b in reversed(spans)]
 
     def _verified(self, match: QuoteMatch, start: int, end: int) -> QuoteCheck:
         return QuoteCheck(

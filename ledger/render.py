@@ -34,7 +34,6 @@ import html
 import importlib.resources
 import json
 import re
-import string
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,6 +43,7 @@ import jinja2
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
+from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
@@ -53,10 +53,12 @@ __all__ = [
     "is_safe_link",
     "jinja_environment",
     "markdown_parser",
+    "md_attrs",
     "md_inline",
     "md_link",
     "md_url",
     "render_html",
+    "status_badge",
     "yaml_str",
 ]
 
@@ -167,15 +169,19 @@ def display_text(text: str) -> str:
 # Markdown filters
 # --------------------------------------------------------------------------------------------
 
-# CommonMark lets a backslash escape every ASCII punctuation character, so escaping all of them
-# needs no knowledge of where the value lands (line start, table cell, link label, emphasis).
-# The escapes are replace steps, the backslash first so no inserted backslash is escaped
-# again. A `char in text` probe per character skips the absent ones: on ordinary text this is
-# several times faster than str.translate, which has no fast path for one-to-two mappings.
-_MD_ESCAPE_STEPS = (
-    ("\\", "\\\\"),
-    *((char, "\\" + char) for char in string.punctuation if char != "\\"),
-)
+# What CommonMark and GFM would read as markup, wherever an inline value lands (paragraph,
+# heading, list item, table cell, link label, emphasis): these characters anywhere, `!` and `^`
+# before `[` (an image, an inline footnote) or at the end (a template's `[` may follow), `&`
+# before what could be an entity.
+# Everything else (`,` `;` `'` `(` `)` `.` `-` inside text) is never markup there and is left
+# alone, so editors can read the Markdown in a diff. `~` is GFM's strikethrough.
+_MD_ALWAYS = "`*_[]<>|~"
+_MD_CONTEXT_RE = re.compile(r"[!^](?=\[|$)|&(?=#?[0-9A-Za-z]+;)")
+# At the start of a value, which may be the start of a line: a list marker, heading, block
+# quote, setext underline or attribute block (`{`), and an ordered-list number (`1.`, `2)`).
+_MD_LINE_START_RE = re.compile(r"^(?:[-+#={]|\d+(?=[.)]))")
+# A heading's closing sequence: a run of `#` at the end, after white space.
+_MD_CLOSING_HASHES_RE = re.compile(r"(?<=\s)#+$")
 # Values at most this long are cached: names, titles, labels and dates repeat on every page.
 _CACHED_LENGTH = 400
 
@@ -189,6 +195,16 @@ def _as_text(value: object, filter_name: str) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _backslash_before(match: re.Match[str]) -> str:
+    return "\\" + match.group()
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    # Digits stay as they are; the `.` or `)` after them is what makes a list item.
+    marker = match.group()
+    return marker + "\\" if marker[0].isdigit() else "\\" + marker
+
+
 def _escape_text(text: str) -> str:
     """md_inline of a string, uncached."""
     # isprintable() is false for every line break, tab, control, format character and lone
@@ -199,9 +215,18 @@ def _escape_text(text: str) -> str:
         escaped = text.strip()
     else:
         escaped = display_text(text)
-    for char, replacement in _MD_ESCAPE_STEPS:
+    # Plain replaces for the characters escaped everywhere (a megabyte of `*` stays fast),
+    # the backslash first so no inserted backslash is doubled; the contextual escapes look at
+    # the unescaped `[` and so come before it is escaped.
+    if "\\" in escaped:
+        escaped = escaped.replace("\\", "\\\\")
+    if "!" in escaped or "^" in escaped or "&" in escaped:
+        escaped = _MD_CONTEXT_RE.sub(_backslash_before, escaped)
+    for char in _MD_ALWAYS:
         if char in escaped:
-            escaped = escaped.replace(char, replacement)
+            escaped = escaped.replace(char, "\\" + char)
+    escaped = _MD_LINE_START_RE.sub(_escape_line_start, escaped, count=1)
+    escaped = _MD_CLOSING_HASHES_RE.sub(_backslash_before, escaped, count=1)
     if escaped.endswith("\\\\"):
         # Every output backslash is half of an escape pair, so a trailing pair is the value's
         # own final backslash.
@@ -215,9 +240,13 @@ _escape_cached = functools.lru_cache(maxsize=8192)(_escape_text)
 def md_inline(value: object) -> str:
     """Return ``value`` as a literal inline run of CommonMark/GFM text (Jinja filter ``md``).
 
-    The run renders as :func:`display_text` of the value: every ASCII punctuation character is
-    backslash-escaped, line breaks are folded, so it can add no block or inline structure
-    wherever a template puts it (paragraph, heading, list item, table cell, link label).
+    The run renders as :func:`display_text` of the value, and it can add no block or inline
+    structure wherever a template puts it (paragraph, heading, list item, table cell, link
+    label). Only what CommonMark/GFM could read as markup is backslash-escaped: ``\\ ` * _ [ ]
+    < > | ~`` anywhere, ``!`` and ``^`` before ``[`` or at the end, ``&`` before an entity, at
+    the start ``- + # = {`` and the ``.`` or ``)`` after leading digits, and a heading's
+    closing ``#`` run. Commas, apostrophes, parentheses, full stops and inner hyphens stay as
+    written, so the Markdown reads like the text. Line breaks are folded first.
 
     One deviation from plain escaping: a trailing backslash is written as ``&#92;``. GFM splits
     table rows before inline parsing and treats any ``\\`` before ``|`` as escaping the pipe,
@@ -226,8 +255,8 @@ def md_inline(value: object) -> str:
     Non-string values are converted with ``str()``; None raises TypeError, because printing
     "None" in a dossier is always a template bug.
 
-    >>> md_inline("# 1. <b>*x*</b> | y")
-    '\\\\# 1\\\\. \\\\<b\\\\>\\\\*x\\\\*\\\\<\\\\/b\\\\> \\\\| y'
+    >>> md_inline("# 1. <b>*x*</b> | Mr. Dong's (2023-03)")
+    "\\\\# 1. \\\\<b\\\\>\\\\*x\\\\*\\\\</b\\\\> \\\\| Mr. Dong's (2023-03)"
     """
     # Exact type check: a str subclass could hash or compare in its own way in the cache.
     text = value if type(value) is str else _as_text(value, "md")
@@ -308,7 +337,7 @@ def md_link(label: object, url: str | None) -> str:
     >>> md_link("CBC", "https://cbc.ca/x")
     '[CBC](<https://cbc.ca/x>)'
     >>> md_link("CBC", "javascript:alert(1)")
-    'CBC (javascript\\\\:alert\\\\(1\\\\))'
+    'CBC (javascript:alert(1))'
     """
     text = md_inline(label)
     shown_url = md_inline(url) if url else ""
@@ -318,6 +347,41 @@ def md_link(label: object, url: str | None) -> str:
             return text
         return f"{text} ({shown_url})" if text else shown_url
     return f"[{text or shown_url}](<{destination}>)"
+
+
+_CSS_TOKEN_JUNK_RE = re.compile(r"[^a-z0-9-]+")
+
+
+def status_badge(status: object, web: bool = False) -> str:
+    """Markdown for a claim status (Jinja filter ``status_badge``).
+
+    For HTML pages (``web``) a span with classes ``badge status-<status>``, which the
+    stylesheet colours: ``[disputed]{.badge .status-disputed}``. The word itself stays the
+    span's text, so the badge reads the same in print, without colour and to a screen reader.
+    For Markdown files it is the word in bold.
+    """
+    text = md_inline(_as_text(status, "status_badge"))
+    if not web:
+        return f"**{text}**"
+    token = _CSS_TOKEN_JUNK_RE.sub("-", str(status).lower()).strip("-") or "unknown"
+    return f"[{text}]{{.badge .status-{token}}}"
+
+
+def md_attrs(anchor: object, *classes: str) -> str:
+    """An attribute block or span suffix, ``{#anchor .class}`` (Jinja filter ``attrs``).
+
+    For the Markdown of HTML pages: on its own line before a block it gives that block an id
+    (``{{ ("claim-" ~ a.id)|attrs("allegation") }}`` above a heading); right after a
+    ``[text]`` span it marks the span up. An id or class that is not a plain token (letters,
+    digits, ``-``, ``_``, starting with a letter) raises ValueError: these come from templates,
+    never from user text.
+    """
+    parts = [f"#{anchor}"] if anchor else []
+    parts += [f".{name}" for name in classes]
+    for part in parts:
+        if not _ATTRIBUTE_VALUE_RE.fullmatch(part[1:]) or " " in part:
+            raise ValueError(f"not an HTML id or class: {part[1:]!r}")
+    return "{" + " ".join(parts) + "}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,25 +502,117 @@ def _relative_md_links_to_html(state: StateCore) -> None:
                     child.attrSet("href", _rewrite_md_href(href))
 
 
+# Attribute blocks and spans (`{#claim-1 .allegation}`, `[disputed]{.badge}`) may set only an
+# id or classes, and only these spellings: templates use them for anchors and badges, and
+# nothing else (style, URLs, event handlers) can be set from Markdown.
+_ATTRIBUTE_VALUE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?: [A-Za-z][A-Za-z0-9_-]*)*")
+
+
+def _only_safe_attributes(state: StateCore) -> None:
+    for token in state.tokens:
+        for item in (token, *(token.children or ())):
+            for name in ("id", "class"):
+                value = item.attrs.get(name)
+                if value is not None and not _ATTRIBUTE_VALUE_RE.fullmatch(str(value)):
+                    del item.attrs[name]
+
+
+def _table_labels(state: StateCore) -> None:
+    """Give each body cell its column's header text as `data-label`.
+
+    On a narrow screen the stylesheet lays each row out as a stacked list, every cell under
+    its label, so a table never needs a horizontal scroll.
+    """
+    labels: list[str] = []
+    column = 0
+    in_head = False
+    for index, token in enumerate(state.tokens):
+        if token.type == "thead_open":
+            labels, in_head = [], True
+        elif token.type == "thead_close":
+            in_head = False
+        elif token.type == "tr_open":
+            column = 0
+        elif token.type == "th_open" and in_head:
+            inline = state.tokens[index + 1]
+            labels.append(_plain_text(inline))
+        elif token.type == "td_open":
+            if column < len(labels) and labels[column]:
+                token.attrSet("data-label", labels[column])
+            column += 1
+
+
+def _plain_text(token) -> str:
+    return "".join(child.content for child in token.children or ()
+                   if child.type in ("text", "code_inline"))
+
+
+def _footnote_name(tokens, idx: int) -> str:
+    """A footnote's anchor: `source-<label>` for a numeric label (the templates label a
+    source's footnote with the source's id, so its anchor is the same on every page)."""
+    meta = tokens[idx].meta
+    label = meta.get("label")
+    if isinstance(label, str) and label.isdigit():
+        return f"source-{label}"
+    return f"fn{meta['id'] + 1}"
+
+
+def _footnote_caption(self, tokens, idx: int, options, env) -> str:
+    # One number per source, however often it is cited (the stock caption says "[2:1]").
+    return f"[{tokens[idx].meta['id'] + 1}]"
+
+
+def _footnote_ref(self, tokens, idx: int, options, env) -> str:
+    name = _footnote_name(tokens, idx)
+    sub = tokens[idx].meta.get("subId", -1)
+    ref = f"cite-{name}" + (f"-{sub}" if sub > 0 else "")
+    caption = _footnote_caption(self, tokens, idx, options, env)
+    return (f'<sup class="footnote-ref"><a href="#{name}" id="{ref}">{caption}</a></sup>')
+
+
+def _footnote_open(self, tokens, idx: int, options, env) -> str:
+    return f'<li id="{_footnote_name(tokens, idx)}" class="footnote-item">'
+
+
+def _footnote_anchor(self, tokens, idx: int, options, env) -> str:
+    # One link back, to the first citation: a source cited twenty times would otherwise end
+    # with twenty arrows.
+    if tokens[idx].meta.get("subId", -1) > 0:
+        return ""
+    name = _footnote_name(tokens, idx)
+    return (f' <a href="#cite-{name}" class="footnote-backref" '
+            'aria-label="Back to the first citation">\u21a9\ufe0e</a>')
+
+
 def markdown_parser() -> MarkdownIt:
     """Return a new MarkdownIt configured as dossiers are rendered.
 
-    CommonMark with raw HTML and linkify off, GFM tables and strikethrough, footnotes, front
-    matter (parsed, then dropped from HTML), :func:`is_safe_link` as the link validator,
-    relative ``*.md`` links rewritten to ``*.html``, and an inline rule that reads a run of
-    backslash escapes in one step (same output as the stock rule, linear time on megabyte
-    values).
+    CommonMark with raw HTML and linkify off, GFM tables and strikethrough, footnotes (their
+    anchors ``source-<label>`` for numeric labels, one caption number per note), front matter
+    (parsed, then dropped from HTML), attribute blocks and spans limited to ``id`` and
+    ``class`` (for anchors and badges), table cells labelled with their column header,
+    :func:`is_safe_link` as the link validator, relative ``*.md`` links rewritten to
+    ``*.html``, and an inline rule that reads a run of backslash escapes in one step (same
+    output as the stock rule, linear time on megabyte values).
     """
     parser = (
         MarkdownIt("commonmark", {"html": False, "linkify": False})
         .enable(["table", "strikethrough"])
         .use(footnote_plugin)
         .use(front_matter_plugin)
+        .use(attrs_block_plugin, allowed=("id", "class"))
+        .use(attrs_plugin, spans=True, after=("span_close",), allowed=("id", "class"))
     )
     parser.validateLink = is_safe_link  # type: ignore[method-assign]
     parser.inline.ruler.before("escape", "escaped_run", _escaped_run)
     parser.core.ruler.push("relative_md_links_to_html", _relative_md_links_to_html)
+    parser.core.ruler.push("only_safe_attributes", _only_safe_attributes)
+    parser.core.ruler.push("table_labels", _table_labels)
     parser.add_render_rule("front_matter", lambda *_args: "")
+    parser.add_render_rule("footnote_ref", _footnote_ref)
+    parser.add_render_rule("footnote_open", _footnote_open)
+    parser.add_render_rule("footnote_anchor", _footnote_anchor)
+    parser.add_render_rule("footnote_caption", _footnote_caption)
     return parser
 
 
@@ -469,7 +625,14 @@ _LANG_RE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 
 
 def render_html(
-    markdown: str, *, title: str, stylesheet: str | None = None, lang: str = "en"
+    markdown: str,
+    *,
+    title: str,
+    stylesheet: str | None = None,
+    lang: str = "en",
+    nav: Sequence[tuple[str, str]] = (),
+    site: str | None = None,
+    footer: str | None = None,
 ) -> str:
     """Render a Markdown document (a dossier) as a complete, deterministic HTML5 page.
 
@@ -477,6 +640,11 @@ def render_html(
     for a ``<link rel="stylesheet">``; it must pass :func:`is_safe_link`, else ValueError.
     ``lang`` must look like a language tag (``en``, ``fr-CA``), else ValueError. Front matter
     is not part of the body.
+
+    ``site`` (the masthead's name) and ``nav`` (label and href pairs, ``*.md`` hrefs rewritten
+    to ``*.html``) make a ``<header>`` with the site's navigation; ``footer`` is Markdown for
+    a ``<footer>`` after the page's main content (the verification anchor). Labels are shown
+    as text; an href that fails :func:`is_safe_link` raises ValueError.
 
     >>> page = render_html("# Han Dong", title="Han Dong")
     >>> "<h1>Han Dong</h1>" in page
@@ -493,7 +661,12 @@ def render_html(
         if not stylesheet.strip() or not is_safe_link(stylesheet):
             raise ValueError(f"not a stylesheet link: {stylesheet!r}")
         head.append(f'<link rel="stylesheet" href="{html.escape(stylesheet, quote=True)}">')
-    body = _html_parser().render(markdown).rstrip("\n")
+    masthead = _masthead(site, nav) if site is not None or nav else []
+    body = _html_parser().render(markdown).strip("\n")
+    closing = []
+    if footer is not None:
+        closing = ['<footer class="page-footer">', _html_parser().render(footer).rstrip("\n"),
+                   "</footer>"]
     lines = [
         "<!doctype html>",
         f'<html lang="{lang}">',
@@ -501,13 +674,31 @@ def render_html(
         *head,
         "</head>",
         "<body>",
+        *masthead,
         "<main>",
         *([body] if body else []),
         "</main>",
+        *closing,
         "</body>",
         "</html>",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _masthead(site: str | None, nav: Sequence[tuple[str, str]]) -> list[str]:
+    lines = ['<header class="masthead">']
+    if site is not None:
+        lines.append(f'<p class="site-name">{html.escape(display_text(site))}</p>')
+    if nav:
+        links = []
+        for label, href in nav:
+            if not href.strip() or not is_safe_link(href):
+                raise ValueError(f"not a navigation link: {href!r}")
+            target = html.escape(_rewrite_md_href(href), quote=True)
+            links.append(f'<li><a href="{target}">{html.escape(display_text(label))}</a></li>')
+        lines += ['<nav aria-label="Site">', "<ul>", *links, "</ul>", "</nav>"]
+    lines.append("</header>")
+    return lines
 
 
 # --------------------------------------------------------------------------------------------
@@ -556,5 +747,6 @@ def jinja_environment(*, extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    environment.filters.update(md=md_inline, md_link=md_link, md_url=md_url, yaml_str=yaml_str)
+    environment.filters.update(md=md_inline, md_link=md_link, md_url=md_url, yaml_str=yaml_str,
+                               status_badge=status_badge, attrs=md_attrs)
     return environment

@@ -176,13 +176,15 @@ def clean_attribution(*, quote: str | None, voice: str | None,
 
 
 def clean_response(*, kind: str | None, date: str | None, quote: str | None,
-                   summary: str | None, has_source: bool) -> dict[str, Any]:
-    """A new response's values."""
+                   summary: str | None, has_source: bool,
+                   voice: str | None = None) -> dict[str, Any]:
+    """A new response's values; `voice` is who spoke for the respondent, if someone did."""
     cleaned = {
         "kind": values.choice(kind, field="kind", allowed=values.RESPONSE_KINDS),
         "date": values.partial_date(date, field="date"),
         "quote": clean_quote(quote),
         "summary": values.text(summary, field="summary", required=False),
+        "voice": values.line(voice, field="voice", required=False),
     }
     if cleaned["quote"] and not has_source:
         raise InvalidValue("--quote needs --source: which document carries these words?")
@@ -242,10 +244,15 @@ def attribution_state(*, uid: str, claim: str, source: str, quote: str | None,
 
 
 def response_state(*, uid: str, claim: str, respondent: str, kind: str, date: str | None,
-                   source: str | None, quote: str | None,
-                   summary: str | None) -> dict[str, Any]:
-    return {"uid": uid, "claim": claim, "respondent": respondent, "kind": kind, "date": date,
-            "source": source, "quote": quote, "summary": summary}
+                   source: str | None, quote: str | None, summary: str | None,
+                   voice: str | None = None) -> dict[str, Any]:
+    state = {"uid": uid, "claim": claim, "respondent": respondent, "kind": kind, "date": date,
+             "source": source, "quote": quote, "summary": summary}
+    # Only when set: an event without the key means no voice, so the states (and hashes) of
+    # responses recorded before the field existed, and of those without one, are unchanged.
+    if voice is not None:
+        state["voice"] = voice
+    return state
 
 
 def reply_state(*, uid: str, claim: str, addressee: str, sent: str, deadline: str | None,

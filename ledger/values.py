@@ -404,6 +404,19 @@ def url(value: str | None, *, field: str = "url") -> tuple[str, str] | None:
     return typed, normalized
 
 
+def base_url(value: str | None, *, field: str = "base-url") -> str | None:
+    """Where published pages are served: an absolute http(s) URL with no query or fragment,
+    returned without its trailing slash (None or blank: no base URL)."""
+    if value is None or not value.strip():
+        return None
+    cleaned = value.strip()
+    parts = urlsplit(cleaned)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InvalidValue(f"--{field} {value!r} must be an absolute http or https URL such as "
+                           "https://news.example/ledger, with no query or fragment")
+    return cleaned.rstrip("/")
+
+
 def source_date_epoch() -> datetime | None:
     """SOURCE_DATE_EPOCH as a UTC time, or None when it is not set (reproducible builds:
     https://reproducible-builds.org/specs/source-date-epoch/)."""

@@ -5,7 +5,13 @@ Every case is a quote, the text it is checked against, and what the verifier mus
 changes, dropped or added words, fabricated quotes and real sentences checked against the wrong
 source. Built deterministically (fixed random seed) from `../shared/seeds/*.txt`.
 
-Run `.venv/bin/python tests/quote_corpus.py` to classify every case and print the matrix.
+`build_audit_corpus` adds hand-labeled cases on the same texts for the audit's speaker, elision
+and cut checks (issue 14): quotes credited to the wrong speaker, correct attributions (a name
+in the sentence, a pronoun after a name, a quotation paragraph after "X said", a spokesperson),
+quotes with no speaker in the text, elisions that drop a negation and faithful ones, cuts that
+hide a qualifier and harmless or marked ones. Each case names its expected finding, or silence.
+
+Run `.venv/bin/python tests/quote_corpus.py` to classify every case and print the matrices.
 """
 
 from __future__ import annotations
@@ -107,6 +113,19 @@ _FABRICATED = (
     "The Speaker ruled that the privilege of the member had been breached.",
     "Opposition leaders walked out of the chamber before the vote was held.",
 )
+
+
+# Words whose loss under an ellipsis changes what a quote says, for labeling elided cases
+# (written out here, apart from the audit's own lists).
+_NEGATING = frozenset({"not", "never", "no", "nor", "n't", "without", "neither", "none",
+                       "nothing", "denied", "denies", "deny", "false", "untrue", "cannot",
+                       "but", "however", "although", "though", "yet"})
+ELIDED_NEGATION = "ellipsis over a negation"
+
+
+def _plain_words(token: str) -> list[str]:
+    word = re.sub(r"^\W+|\W+$", "", token.replace("’", "'")).casefold()
+    return [word[:-3], "n't"] if word.endswith("n't") else [word]
 
 
 @dataclass(frozen=True)
@@ -347,7 +366,10 @@ def build_corpus(seeds: dict[str, str] | None = None) -> list[Case]:
         cut = rng.randrange(3, len(tokens) - 5)
         gap = rng.randrange(1, 3)
         mark = rng.choice([" ... ", " … ", " [...] "])
-        return "ellipsis", " ".join(tokens[:cut]) + mark + " ".join(tokens[cut + gap :])
+        # Labeled on its own terms: does a left-out word negate or reverse?
+        left_out = {w for t in tokens[cut : cut + gap] for w in _plain_words(t)}
+        kind = ELIDED_NEGATION if left_out & _NEGATING else "ellipsis"
+        return kind, " ".join(tokens[:cut]) + mark + " ".join(tokens[cut + gap :])
 
     take("elided", elide, _COUNTS["elided"])
 
@@ -473,7 +495,487 @@ def main() -> int:
     for case in wrong:
         print(f"WRONG {case.category}/{case.kind} {case.source}: {case.quote!r}")
     print(f"\n{len(wrong)} wrong verdicts")
-    return 1 if wrong else 0
+    return 1 if wrong or audit_main() else 0
+
+
+# --- who said it, and whether the cut changed it (issue 14) -------------------------------
+
+S000, S001, S002, S003, S004 = (
+    "000_a2d17891742cb4a1.txt",
+    "001_fac26a3e44133cfc.txt",
+    "002_75dfefc2ed60df01.txt",
+    "003_a8d79ecdfe984ecd.txt",
+    "004_fb5cfc7ecc80527b.txt",
+)
+
+# The people the speaker cases name, as a ledger would record them: (name, kind, aliases,
+# description).
+PEOPLE = (
+    ("Han Dong", "person", ("Hang Dong",), "Member of Parliament for Don Valley North"),
+    ("Mélanie Joly", "person", ("Melanie Joly",), "Minister of Foreign Affairs of Canada"),
+    ("Michael Chong", "person", (), "Conservative Member of Parliament"),
+    ("Justin Trudeau", "person", (), "Prime Minister of Canada"),
+    ("Heather McPherson", "person", (), "NDP foreign affairs critic"),
+    ("Mao Ning", "person", (), "Spokesperson of China's Ministry of Foreign Affairs"),
+    ("Pierre Poilievre", "person", (), "Leader of the Conservative Party of Canada"),
+    ("Charles Sousa", "person", (), "Liberal Member of Parliament"),
+    ("Vincent Ke", "person", (), "Member of the Ontario legislature"),
+    ("Rob Oliphant", "person", (), "Parliamentary Secretary to the Minister of Foreign Affairs"),
+    ("Marco Mendicino", "person", (), "Minister of Public Safety"),
+    ("Eric Balsam", "person", (), "CSIS spokesperson"),
+    ("Canadian Security Intelligence Service", "organization", ("CSIS",), None),
+    ("Prime Minister's Office", "organization", ("PMO",), None),
+    ("Ministry of Foreign Affairs of the People's Republic of China", "organization",
+     ("Chinese foreign ministry",), None),
+    ("Global News", "organization", (), None),
+    ("The Globe and Mail", "organization", ("Globe and Mail",), None),
+)
+
+SPEAKER_CODES = ("speaker-mismatch", "speaker-unconfirmed")
+ELISION_CODES = ("elision-drops-negation",)
+CUT_CODES = ("quote-cut-mid-sentence",)
+
+
+@dataclass(frozen=True)
+class AuditCase:
+    """One labeled quote for the audit's speaker, elision and cut checks.
+
+    With `by`, the quote is recorded as that person's response (with `voice` as who spoke
+    for them); without, as an attribution with named sourcing and `voice`. `expected` is
+    the set of `scored` codes the audit must report for it: empty means expected silence.
+    """
+
+    category: str
+    source: str
+    quote: str
+    by: str | None = None
+    voice: str | None = None
+    expected: frozenset[str] = frozenset()
+    note: str = ""
+
+    @property
+    def scored(self) -> tuple[str, ...]:
+        """The codes this case is judged on."""
+        return AUDIT_CATEGORIES[self.category][0]
+
+
+# category: (codes it is judged on, expected codes for every case in it)
+AUDIT_CATEGORIES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "speaker: planted mismatch": (SPEAKER_CODES, frozenset({"speaker-mismatch"})),
+    "speaker: name in sentence": (SPEAKER_CODES, frozenset()),
+    "speaker: pronoun after name": (SPEAKER_CODES, frozenset()),
+    "speaker: paragraph after said": (SPEAKER_CODES, frozenset()),
+    "speaker: spokesperson": (SPEAKER_CODES, frozenset()),
+    "speaker: held out": (SPEAKER_CODES, frozenset()),
+    "speaker: none in text": (SPEAKER_CODES, frozenset({"speaker-unconfirmed"})),
+    "elision: drops negation": (ELISION_CODES, frozenset({"elision-drops-negation"})),
+    "elision: faithful": (ELISION_CODES, frozenset()),
+    "cut: hides qualifier": (CUT_CODES, frozenset({"quote-cut-mid-sentence"})),
+    "cut: harmless or marked": (CUT_CODES, frozenset()),
+}
+CORRECT_SPEAKER_CATEGORIES = tuple(c for c in AUDIT_CATEGORIES
+                                   if c.startswith("speaker: ") and c not in (
+                                       "speaker: planted mismatch", "speaker: none in text"))
+
+_DONG_FALSE = ("What has been reported is false, and I will defend myself against these "
+               "absolutely untrue claims")
+_DONG_OFFERED = ("I was not offered, I was not told, I was not informed, nor would I accept "
+                 "any help from a foreign country")
+_BALSAM = "There are important limits to what I can publicly discuss"
+
+
+def _cases(category: str, source: str, rows) -> list[AuditCase]:
+    expected = AUDIT_CATEGORIES[category][1]
+    out = []
+    for row in rows:
+        quote, who = row[0], row[1]
+        voice = row[2] if len(row) > 2 else None
+        by = who if who is not None and not who.startswith("voice:") else None
+        if by is None:
+            voice = who.removeprefix("voice:").strip() if who else voice
+        out.append(AuditCase(category, source, quote, by=by, voice=voice, expected=expected))
+    return out
+
+
+def build_audit_corpus() -> list[AuditCase]:
+    """The hand-labeled speaker, elision and cut cases, on the seed texts (quoted briefly).
+
+    Speakers are written as a response's respondent ("Han Dong") or, with "voice:", as an
+    attribution's voice with named sourcing.
+    """
+    cases: list[AuditCase] = []
+    add = cases.extend
+    add(_cases("speaker: planted mismatch", S001, [
+        (_DONG_FALSE, "Mélanie Joly"),                      # the issue's example: said Dong
+        (_DONG_FALSE, "voice: Justin Trudeau"),
+        (_DONG_OFFERED, "Mélanie Joly"),                    # "he said", after Dong
+        ("I'm taking this extraordinary step because to [sit] in the government caucus is a "
+         "privilege", "voice: Michael Chong"),              # "he said", after "Dong denies"
+        ("Before concluding, I want to assure Mr. Michael Spavor and Mr. Michael Kovrig and "
+         "their families that I did nothing to cause them any harm.", "Justin Trudeau"),
+        ("I am a proud Liberal", "voice: Heather McPherson"),
+        (_BALSAM, "Canadian Security Intelligence Service"),  # a spokesperson, no --voice
+        (_BALSAM, "Han Dong"),
+        ("Dong confirmed to Global that he had a discussion with Consul General Han Tao",
+         "Mélanie Joly"),
+    ]))
+    add(_cases("speaker: planted mismatch", S000, [
+        ("It's inexplicable why the government didn't support the motion", "Justin Trudeau"),
+        ("the bare minimum and not enough", "voice: Michael Chong"),
+        ("it looks like the Liberals are only acting because they got caught for not "
+         "responding", "Mélanie Joly"),
+        ("We remain firm in our resolve that defending our democracy is of the utmost "
+         "importance", "voice: Pierre Poilievre"),
+        ("described the allegations that a Chinese diplomat targeted a Canadian MP as a "
+         "groundless smear", "Mélanie Joly"),
+        ("it was \"absolutely unacceptable\" that Chong faced these threats", "Michael Chong"),
+        ("Why the leader of the Conservative party continues to politicize an issue that is a "
+         "Canadian issue.", "voice: Pierre Poilievre"),
+    ]))
+    add(_cases("speaker: planted mismatch", S004, [
+        ("The truth will protect us", "Pierre Poilievre"),
+        ("I know he cares about our country", "Han Dong"),
+        ("allegations Ke denied with firmness", "Han Dong"),
+    ]))
+    add(_cases("speaker: planted mismatch", S002, [
+        ("denied that the government had an interest in prolonging Kovrig and Spavor’s "
+         "detention", "Han Dong"),
+    ]))
+
+    add(_cases("speaker: name in sentence", S001, [
+        (_DONG_FALSE, "Han Dong"),
+        ("I am a proud Liberal", "Han Dong"),
+        ("Dong confirmed to Global that he had a discussion with Consul General Han Tao, but "
+         "denied that he advised Beijing to delay releasing Kovrig and Spavor.", "Han Dong"),
+        ("Dong denies the fresh allegations.", "Han Dong"),
+        ("he had not been contacted by either CSIS, the RCMP or Elections Canada", "Han Dong"),
+        ("alleged the Chinese government sought a Liberal minority government in the 2021 "
+         "election", "voice: Reporting from the Globe and Mail"),
+    ]))
+    add(_cases("speaker: name in sentence", S000, [
+        ("It's inexplicable why the government didn't support the motion", "Michael Chong"),
+        ("All these things need to be done immediately.", "voice: Michael Chong"),
+        ("the bare minimum and not enough", "voice: Heather McPherson, NDP foreign affairs "
+         "critic"),
+        ("it looks like the Liberals are only acting because they got caught for not "
+         "responding", "Heather McPherson"),
+        ("We remain firm in our resolve that defending our democracy is of the utmost "
+         "importance", "Mélanie Joly"),
+        ("described the allegations that a Chinese diplomat targeted a Canadian MP as a "
+         "groundless smear", "Mao Ning"),
+        ("it was \"absolutely unacceptable\" that Chong faced these threats", "Justin Trudeau"),
+        ("he only became aware of them after they were first reported by The Globe and Mail",
+         "Justin Trudeau"),
+        ("his family had been targeted by a Chinese diplomat in 2021 over his stance on "
+         "Beijing's treatment of Uyghur Muslims", "voice: Michael Chong, relaying what "
+         "intelligence officials confirmed to him"),
+        ("even though he threatened the family of a Canadian MP", "voice: Pierre Poilievre in "
+         "question period"),
+        ("Why the leader of the Conservative party continues to politicize an issue that is a "
+         "Canadian issue.", "Marco Mendicino"),
+        ("a sequence of events he called “inexplicable.”", "voice: Michael Chong"),
+    ]))
+    add(_cases("speaker: name in sentence", S002, [
+        ("denied that the government had an interest in prolonging Kovrig and Spavor’s "
+         "detention", "Mélanie Joly"),
+        ("Hang Dong, who denied accusations made anonymously by Canadian intelligence sources "
+         "to a news outlet", "Han Dong"),
+    ]))
+    add(_cases("speaker: name in sentence", S004, [
+        ("Let me be clear, the reporting is false.", "Han Dong"),
+        ("I know he cares about our country", "voice: Charles Sousa, Liberal MP"),
+        ("allegations Ke denied with firmness", "Vincent Ke"),
+        ("of being involved in Chinese interference networks", "voice: an article also "
+         "published by Global News"),
+        ("serious reports of actions that threaten the core of our Canadian democracy",
+         "voice: Pierre Poilievre"),
+    ]))
+
+    add(_cases("speaker: pronoun after name", S001, [
+        (_DONG_OFFERED, "Han Dong"),
+        ("I'm taking this extraordinary step because to [sit] in the government caucus is a "
+         "privilege", "Han Dong"),
+    ]))
+    add(_cases("speaker: pronoun after name", S000, [
+        ("information about this was raised by CSIS with Prime Minister Justin Trudeau's "
+         "national security and intelligence adviser at the time", "voice: Michael Chong"),
+        ("several other MPs have also been targeted by China", "voice: Michael Chong"),
+    ]))
+    add(_cases("speaker: pronoun after name", S004, [
+        ("The truth will protect us", "Han Dong"),
+    ]))
+
+    add(_cases("speaker: paragraph after said", S001, [
+        ("Before concluding, I want to assure Mr. Michael Spavor and Mr. Michael Kovrig and "
+         "their families that I did nothing to cause them any harm.", "Han Dong"),
+        ("Let me assure you as a parliamentarian and as a person, I have never and I will "
+         "never and would never advocate or support the violation of the basic human rights",
+         "Han Dong"),
+    ]))
+    add(_cases("speaker: paragraph after said", S003, [
+        ("Canada takes seriously allegations of interference conducted with the aim of "
+         "undermining Canada’s democratic system", "Rob Oliphant"),
+    ]))
+
+    add(_cases("speaker: spokesperson", S001, [
+        (_BALSAM, "Canadian Security Intelligence Service", "Eric Balsam, CSIS spokesperson"),
+        (_BALSAM, "voice: Eric Balsam, CSIS spokesperson"),
+        ("after Mr. Dong told us, following recent media questions.", "Prime Minister's Office"),
+        ("Disclosure could allow our adversaries to interrupt or harm our operations",
+         "Canadian Security Intelligence Service", "Eric Balsam, CSIS spokesperson"),
+    ]))
+    add(_cases("speaker: spokesperson", S000, [
+        ("China has denied any involvement in foreign interference in Canadian politics.",
+         "Ministry of Foreign Affairs of the People's Republic of China"),
+        ("described the allegations that a Chinese diplomat targeted a Canadian MP as a "
+         "groundless smear", "Ministry of Foreign Affairs of the People's Republic of China",
+         "Mao Ning, foreign ministry spokesperson"),
+        ("he's since instructed CSIS to change its processes around informing MPs about any "
+         "threats to them", "Justin Trudeau"),                # "The prime minister said"
+    ]))
+
+    # Correct attributions written after the checks were built, and never tuned to: their
+    # speaker-unconfirmed rate is the honest one.
+    add(_cases("speaker: held out", S001, [
+        ("he will sit as an Independent", "voice: Han Dong"),
+        ("greatest strategic threat to national security.",
+         "Canadian Security Intelligence Service"),
+    ]))
+    add(_cases("speaker: held out", S000, [
+        ("not tolerate any form of foreign interference in our internal affairs.",
+         "Mélanie Joly"),
+        ("These are things we've been, and experts have been, long calling for.",
+         "Michael Chong"),
+        ("This government needs to do more to ensure all MPs are safe from foreign "
+         "interference.", "Heather McPherson"),
+    ]))
+    add(_cases("speaker: held out", S002, [
+        ("assured that their release was a government priority", "Mélanie Joly"),
+        ("Han Dong had alleged to the Chinese consul that their release would benefit the "
+         "Conservative Party of Canada", "voice: Global News"),
+    ]))
+    add(_cases("speaker: held out", S003, [
+        ("Canada strongly condemns any malicious cyber activities", "Rob Oliphant"),
+    ]))
+    add(_cases("speaker: held out", S004, [
+        ("nothing to cause any harm", "Han Dong"),
+        ("worked hard to defend their interests", "Han Dong"),
+        ("very serious allegations", "voice: Jagmeet Singh, NDP leader"),
+        ("I will continue to serve the residents of Don Valley North", "Han Dong"),
+        ("serious reports of actions that threaten the core of our Canadian democracy",
+         "voice: Conservative leader Pierre Poilievre"),
+    ]))
+
+    add(_cases("speaker: none in text", S001, [
+        ("The Canadian men's detention was widely considered to be a retaliatory action",
+         "voice: Michael Chong"),
+        ("Johnston has since resigned from the foundation.", "Justin Trudeau"),
+        ("The motion, introduced by NDP MP Peter Julian, will be voted on after question "
+         "period", "Han Dong"),
+    ]))
+    add(_cases("speaker: none in text", S000, [
+        ("The vote result was 170 to 150, with just the Liberals voting against the proposal.",
+         "voice: Pierre Poilievre"),
+        ("creating a foreign agent registry similar to Australia and the United States of "
+         "America", "Michael Chong"),
+    ]))
+    add(_cases("speaker: none in text", S002, [
+        ("The two Canadians were released by Beijing in September 2021", "Mélanie Joly"),
+    ]))
+
+    add(_cases("elision: drops negation", S001, [
+        ("I was … offered … any help from a foreign country", "voice: Han Dong"),  # the issue's
+        ("Dong confirmed to Global that he had a discussion with Consul General Han Tao … "
+         "that he advised Beijing to delay releasing Kovrig and Spavor", None),
+        ("CBC News has … verified the allegations", None),
+        ("An independent panel tasked with overseeing the 2021 election concluded that "
+         "foreign meddling … affect the outcome", None),
+        ("I have … advocate or support the violation of the basic human rights", None),
+        ("The Liberal MPs on the committee voted against the motion … were outvoted by the "
+         "Opposition MPs", None),
+        ("While the motion is … binding, it will likely raise the heat", None),
+    ]))
+    add(_cases("elision: drops negation", S000, [
+        ("the bare minimum and … enough", None),
+        ("Mendicino has previously vowed broadly to move forward on creating a foreign "
+         "influence registry … he has yet to offer a timeline", None),
+        ("the RCMP has taken action to shut down the so-called police stations … that "
+         "assertion has since been questioned", None),
+    ]))
+    add(_cases("elision: drops negation", S002, [
+        ("The motion is … binding", None),
+        ("the appointment of the special rapporteur is … enough", None),
+    ]))
+    add(_cases("elision: drops negation", S003, [
+        ("Canada does … tolerate harassment or intimidation of its citizens", None),
+    ]))
+    add(_cases("elision: drops negation", S004, [
+        ("Dong is … the only politician implicated in allegations of foreign interference",
+         None),
+    ]))
+    add(_cases("elision: faithful", S001, [
+        ("I was not offered … nor would I accept any help from a foreign country", None),
+        ("Let me be clear. … I will defend myself against these absolutely untrue claims",
+         None),
+        ("Dong told the House of Commons … that he will sit as an Independent", None),
+        ("Be granted all the necessary powers to call witnesses … from political parties.",
+         None),
+    ]))
+    add(_cases("elision: faithful", S000, [
+        ("Two years after CSIS raised concerns about Mr. Chong … it looks like the Liberals "
+         "are only acting", None),
+        ("Opposition parties teamed on Monday up to pass a motion … to counter foreign "
+         "interference in Canada.", None),
+    ]))
+    add(_cases("elision: faithful", S003, [
+        ("Canada takes seriously allegations of interference … and is committed to defending "
+         "the democratic system of governance", None),
+    ]))
+
+    add(_cases("cut: hides qualifier", S000, [
+        ("the RCMP has taken action to shut down the so-called police stations", None),
+        ("Mendicino has previously vowed broadly to move forward on creating a foreign "
+         "influence registry", None),
+        ("Joly was about to make a move", None),
+    ]))
+    add(_cases("cut: hides qualifier", S001, [
+        ("he advised Beijing to delay releasing Kovrig and Spavor", None),
+        ("verified the allegations", None),
+        ("The Liberal MPs on the committee voted against the motion", None),
+        ("the lack of contact with Dong was unusual", None),
+        ("advised a senior Chinese diplomat in February 2021 that Beijing should hold off on "
+         "freeing Michael Kovrig and Michael Spavor", None),
+    ]))
+    add(_cases("cut: hides qualifier", S004, [
+        ("he pushed to delay their release", None),
+        ("Both leaders then reiterated their call for an independent public inquiry into "
+         "foreign meddling in Canadian affairs", None),
+    ]))
+    add(_cases("cut: harmless or marked", S000, [
+        ("… the RCMP has taken action to shut down the so-called police stations …", None),
+        ("The vote result was 170 to 150", None),
+        ("Mendicino has previously vowed broadly to move forward on creating a foreign "
+         "influence registry …", None),
+    ]))
+    add(_cases("cut: harmless or marked", S001, [
+        ("Dong denies the fresh allegations.", None),
+        ("the two Canadians being held by China at the time", None),
+        ("an independent probe of foreign interference", None),
+        ("foreign meddling did not affect the outcome", None),
+    ]))
+    return cases
+
+
+def run_audit_corpus(session, cases: list[AuditCase],
+                     seeds: dict[str, str]) -> list[tuple[AuditCase, set[str]]]:
+    """Record every case in a ledger on `session` (one claim each, the seeds as sources
+    with their full text) and audit it; each case with the codes the audit reported for
+    its quote."""
+    from ledger import store
+    from ledger.audit import audit
+
+    sources = {name: store.add_source(session, key=f"seed-{i}", title=name, text=text)
+               for i, (name, text) in enumerate(sorted(seeds.items()))}
+    for name, kind, aliases, description in PEOPLE:
+        store.add_person(session, name=name, kind=kind, aliases=list(aliases),
+                         description=description)
+    store.add_person(session, name="Subject")
+    rows: dict[tuple[str, int], AuditCase] = {}
+    for number, case in enumerate(cases):
+        claim = store.add_claim(session, statement=f"audit case {number}", about=["Subject"])
+        if case.by is not None:
+            response = store.add_response(session, claim=claim, by=case.by,
+                                          kind="official-response", source=case.source and
+                                          sources[case.source].key, quote=case.quote,
+                                          voice=case.voice)
+            rows["response", response.id] = case
+        else:
+            attribution = store.cite(session, claim=claim, source=sources[case.source],
+                                     quote=case.quote, voice=case.voice,
+                                     sourcing="named" if case.voice else "document")
+            rows["attribution", attribution.id] = case
+    found: dict[int, set[str]] = {id(case): set() for case in cases}
+    for finding in audit(session):
+        for kind in ("attribution", "response"):
+            case = rows.get((kind, finding.detail.get(kind, -1)))
+            if case is not None:
+                found[id(case)].add(finding.code)
+    return [(case, found[id(case)]) for case in cases]
+
+
+def is_wrong(case: AuditCase, codes: set[str]) -> bool:
+    """Whether the audit got a case wrong. A correct attribution must draw no mismatch (it
+    may draw `speaker-unconfirmed`, whose rate is reported); every other case must draw
+    exactly its expected codes; no case may be `quote-not-found` (each quotes its seed)."""
+    if "quote-not-found" in codes:
+        return True
+    scored = codes & set(case.scored)
+    if case.category in CORRECT_SPEAKER_CATEGORIES:
+        return "speaker-mismatch" in scored
+    return scored != case.expected
+
+
+AUDIT_COLUMNS = ("silent", *SPEAKER_CODES, *ELISION_CODES, *CUT_CODES, "quote-not-found")
+
+
+def audit_matrix(results: list[tuple[AuditCase, set[str]]]) -> dict[str, Counter[str]]:
+    """Per category, how many cases drew each of the codes it is judged on ("silent" for
+    none of them)."""
+    matrix: dict[str, Counter[str]] = {c: Counter() for c in AUDIT_CATEGORIES}
+    for case, codes in results:
+        scored = (codes & set(case.scored)) | (codes & {"quote-not-found"})
+        row = matrix[case.category]
+        row.update(scored or {"silent"})
+        row["cases"] += 1
+    return matrix
+
+
+def format_audit_matrix(matrix: dict[str, Counter[str]]) -> str:
+    """The audit corpus matrix as a fixed-width table."""
+    short = {"silent": "silent", "speaker-mismatch": "mismatch",
+             "speaker-unconfirmed": "unconfirmed", "elision-drops-negation": "elision",
+             "quote-cut-mid-sentence": "mid-sent", "quote-not-found": "not-found"}
+    width = max(map(len, AUDIT_CATEGORIES)) + 2
+    header = ("category".ljust(width) + "expects".ljust(12)
+              + "".join(short[c].rjust(12) for c in AUDIT_COLUMNS) + "cases".rjust(7))
+    lines = [header, "-" * len(header)]
+    for category, row in matrix.items():
+        expected = AUDIT_CATEGORIES[category][1]
+        label = short[next(iter(expected))] if expected else "silence"
+        if category in CORRECT_SPEAKER_CATEGORIES:
+            label = "no error"
+        lines.append(category.ljust(width) + label.ljust(12)
+                     + "".join(str(row[c]).rjust(12) for c in AUDIT_COLUMNS)
+                     + str(row["cases"]).rjust(7))
+    return "\n".join(lines)
+
+
+def audit_main() -> int:
+    """Run the speaker, elision and cut cases through the audit of a scratch ledger, print
+    their matrix and any case the audit got wrong; the number wrong."""
+    import tempfile
+
+    from ledger import db
+    from ledger.db import transaction
+
+    cases = build_audit_corpus()
+    with tempfile.TemporaryDirectory() as folder:
+        engine = db.make_engine(db.database_url(str(Path(folder) / "corpus.db")))
+        db.upgrade(engine)
+        with transaction(engine, actor="corpus") as session:
+            results = run_audit_corpus(session, cases, load_seeds())
+            session.rollback()
+        engine.dispose()
+    print(f"\n{len(cases)} speaker, elision and cut cases\n")
+    print(format_audit_matrix(audit_matrix(results)))
+    wrong = [(case, codes) for case, codes in results if is_wrong(case, codes)]
+    for case, codes in wrong:
+        print(f"WRONG {case.category}: {case.quote!r} drew {sorted(codes)}")
+    correct = [codes for case, codes in results if case.category in CORRECT_SPEAKER_CATEGORIES]
+    unconfirmed = sum("speaker-unconfirmed" in codes for codes in correct)
+    print(f"\nspeaker-unconfirmed on correct attributions: {unconfirmed} of {len(correct)}")
+    print(f"{len(wrong)} wrong")
+    return len(wrong)
 
 
 if __name__ == "__main__":

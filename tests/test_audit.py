@@ -384,7 +384,7 @@ def test_markdown_report_groups_by_claim_and_escapes(base) -> None:
     base.ok("claim", "cite", "1", "--source", "cbc", "--quote", "late Tuesday night")
     report = base.ok("audit", "--format", "md").out
     assert report.startswith("# Audit report\n")
-    assert "### Claim 1: Dong left the caucus\\." in report
+    assert "### Claim 1: Dong left the caucus." in report
     assert "<script>" not in report and "\\<script\\>" in report
     assert "closest passage" in report and report.index("### Claim 1") < report.index(
         "### Claim 2")
@@ -439,7 +439,7 @@ def test_example_ledger_names_global_news_and_anonymous_sourcing(story) -> None:
     assert {f["subject"]["id"] for f in anonymous} == {f["subject"]["id"] for f in single}
     assert all("Han Dong" in f["subject"]["label"] for f in anonymous)
     report = story.ok("audit", "--format", "md").out
-    assert "one origin\\: globalnews" in report
+    assert "one origin: globalnews" in report
     assert not of(run_audit(story), "quote-not-found")
 
 
@@ -458,7 +458,16 @@ def _seeds_or_skip():
     return quote_corpus, seeds
 
 
-def test_quote_corpus_through_the_audit(session) -> None:
+def figure(capsys, message: str) -> None:
+    """Show a figure the test reached (printed, never asserted), even under capture."""
+    with capsys.disabled():
+        print(message)
+
+
+_ERRORS = {"quote-not-found", "speaker-mismatch", "elision-drops-negation"}
+
+
+def test_quote_corpus_through_the_audit(session, capsys) -> None:
     from ledger import store
     from ledger.audit import audit
 
@@ -474,22 +483,134 @@ def test_quote_corpus_through_the_audit(session) -> None:
         attribution = store.cite(session, claim=claim, source=sources[case.source],
                                  quote=case.quote)
         by_attribution[attribution.id] = case
-    flagged = {f.detail["attribution"]: f.code for f in audit(session)
-               if f.code.startswith("quote-")}
+    # The errors a quote can draw; the cut check's notes (info) are not judged here.
+    flagged: dict[int, set[str]] = {}
+    for f in audit(session):
+        if f.code in _ERRORS or f.code == "quote-unverifiable":
+            flagged.setdefault(f.detail["attribution"], set()).add(f.code)
     matrix: dict[str, Counter] = {c: Counter() for c in quote_corpus.CATEGORIES}
     for attribution_id, case in by_attribution.items():
-        matrix[case.category][flagged.get(attribution_id, "silent")] += 1
-    print(_format(matrix))
-    for category in quote_corpus.VERIFIED_CATEGORIES:
+        matrix[case.category].update(flagged.get(attribution_id) or {"silent"})
+    figure(capsys, "\nquote corpus through the audit (errors only)\n" + _format(matrix))
+    for category in ("exact", "normalized"):
         assert set(matrix[category]) <= {"silent"}, (category, matrix[category])
+    for attribution_id, case in by_attribution.items():
+        if case.category == "elided":
+            expected = ({"elision-drops-negation"} if case.kind == quote_corpus.ELIDED_NEGATION
+                        else set())
+            assert flagged.get(attribution_id, set()) == expected, case
     for category in quote_corpus.NOT_FOUND_CATEGORIES:
         assert set(matrix[category]) == {"quote-not-found"}, (category, matrix[category])
 
 
 def _format(matrix: dict[str, Counter]) -> str:
-    columns = ("silent", "quote-not-found", "quote-unverifiable")
-    lines = ["category".ljust(18) + "".join(c.rjust(20) for c in columns) + "total".rjust(8)]
+    columns = ("silent", "quote-not-found", "quote-unverifiable", "elision-drops-negation")
+    lines = ["category".ljust(18) + "".join(c.rjust(24) for c in columns) + "total".rjust(8)]
     for category, row in matrix.items():
-        lines.append(category.ljust(18) + "".join(str(row[c]).rjust(20) for c in columns)
+        lines.append(category.ljust(18) + "".join(str(row[c]).rjust(24) for c in columns)
                      + str(sum(row.values())).rjust(8))
     return "\n".join(lines)
+
+
+def test_audit_corpus_speakers_elisions_and_cuts(session, capsys) -> None:
+    """The labeled speaker, elision and cut cases on the seed texts: every planted
+    speaker-mismatch and elision-drops-negation caught, no false error anywhere."""
+    quote_corpus, seeds = _seeds_or_skip()
+    cases = quote_corpus.build_audit_corpus()
+    assert len(cases) >= 100
+    results = quote_corpus.run_audit_corpus(session, cases, seeds)
+    matrix = quote_corpus.audit_matrix(results)
+    correct = [(case, codes) for case, codes in results
+               if case.category in quote_corpus.CORRECT_SPEAKER_CATEGORIES]
+    unconfirmed = sum("speaker-unconfirmed" in codes for _, codes in correct)
+    figure(capsys, "\naudit corpus: speakers, elisions, cuts\n"
+           + quote_corpus.format_audit_matrix(matrix)
+           + f"\nspeaker-unconfirmed on correct attributions: {unconfirmed} of {len(correct)}"
+           f" ({unconfirmed / len(correct):.0%})")
+    wrong = [(case, codes) for case, codes in results
+             if quote_corpus.is_wrong(case, codes) or (codes & _ERRORS) - case.expected]
+    assert wrong == []
+    planted = [codes for case, codes in results if case.expected & _ERRORS]
+    assert planted and all(codes & _ERRORS for codes in planted)
+
+
+def test_the_three_planted_examples_through_the_cli(cli, tmp_path: Path) -> None:
+    """The issue's examples on the seed texts: the words are there, so the quotes verify,
+    but the audit says who really spoke, what the elision dropped and what the cut hid."""
+    quote_corpus, seeds = _seeds_or_skip()
+    for key, name in (("cbc-dong", quote_corpus.S001), ("zhao", quote_corpus.S000)):
+        path = tmp_path / f"{key}.txt"
+        path.write_text(seeds[name], encoding="utf-8")
+        cli.ok("source", "add", "--key", key, "--title", key, "--text-file", str(path))
+    cli.ok("person", "add", "Han Dong")
+    cli.ok("person", "add", "Mélanie Joly", "--alias", "Melanie Joly")
+    cli.ok("claim", "add", "Dong advised a diplomat to delay the release.", "--about",
+           "Han Dong")
+    cli.ok("response", "add", "1", "--by", "Mélanie Joly", "--kind", "official-response",
+           "--source", "cbc-dong", "--quote", "What has been reported is false…")
+    cli.ok("claim", "cite", "1", "--source", "cbc-dong", "--voice", "Han Dong",
+           "--quote", "I was … offered … any help from a foreign country")
+    cli.ok("claim", "cite", "1", "--source", "zhao", "--voice", "CTV News", "--anonymous",
+           "--quote", "the RCMP has taken action to shut down the so-called police stations")
+    findings = run_audit(cli)
+    assert not of(findings, "quote-not-found")
+    [mismatch] = of(findings, "speaker-mismatch")
+    assert mismatch["severity"] == "error"
+    assert "“Dong”" in mismatch["message"] and "not to Mélanie Joly" in mismatch["message"]
+    assert mismatch["detail"]["found"] == ["Dong"] and mismatch["detail"]["response"] == 1
+    [elision] = of(findings, "elision-drops-negation")
+    assert elision["severity"] == "error" and elision["detail"]["dropped"] == ["not", "nor"]
+    assert "“not”, “nor”" in elision["message"]
+    [cut] = of(findings, "quote-cut-mid-sentence")
+    assert cut["severity"] == "info" and cut["detail"]["side"] == "end"
+    assert cut["detail"]["words"] == ["but"]
+    assert "but that assertion has since been questioned" in cut["message"]
+    result = cli("audit", "--strict")
+    assert result.code == 1 and "speaker-mismatch" in result.out
+
+
+def test_a_response_voice_names_the_spokesperson(base, tmp_path: Path) -> None:
+    text = tmp_path / "csis.txt"
+    text.write_text('A CSIS spokesperson would not comment.\n\n"There are important limits '
+                    'to what I can publicly discuss," said Eric Balsam in an email.',
+                    encoding="utf-8")
+    base.ok("person", "add", "Canadian Security Intelligence Service", "--alias", "CSIS",
+            "--kind", "organization")
+    base.ok("source", "add", "--key", "csis", "--title", "CSIS", "--text-file", str(text))
+    quote = "There are important limits to what I can publicly discuss"
+    base.ok("response", "add", "1", "--by", "CSIS", "--kind", "no-comment",
+            "--source", "csis", "--quote", quote)
+    [mismatch] = of(run_audit(base), "speaker-mismatch")
+    assert "“Eric Balsam”" in mismatch["message"]
+    record = base.json("response", "add", "1", "--by", "CSIS", "--kind", "no-comment",
+                       "--source", "csis", "--quote", quote,
+                       "--voice", "Eric Balsam, CSIS spokesperson")
+    assert record["voice"] == "Eric Balsam, CSIS spokesperson"
+    mismatches = of(run_audit(base), "speaker-mismatch")
+    assert [m["detail"]["response"] for m in mismatches] == [1]
+
+
+def test_example_ledger_raises_no_speaker_or_elision_error(story) -> None:
+    findings = run_audit(story)
+    assert not [f for f in findings if f["code"] in ("speaker-mismatch",
+                                                     "elision-drops-negation")]
+    # Every quote with a named speaker is confirmed by its text.
+    assert not of(findings, "speaker-unconfirmed")
+
+
+def test_a_response_voice_is_logged_only_when_given(base) -> None:
+    """An event without the key means no voice: responses recorded before the field existed
+    verify and read as before, and so do new ones without a voice."""
+    base.ok("response", "add", "1", "--by", "Han Dong", "--kind", "denial")
+    base.ok("response", "add", "1", "--by", "Han Dong", "--kind", "no-comment",
+            "--voice", "his office")
+    states = [e["state"] for e in base.json("log", "--entity", "response")]
+    assert states[1]["kind"] == "denial" and "voice" not in states[1]
+    assert states[0]["voice"] == "his office"
+    assert set(states[0]) - set(states[1]) == {"voice"}
+    base.ok("verify")
+    shown = base.json("claim", "show", "1")["responses"]
+    assert [r["voice"] for r in shown] == [None, "his office"]
+    result = base("response", "add", "1", "--by", "Han Dong", "--kind", "denial",
+                  "--voice", "x" * 301)
+    assert result.code == 2 and result.err.startswith("Error: ") and "voice" in result.err

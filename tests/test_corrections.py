@@ -126,9 +126,9 @@ def test_every_kind_of_change_is_an_update_in_markdown_and_html(engine, correcte
     assert "Now: “Han Dong advised a diplomat to delay the release”" in lines[1]
     assert "the releases" not in "\n".join(lines)  # the minor edit (event 10) is left out
     assert "People concerned: added Han Tao (mentioned)." in lines[2]
-    assert "corrected: publication date 2023\\-02\\-27 → 2023\\-03." in lines[3]
+    assert "corrected: publication date 2023-02-27 → 2023-03." in lines[3]
     assert "Response recorded: Confirmation by Global News" in lines[4]
-    assert "Reply requested from Han Dong, sent 2023\\-03\\-26" in lines[5]
+    assert "Reply requested from Han Dong, sent 2023-03-26" in lines[5]
     assert "Retracted. Reason: the sources withdrew the account" in lines[6]
     assert "Denial" not in "\n".join(lines)  # recorded on the claim's own day
     assert "**Retracted.**" in markdown  # the retracted claim stays, with its notice
@@ -145,7 +145,7 @@ def test_as_of_cuts_the_updates_and_hide_retracted_drops_the_claim(engine, corre
         lines = _updates(dossier(session, "Han Dong", as_of="2024-01-03"))
         hidden = dossier(session, "Han Dong", include_retracted=False)
     assert [line.split(" (", 1)[0] for line in lines] == ["- 2024-01-02", "- 2024-01-03"]
-    assert "Han Dong advised" not in hidden.split("## Summary", 1)[1]
+    assert "Han Dong advised" not in hidden
 
 
 def test_minor_edit_is_in_the_hashed_event(engine, corrected):
@@ -364,7 +364,8 @@ def test_a_folder_of_checkpoints_shows_the_log_only_grew(cli, signed, tmp_path):
         "checkpoint-7.txt.sig",
     ]
     assert (site / "checkpoint.txt").read_bytes() == (folder / "checkpoint-7.txt").read_bytes()
-    footer = (site / "people" / "later.md").read_text().rstrip().splitlines()[-1]
+    page = (site / "people" / "later.md").read_text()
+    footer = page.split("\nVerify this page: ", 1)[1].splitlines()[2]  # in the page's footer
     assert footer.startswith(
         "Signed checkpoint: [checkpoint-7.txt](<../checkpoints/checkpoint-7.txt>), event 7"
     )
@@ -412,7 +413,7 @@ def test_the_demo_checkpoint_is_in_reports_and_verifies(tmp_path):
     assert result.returncode == 0, result.stderr
     han = (reports / "people" / "han-dong.md").read_text()
     assert "Status changed: unverified → disputed." in han
-    assert "publication date 2023\\-02\\-27 → 2023\\-03" in han
+    assert "publication date 2023-02-27 → 2023-03" in han
     sequence = (reports / "checkpoint.txt").read_text().splitlines()[2]
     assert f"ledger_sequence: {sequence.split(': ')[1]}\n" in han
 

@@ -117,10 +117,10 @@ def test_dossier_with_every_section_matches_golden(engine, update_golden) -> Non
         "## Allegations against Alice Example",
         "## Allegations concerning Alice Example",
         "## Statements by this person",
-        "**Retracted.** Reason: The aide withdrew the account\\.",
-        "asked on 2023\\-03\\-02 \\(email\\)\\, answered on 2023\\-03\\-05",
-        "asked on 2023\\-03\\-10\\, no response by the 2023\\-03\\-12 deadline",
-        "asked on 2023\\-03\\-21\\, deadline 2024\\-12\\-31\\, no response yet",
+        "**Retracted.** Reason: The aide withdrew the account.",
+        "asked on 2023-03-02 (email), answered on 2023-03-05",
+        "asked on 2023-03-10, no response by the 2023-03-12 deadline",
+        "asked on 2023-03-21, deadline 2024-12-31, no response yet",
         "**Anonymous voice:** two unnamed officials",
         "3 sources tracing back to 2 independent origins",
     ):
@@ -147,8 +147,10 @@ def test_han_dong_dossier_from_the_example(story) -> None:
                   "Let me be clear, the reporting is false.",
                   "after Mr. Dong told us, following recent media questions."):
         assert quote in page
-    assert page.count("<strong>Denial</strong>") >= 2
-    assert "<strong>Official response</strong> by Prime Minister" in page
+    assert page.count('class="response-kind">Denial</span>') >= 2
+    assert 'class="response-kind">Official response</span> by Prime Minister' in page
+    assert 'id="claim-1"' in page and 'id="response-1"' in page
+    assert '<span class="badge status-disputed">disputed</span>' in page
     markdown = story.ok("dossier", "hang dong").out  # an alias resolves too
     assert markdown.startswith("---\ntitle: \"Dossier: Han Dong\"\n")
 
@@ -156,13 +158,14 @@ def test_han_dong_dossier_from_the_example(story) -> None:
 def test_as_of_hides_later_sources_and_responses(story) -> None:
     full = story.ok("dossier", "Han Dong").out
     early = story.ok("dossier", "Han Dong", "--as-of", "2023-03-22").out
-    assert "wire-dong" in full.replace("\\", "")
-    assert "wire\\-dong" not in early  # published 2023-03-24
+    wire = "Canada's Parliament approves motion for inquiry"
+    assert wire in full
+    assert wire not in early  # published 2023-03-24
     assert "prolonging Kovrig" not in early  # Joly, 2023-03-23
-    assert "Let me be clear\\, the reporting is false" in early  # 2023-03-22
+    assert "Let me be clear, the reporting is false" in early  # 2023-03-22
     assert 'as_of: "2023-03-22"' in early
     before = story.ok("dossier", "Han Dong", "--as-of", "2023-02").out
-    assert "No allegations concerning Han Dong are recorded." in before
+    assert "## Summary" not in before and "## Allegations" not in before  # empty: left out
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
@@ -312,8 +315,10 @@ def _memory_dossier(value: str):
 
     people = {1: PersonRow(1, value, "p1", "person", value, None),
               2: PersonRow(2, value, "p2", "person", None, None)}
-    sources = {1: SourceRow(1, "s1", value, value, value, value, "2023-01", "article", "en",
-                            None, None),
+    # Source 1's URL is a link in both twins (a hostile value that is itself a URL would make
+    # a link where "plain" makes none: a difference of content, not of injected structure).
+    sources = {1: SourceRow(1, "s1", value, value, value, "https://x.example/1/" + value,
+                            "2023-01", "article", "en", None, None),
                2: SourceRow(2, "s2", value, value, None, "https://x.example/" + value, "2023",
                             "article", None, None, None)}
     overview = Overview(sequence=3, head_hash="a" * 64, head_at="2024-01-01T00:00:00Z",

@@ -87,7 +87,8 @@ FIELDS = {
         "attributions",
     },
     "attribution": {"uid", "source", "quote", "voice", "sourcing"},
-    "response": {"type", "uid", "claim", "by", "kind", "date", "source", "quote", "summary"},
+    "response": {"type", "uid", "claim", "by", "kind", "date", "source", "quote", "voice",
+                 "summary"},
     "reply": {"type", "uid", "claim", "to", "sent", "deadline", "channel"},
 }
 PERSON_KINDS = {"person", "organization"}

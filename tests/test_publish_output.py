@@ -128,7 +128,7 @@ def test_a_killed_publish_changes_nothing(story, tmp_path):
         "from ledger.db import open_ledger\n"
         "from ledger.publish import publish\n"
         f"publish(open_ledger({story.db!r}), {str(out)!r}, html=True, batch_size=1,\n"
-        "        progress=lambda _m: os.kill(os.getpid(), signal.SIGKILL))\n"
+        "        progress=lambda *_a: os.kill(os.getpid(), signal.SIGKILL))\n"
     )
     run = subprocess.run([sys.executable, "-c", killer], capture_output=True, timeout=120)
     assert run.returncode == -signal.SIGKILL

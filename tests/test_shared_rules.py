@@ -45,7 +45,7 @@ def test_reply_status_agrees_in_the_dossier_and_the_audit(cli, kind, overdue, mo
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(1680307200))  # 2023-04-01 UTC
     codes = {f["code"] for f in json.loads(cli.ok("audit", "--json").out)}
     assert ("reply-overdue" in codes) is overdue
-    assert ("no response by the 2023\\-03\\-22 deadline" in dossier) is overdue
+    assert ("no response by the 2023-03-22 deadline" in dossier) is overdue
     assert (", answered" in dossier) is not overdue
 
 

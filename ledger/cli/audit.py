@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import emit_json, info, out, state
+from ledger.cli.common import emit_json, info, out, progress_bar, state
 
 Format = Annotated[str | None, typer.Option(
     "--format", help="table (default), md (a reviewer's report grouped by claim) or json.",
@@ -50,7 +50,9 @@ def audit(ctx: typer.Context, json: AuditJson = False, format: Format = None,
     if json and fmt != "json":
         raise InvalidValue(f"--json contradicts --format {fmt}")
     today = today_default()
-    with state(ctx).read() as session:
+    with progress_bar("Auditing") as progress, state(ctx).read() as session:
+        if progress:
+            progress("checks", 0, 0)  # a spinner with the elapsed time
         findings = run_audit(session, claim=claim, source=source, person=person, today=today)
     if fmt == "json":
         emit_json([f.to_dict() for f in findings])

@@ -271,14 +271,23 @@ def response_add(ctx: typer.Context, claim_id: ClaimId,
                  date: Annotated[str | None, typer.Option("--date", help="YYYY[-MM[-DD]].")]
                  = None,
                  source: SourceKey = None, quote: Quote = None,
+                 voice: Annotated[str | None, typer.Option(
+                     "--voice", help="Who spoke for the respondent, e.g. "
+                     "\"Eric Balsam, CSIS spokesperson\".")] = None,
                  summary: Annotated[str | None, typer.Option("--summary")] = None,
                  strict: Strict = False, json: Json = False) -> None:
     """Record an answer to a claim; its quote is checked against the source's stored text.
+
+    --voice names who spoke for an organization, so the audit does not take the
+    spokesperson the source names for someone else.
 
     \b
     Example:
       ledger response add 1 --by "Han Dong" --kind denial --date 2023-03-22 \\
         --source cbc-dong --quote "What has been reported is false"
+      ledger response add 2 --by CSIS --kind no-comment --source cbc-dong \\
+        --voice "Eric Balsam, CSIS spokesperson" \\
+        --quote "There are important limits to what I can publicly discuss"
     """
     from ledger import store
     from ledger.errors import InvalidValue
@@ -288,7 +297,7 @@ def response_add(ctx: typer.Context, claim_id: ClaimId,
     with state(ctx).write() as session:
         response = store.add_response(session, claim=store.get_claim(session, claim_id), by=by,
                                       kind=kind, date=date, source=source, quote=quote,
-                                      summary=summary, strict=strict)
+                                      voice=voice, summary=summary, strict=strict)
         record = store.response_record(session, response)
     if response.quote:
         report_quote(response, source)

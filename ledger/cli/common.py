@@ -85,6 +85,49 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
+# Paging for list commands; without --limit the whole list is printed (and --json stays one
+# array of everything).
+PageLimit = Annotated[int | None, typer.Option(
+    "--limit", min=1, help="Show at most this many.", show_default=False)]
+PageOffset = Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")]
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Any]:
+    """A progress bar on stderr while a long command runs, only when stderr is a terminal.
+
+    Yields a callback for the library, `callback(stage, done, total)` (total 0: unknown), or
+    None when stderr is not a terminal, so pipes, files and tests get no progress output.
+    The bar is rich's (Typer installs it), imported only here.
+    """
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
+    # Data may go to stdout meanwhile (export): it must not be routed through the bar.
+    with Progress(*columns, console=Console(stderr=True), transient=True,
+                  redirect_stdout=False, redirect_stderr=False) as bar:
+        tasks: dict[str, Any] = {}
+
+        def callback(stage: str, done: int, total: int = 0) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{description}: {stage}", total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        yield callback
+
+
 # Characters a terminal would act on, or that hide or reorder text: controls, format
 # characters (bidirectional overrides and isolates, zero-width ones), lone surrogates and the
 # Unicode line and paragraph separators. Every human-readable output shows them as <U+XXXX>,

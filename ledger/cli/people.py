@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Json, PersonRef, emit_json, new_app, out, state, table
+from ledger.cli.common import (
+    Json,
+    PageLimit,
+    PageOffset,
+    PersonRef,
+    emit_json,
+    new_app,
+    out,
+    state,
+    table,
+)
 
 app = new_app("People and organizations that claims are about, or who allege or respond.")
 
@@ -47,17 +57,20 @@ def add(ctx: typer.Context,
 
 
 @app.command("list")
-def list_(ctx: typer.Context, json: Json = False) -> None:
-    """List everyone recorded, by name.
+def list_(ctx: typer.Context, json: Json = False, limit: PageLimit = None,
+          offset: PageOffset = 0) -> None:
+    """List everyone recorded, by name (--limit and --offset show one page).
 
     \b
-    Example:
+    Examples:
       ledger person list --json
+      ledger person list --limit 50 --offset 100
     """
     from ledger import store
 
     with state(ctx).read() as session:
-        records = [store.person_record(session, p) for p in store.list_people(session)]
+        records = [store.person_record(session, p)
+                   for p in store.list_people(session, limit=limit, offset=offset)]
     if json:
         emit_json(records)
     else:

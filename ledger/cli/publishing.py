@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import PersonRef, info, state
+from ledger.cli.common import PersonRef, info, progress_bar, state
 
 Templates = Annotated[str | None, typer.Option(
     "--templates", help="A folder of templates that override the shipped ones "
@@ -74,6 +74,10 @@ def dossier(ctx: typer.Context, person: PersonRef,
 def publish(ctx: typer.Context, out: OutDir = "reports",
             html: Annotated[bool, typer.Option(
                 "--html", help="Also write every page as HTML, with one stylesheet.")] = False,
+            base_url: Annotated[str | None, typer.Option(
+                "--base-url", envvar="LEDGER_BASE_URL", help="Where the folder will be "
+                "served (https://news.example/ledger): makes the ClaimReview URLs in the HTML "
+                "pages absolute, as Google's tools require.", show_default=False)] = None,
             templates: Templates = None, hide_retracted: HideRetracted = False,
             skip_verify: SkipVerify = False) -> None:
     """Publish every dossier, a page per source and an index into a folder.
@@ -85,18 +89,20 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
     runs is refused. The same ledger gives the same bytes. Every signed checkpoint
     (`ledger checkpoint`) goes into checkpoints/, the newest also to checkpoint.txt, and each
     page's footer names the newest. Refuses a ledger that does not pass `ledger verify`,
-    unless --skip-verify.
+    unless --skip-verify. On a terminal a progress bar shows on stderr.
 
     \b
     Example:
-      ledger publish --out site --html
+      ledger publish --out site --html --base-url https://news.example/ledger
     """
     from ledger.publish import publish as publish_all
 
     with state(ctx).read() as session:
         _verified(session, doing="publish", skip=skip_verify)
-    result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates,
-                         include_retracted=not hide_retracted)
+    with progress_bar("Publishing") as progress:
+        result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates,
+                             base_url=base_url, include_retracted=not hide_retracted,
+                             progress=progress)
     info(result.summary().capitalize())
 
 
@@ -123,7 +129,8 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
     info(imported.summary().capitalize())
     with state(ctx).read() as session:
         _verified(session, doing="demo", skip=False)
-    result = publish_all(engine, out, html=True)
+    with progress_bar("Publishing") as progress:
+        result = publish_all(engine, out, html=True, progress=progress)
     info(result.summary().capitalize())
 
 

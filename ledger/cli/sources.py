@@ -8,6 +8,8 @@ import typer
 
 from ledger.cli.common import (
     Json,
+    PageLimit,
+    PageOffset,
     SourceRef,
     emit_json,
     info,
@@ -102,17 +104,20 @@ def add(ctx: typer.Context, title: Title = None,
 
 
 @app.command("list")
-def list_(ctx: typer.Context, json: Json = False) -> None:
-    """List sources by publication date.
+def list_(ctx: typer.Context, json: Json = False, limit: PageLimit = None,
+          offset: PageOffset = 0) -> None:
+    """List sources by publication date (--limit and --offset show one page).
 
     \b
-    Example:
+    Examples:
       ledger source list
+      ledger source list --limit 50 --offset 100 --json
     """
     from ledger import store
 
     with state(ctx).read() as session:
-        records = [store.source_record(session, s) for s in store.list_sources(session)]
+        records = [store.source_record(session, s)
+                   for s in store.list_sources(session, limit=limit, offset=offset)]
     if json:
         emit_json(records)
     else:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Json, Strict, emit_json, info, state, warn
+from ledger.cli.common import Json, Strict, emit_json, info, progress_bar, state, warn
 
 Format = Annotated[str | None, typer.Option(
     "--format", help="jsonl | json | yaml | csv | claimreview (default: from the file's "
@@ -34,8 +34,11 @@ def import_(ctx: typer.Context,
                 "--create-missing", help="csv: create the people and sources the ledger does "
                 "not know.")] = False,
             dry_run: Annotated[bool, typer.Option(
-                "--dry-run", help="csv: report what would be created and every row that "
-                "would be refused; write nothing.")] = False) -> None:
+                "--dry-run", help="csv: report what would be created and the rows that "
+                "would be refused (counts, and at most 20 of each); write nothing.")] = False,
+            verbose: Annotated[bool, typer.Option(
+                "--verbose", help="csv, with --dry-run: list every new person, new source "
+                "and refused row.")] = False) -> None:
     """Import a bundle, a CSV of claims or ClaimReview JSON-LD, in one transaction.
 
     A bad record (or CSV row) anywhere means nothing is written. Records may refer to earlier
@@ -47,22 +50,25 @@ def import_(ctx: typer.Context,
     Examples:
       ledger import story.jsonl
       ledger import claims.csv --map statement=Claim --map about=Person --create-missing
+      ledger import claims.csv --mapping liar.yaml --create-missing --dry-run
       ledger import factchecks.json --format claimreview
     """
     fmt = _format_of(file, format)
     if fmt == "csv":
         _import_csv(ctx, file, map_ or [], mapping, delimiter, no_header, create_missing,
-                    dry_run, strict, json)
+                    dry_run, strict, json, verbose)
         return
-    if map_ or mapping or delimiter or no_header or create_missing or dry_run:
+    if map_ or mapping or delimiter or no_header or create_missing or dry_run or verbose:
         from ledger.errors import InvalidValue
 
-        raise InvalidValue("--map, --mapping, --delimiter, --create-missing and --dry-run are "
-                           "for --format csv")
+        raise InvalidValue("--map, --mapping, --delimiter, --create-missing, --dry-run and "
+                           "--verbose are for --format csv")
     from ledger.io.bundle import import_records, read_records
 
     warnings: list[str] = []
-    with state(ctx).write() as session:
+    with progress_bar("Importing") as progress, state(ctx).write() as session:
+        if progress:
+            progress("records", 0, 0)  # a spinner with the elapsed time
         if fmt == "claimreview":
             from ledger.io.claimreview import read_reviews, review_records
 
@@ -92,21 +98,16 @@ def _format_of(file: str, fmt: str | None) -> str:
 
 
 def _import_csv(ctx, file, map_options, mapping, delimiter, no_header, create_missing, dry_run,
-                strict, json) -> None:
-    from contextlib import nullcontext
-
+                strict, json, verbose) -> None:
     from ledger.io.csv_io import import_csv, load_mapping, read_rows
 
     spec = load_mapping(Path(mapping) if mapping else None, map_options=map_options,
                         delimiter=delimiter, no_header=no_header)
     rows = read_rows(Path(file), spec)
-    show_bar = sys.stderr.isatty() and len(rows) >= 200
-    bar_context = (typer.progressbar(length=len(rows), label="Importing", file=sys.stderr)
-                   if show_bar else nullcontext(None))
-    with bar_context as bar, state(ctx).write() as session:
-        def progress(done: int, _total: int) -> None:
+    with progress_bar("Importing") as bar, state(ctx).write() as session:
+        def progress(done: int, total: int) -> None:
             if bar is not None:
-                bar.update(done - bar.pos)
+                bar("rows", done, total)
 
         result = import_csv(session, rows, create_missing=create_missing, dry_run=dry_run,
                             strict=strict, progress=progress, separator=spec.separator)
@@ -119,12 +120,27 @@ def _import_csv(ctx, file, map_options, mapping, delimiter, no_header, create_mi
         return
     info(result.summary().capitalize())
     if dry_run:
-        if result.new_people:
-            info(f"New people ({len(result.new_people)}): {', '.join(result.new_people)}")
-        if result.new_sources:
-            info(f"New sources ({len(result.new_sources)}): {', '.join(result.new_sources)}")
-        for line, error in result.refused:
-            info(f"Refused line {line}: {error}")
+        shown = None if verbose else DRY_RUN_EXAMPLES
+        _examples("New people", result.new_people, shown)
+        _examples("New sources", result.new_sources, shown)
+        _examples("Refused rows", [f"line {line}: {error}" for line, error in result.refused],
+                  shown)
+
+
+# What `import --dry-run` shows of each list without --verbose.
+DRY_RUN_EXAMPLES = 20
+
+
+def _examples(title: str, items: list[str], shown: int | None) -> None:
+    """A count, then one item a line: all of them, or the first `shown`."""
+    if not items:
+        return
+    if shown is None or len(items) <= shown:
+        info(f"{title} ({len(items)}):")
+    else:
+        info(f"{title} ({len(items)}; the first {shown}, --verbose lists all):")
+    for item in items[:shown] if shown is not None else items:
+        info(f"  {item}")
 
 
 def export(ctx: typer.Context,
@@ -163,18 +179,33 @@ def export(ctx: typer.Context,
         elif fmt == "claimreview":
             from ledger.io.claimreview import dump_reviews, export_reviews
 
+            if not base_url:
+                warn("without --base-url (or LEDGER_BASE_URL) the review URLs are relative "
+                     "(people/SLUG.html#claim-ID); Google's tools need absolute URLs")
+
             chunks = dump_reviews(export_reviews(session, publisher=publisher,
                                                  base_url=base_url))
         else:
             from ledger.io.bundle import dump, export_records
 
             chunks = dump(export_records(session), fmt=fmt)
-        if out is None:
-            for chunk in chunks:
-                sys.stdout.write(chunk)
-            return
-        write_atomically(Path(out), chunks)
+        with progress_bar("Exporting") as progress:
+            if progress:
+                chunks = _counted(chunks, progress)
+            if out is None:
+                for chunk in chunks:
+                    sys.stdout.write(chunk)
+                return
+            write_atomically(Path(out), chunks)
     info(f"Exported to {out}")
+
+
+def _counted(chunks, progress):
+    """The chunks, unchanged, reporting how many have gone out (the total is not known)."""
+    for done, chunk in enumerate(chunks, start=1):
+        yield chunk
+        if done % 200 == 0:
+            progress("records", done, 0)
 
 
 def write_atomically(path: Path, chunks) -> None:

@@ -192,7 +192,9 @@ def export_reviews(session: Session, *, publisher: str | None = None,
     from ledger.store.exchange import status_dates
 
     name = publisher_name(publisher)
-    base = (base_url or os.environ.get("LEDGER_BASE_URL") or "").rstrip("/")
+    from ledger.values import base_url as checked_base_url
+
+    base = checked_base_url(base_url or os.environ.get("LEDGER_BASE_URL")) or ""
     days = status_dates(session)
     sources = reads.source_infos(session)
     for view in reads.claim_views(session):

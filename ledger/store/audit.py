@@ -49,6 +49,7 @@ class AttributionRow(NamedTuple):
     anchor_prefix: str | None
     anchor_suffix: str | None
     anchor_sha256: str | None  # the capture the quote was last found in
+    voice: str | None
 
 
 class ResponseRow(NamedTuple):
@@ -60,6 +61,7 @@ class ResponseRow(NamedTuple):
     source_id: int | None
     quote: str | None
     anchor_sha256: str | None
+    voice: str | None
 
 
 class ReplyRow(NamedTuple):
@@ -76,6 +78,7 @@ class SourceRow(NamedTuple):
     title: str
     published: str | None
     has_text: bool
+    language: str | None
     text_sha256: str | None = None
     retrieved: str | None = None
 
@@ -85,6 +88,7 @@ class PersonRow(NamedTuple):
     name: str
     kind: str
     merged_into_id: int | None
+    description: str | None
 
 
 @dataclass
@@ -129,12 +133,12 @@ def claim_rows(session: Session, *, claim_ids: set[int] | None = None) -> AuditR
         session, select(Attribution.id, Attribution.claim_id, Attribution.source_id,
                         Attribution.quote, Attribution.sourcing, Attribution.anchor_start,
                         Attribution.anchor_end, Attribution.anchor_prefix,
-                        Attribution.anchor_suffix, Attribution.anchor_sha256),
-        Attribution.claim_id, claim_ids)
+                        Attribution.anchor_suffix, Attribution.anchor_sha256,
+                        Attribution.voice), Attribution.claim_id, claim_ids)
     responses = _select_in(
         session, select(Response.id, Response.claim_id, Response.respondent_id, Response.kind,
                         Response.date, Response.source_id, Response.quote,
-                        Response.anchor_sha256),
+                        Response.anchor_sha256, Response.voice),
         Response.claim_id, claim_ids)
     replies = _select_in(session, select(ReplyRequest.id, ReplyRequest.claim_id,
                                          ReplyRequest.addressee_id, ReplyRequest.sent,
@@ -154,8 +158,8 @@ def claim_rows(session: Session, *, claim_ids: set[int] | None = None) -> AuditR
 def source_rows(session: Session) -> dict[int, SourceRow]:
     """Every source, without its text (whether it has one is a flag)."""
     query = select(Source.id, Source.key, Source.title, Source.published,
-                   Source.text_sha256, Source.retrieved)
-    return {r[0]: SourceRow(r[0], r[1], r[2], r[3], r[4] is not None, r[4], r[5])
+                   Source.text_sha256, Source.language, Source.retrieved)
+    return {r[0]: SourceRow(r[0], r[1], r[2], r[3], r[4] is not None, r[5], r[4], r[6])
             for r in session.exec(query)}
 
 
@@ -184,7 +188,7 @@ def source_texts(session: Session, source_ids: Iterable[int]) -> Iterator[tuple[
 def people_rows(session: Session) -> tuple[list[PersonRow], list[tuple[int, str]]]:
     """Every person (merged duplicates included, flagged) and every alias as (person id, key)."""
     people = [PersonRow(*r) for r in session.exec(
-        select(Person.id, Person.name, Person.kind, Person.merged_into_id)
+        select(Person.id, Person.name, Person.kind, Person.merged_into_id, Person.description)
         .order_by(col(Person.id)))]
     aliases = [(p, k) for p, k in session.exec(select(PersonAlias.person_id,
                                                        PersonAlias.name_key))]

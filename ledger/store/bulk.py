@@ -65,7 +65,8 @@ FIELDS = {
         "attributions",
     },
     "attribution": {"uid", "source", "quote", "voice", "sourcing"},
-    "response": {"type", "uid", "claim", "by", "kind", "date", "source", "quote", "summary"},
+    "response": {"type", "uid", "claim", "by", "kind", "date", "source", "quote", "voice",
+                 "summary"},
     "reply": {"type", "uid", "claim", "to", "sent", "deadline", "channel"},
 }
 
@@ -490,6 +491,7 @@ class Importer:
             quote=_str(record, "quote"),
             summary=_str(record, "summary"),
             has_source=bool(source_ref),
+            voice=_str(record, "voice"),
         )
         by = self.person(_str(record, "by"), field="by")
         sid = self.resolver.source(source_ref) if source_ref else None

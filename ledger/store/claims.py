@@ -97,7 +97,7 @@ def response_record(session: Session, response: Response, *, with_id: bool = Tru
                   claim=claim_ref if claim_ref is not None else response.claim_id,
                   by=session.get(Person, response.respondent_id).name, kind=response.kind,
                   date=response.date, source=source.key if source else None,
-                  quote=response.quote, summary=response.summary)
+                  quote=response.quote, voice=response.voice, summary=response.summary)
     if with_id:
         record["quote_status"] = response.quote_status
     return record

@@ -121,9 +121,10 @@ def get_person(session: Session, ref: str, *, field: str = "person") -> Person:
     return session.get(Person, Unit(session).resolver.person(ref, field=field))
 
 
-def list_people(session: Session) -> list[Person]:
-    """Everyone recorded (merged duplicates excluded), by name."""
-    return list(session.exec(_live(select(Person)).order_by(col(Person.name_key), col(Person.id))))
+def list_people(session: Session, *, limit: int | None = None, offset: int = 0) -> list[Person]:
+    """Everyone recorded (merged duplicates excluded), by name; `limit` and `offset` page."""
+    query = _live(select(Person)).order_by(col(Person.name_key), col(Person.id))
+    return list(session.exec(query.offset(offset).limit(limit)))
 
 
 def edit_person(session: Session, person: Person, *, name: str | None = None,

@@ -356,6 +356,7 @@ def response_records(
                 date=row.date,
                 source=row.source_key,
                 quote=row.quote,
+                voice=row.voice,
                 summary=row.summary,
             )
             if with_id:

@@ -236,14 +236,27 @@ def _newest(session: Session, entity: str, uids: list[str]) -> dict[str, tuple[i
     return {uid: (seq, state) for uid, seq, state in rows.all()}
 
 
+# entity -> (the result the positions were found for, each field's position in its rows)
+_COLUMNS: dict[str, tuple[Any, list[tuple[str, int | None]]]] = {}
+
+
 def _state(entity: str, row: Any, **references: Any) -> dict[str, Any]:
     """A row's logged shape, through the writers' state function. Fields that are not
     references are the row's columns of the same name, so a new column is checked as soon as
     its state function records it."""
-    mapping = row._mapping
+    # Each field's position is found once per batch's result: a row's `_mapping` and
+    # `_fields` are built afresh on every access, and this runs for every row of every table.
+    result, columns = _COLUMNS.get(entity, (None, []))
+    if result is not row._parent:
+        fields = row._fields
+        columns = [
+            (name, fields.index(name) if name in fields else None)
+            for name in integrity.SHAPES[entity]
+        ]
+        _COLUMNS[entity] = (row._parent, columns)
     kwargs = {
-        name: references[name] if name in references else mapping[name]
-        for name in integrity.SHAPES[entity]
+        name: references[name] if name in references else row[position]
+        for name, position in columns
     }
     return integrity.STATE_FUNCTIONS[entity](**kwargs)
 

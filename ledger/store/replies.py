@@ -41,17 +41,19 @@ def new_response(
     source: str | None = None,
     quote: str | None = None,
     summary: str | None = None,
+    voice: str | None = None,
     uid: str | None = None,
     strict: bool = False,
 ) -> int:
-    """The rules for a new response to a claim; its id.
+    """The rules for a new response to a claim; its id. `voice` is who spoke for the
+    respondent.
 
     Its quote is looked for in the source's stored text, as an attribution's is: with
     `strict`, a quote that is not found is refused; otherwise it is recorded as not found,
     with a warning.
     """
     cleaned = shapes.clean_response(
-        kind=kind, date=date, quote=quote, summary=summary, has_source=bool(source)
+        kind=kind, date=date, quote=quote, summary=summary, has_source=bool(source), voice=voice
     )
     resolver = unit.resolver
     resolver.claim(claim_id)
@@ -187,10 +189,12 @@ def add_response(
     source: str | None = None,
     quote: str | None = None,
     summary: str | None = None,
+    voice: str | None = None,
     uid: str | None = None,
     strict: bool = False,
 ) -> Response:
-    """Record an answer to a claim (its quote checked as in `new_response`)."""
+    """Record an answer to a claim (its quote checked as in `new_response`); `voice` says
+    who spoke for the respondent."""
     with writing(session) as unit:
         rid = new_response(
             unit,
@@ -201,6 +205,7 @@ def add_response(
             source=source,
             quote=quote,
             summary=summary,
+            voice=voice,
             uid=uid,
             strict=strict,
         )

@@ -150,9 +150,11 @@ def get_source(session: Session, ref: str, *, field: str = "source") -> Source:
     return session.get(Source, Unit(session).resolver.source(ref, field=field))
 
 
-def list_sources(session: Session) -> list[Source]:
-    """Every source, by publication date then key."""
-    return list(session.exec(select(Source).order_by(col(Source.published), col(Source.key))))
+def list_sources(session: Session, *, limit: int | None = None,
+                 offset: int = 0) -> list[Source]:
+    """Every source, by publication date then key; `limit` and `offset` page."""
+    query = select(Source).order_by(col(Source.published), col(Source.key))
+    return list(session.exec(query.offset(offset).limit(limit)))
 
 
 def edit_source(session: Session, source: Source, *, title: str | None = None,

@@ -130,6 +130,7 @@ def response_state(session: Session, response: Response) -> dict[str, Any]:
         source=_uid_of(session, Source, response.source_id),
         quote=response.quote,
         summary=response.summary,
+        voice=response.voice,
     )
 
 

@@ -5,7 +5,7 @@ migration checks each existing one. Both kinds of anchor remember the capture (t
 the quote was found in, so a quote gone from a newer capture shows as drifted.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,7 +9,9 @@ it), then times, in the same run, `ledger.audit.audit` over the whole ledger and
 that reads the same texts and quotes and does nothing but a plain substring check of each
 quote. Targets: the audit under 10 seconds and at most 3 times the baseline. Most quotes carry
 a stored anchor (as `ledger claim cite` leaves them); 2% have none and need normalizing; 1%
-are misquotes, the only ones that pay for the fuzzy search.
+are misquotes, the only ones that pay for the fuzzy search. A third have named sourcing and a
+voice that names a person, so the speaker check reads their paragraphs (the synthetic texts
+name no one, so each draws `speaker-unconfirmed`).
 """
 
 from __future__ import annotations
@@ -94,8 +96,13 @@ def build(path: Path) -> None:
         start = text.find(" ", rng.randint(0, len(text) - 200)) + 1
         end = text.find(" ", start + rng.randint(60, 150))
         quote = text[start:end]
+        sourcing = rng.choice(["named", "anonymous", "document"])
         row = {"uid": _uid(rng), "claim_id": i % CLAIMS + 1, "source_id": source_id,
-               "sourcing": rng.choice(["named", "anonymous", "document"]),
+               "sourcing": sourcing,
+               # A named voice (a person of the ledger), so the speaker check runs for a
+               # third of the quotes; it is not taken from `rng`, which keeps the rest of
+               # the ledger as it was.
+               "voice": people[(7 * i) % PEOPLE]["name"] if sourcing == "named" else None,
                "quote_status": "verified", "anchor_start": start, "anchor_end": end,
                "anchor_prefix": text[max(0, start - QUOTE_CONTEXT) : start],
                "anchor_suffix": text[end : end + QUOTE_CONTEXT]}

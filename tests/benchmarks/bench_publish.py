@@ -138,8 +138,8 @@ def run_publish(db: Path, out: Path, *, html: bool) -> dict:
     marks: list[float] = []
     start = time.perf_counter()
     result = publish(engine, out, html=html,
-                     progress=lambda m: marks.append(time.perf_counter()) if "dossiers" in m
-                     else None)
+                     progress=lambda stage, _done, _total: marks.append(time.perf_counter())
+                     if stage == "dossiers" else None)
     total = time.perf_counter() - start
     engine.dispose()
     seconds = (marks[-1] if marks else time.perf_counter()) - start
