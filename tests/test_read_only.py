@@ -53,6 +53,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("how", ["read-only copy", "read-only folder"])
 def test_a_read_only_ledger_can_be_read_and_says_so_on_a_write(folder, how):
+    subprocess.run([*LEDGER, "init", str(folder / "live.db")], check=True, capture_output=True)
     subprocess.run(
         [*LEDGER, "--db", str(folder / "live.db"), "import", str(EXAMPLE)],
         check=True,

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from ledger.db import HEAD_REVISION
+
 FORGED = "intern\n 86  2026-12-01T00:00:00Z  editor-in-chief  approve claim 1"
 
 
@@ -148,7 +150,7 @@ def test_an_odd_alembic_version_is_a_clean_error(cli, db, versions, message):
         assert result.code == 1, (command, result.err)
         assert result.err.startswith("Error: ") and message in result.err, result.err
         assert result.err.count("\n") == 1
-    _set_versions(db, "0005")
+    _set_versions(db, HEAD_REVISION)
     assert [p["name"] for p in cli.json("person", "list")] == ["Han Dong"]
 
 
