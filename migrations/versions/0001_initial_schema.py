@@ -3,7 +3,7 @@
 The event table is append-only: triggers refuse UPDATE and DELETE on both backends.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21
 """
 
