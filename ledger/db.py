@@ -3,7 +3,8 @@
 SQLite runs in WAL mode with foreign keys on and a busy timeout, and every write transaction
 begins IMMEDIATE so concurrent writers queue instead of failing. On PostgreSQL a write
 transaction takes one advisory lock first, so appends to the event chain are serialized there
-too. Migrations (alembic, in `migrations/`) are the only way the schema is made.
+too. Migrations (alembic, in `migrations/`) are the only way the schema is made; a new SQLite
+ledger replays the schema they leave, recorded in `sqlite_schema.sql` (see `create_sqlite`).
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlmodel import Session
-
 from ledger.errors import LedgerError, ReadOnly, SchemaMismatch
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from alembic.config import Config
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+# SQLAlchemy is imported inside the functions that use it: creating a new SQLite ledger
+# (`create_sqlite`) needs only the standard library, and `ledger init` stays fast.
 
 # The newest migration. A test checks it against alembic's head, so the everyday path can
 # compare revisions without importing alembic.
@@ -95,6 +98,8 @@ def make_engine(url: str) -> Engine:
     A SQLite file this process cannot write is opened read-only (`mode=ro`, or `immutable`
     for a WAL ledger in a read-only folder): every read works, and a write says why not.
     """
+    from sqlalchemy import create_engine, event
+
     read_only = read_only_path(url) if url.startswith("sqlite") else None
     if read_only is not None:
         import sqlite3
@@ -158,6 +163,8 @@ def transaction(
     Store functions flush; only this commits. `actor` and `clock` go into every event the
     transaction appends. A ledger opened read-only (see `make_engine`) refuses at once.
     """
+    from sqlmodel import Session
+
     read_only = getattr(engine, "ledger_read_only", None)
     if read_only is not None:
         raise ReadOnly(f"the ledger {str(read_only)!r} is read-only here (the file or its "
@@ -178,6 +185,8 @@ def transaction(
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
     """A read-only session; nothing it does is committed."""
+    from sqlmodel import Session
+
     with engine.connect() as connection, Session(bind=connection, autoflush=False) as session:
         try:
             yield session
@@ -215,6 +224,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at, or None for an empty database."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     with engine.connect() as connection:
         try:
             rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
@@ -273,6 +285,95 @@ def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
 
 
+# --- a new SQLite ledger, without running the migrations -----------------------------------
+
+# The schema the migrations leave on SQLite, recorded statement by statement from a migrated
+# ledger: the models' tables as the migrations made them, and what the migrations add beyond the
+# models (the append-only and search triggers, the FTS5 tables), in one place. Replaying it takes
+# milliseconds; running the migrations takes a second or more. tests/test_fast_init.py checks
+# that a ledger made from it equals a migrated one exactly (sqlite_master compared) and that it
+# is at HEAD_REVISION; it rewrites the file with --update-golden after a new migration. Until
+# then a new ledger is made by the migrations, so a stale recording is only ever slower.
+SQLITE_SCHEMA = Path(__file__).with_name("sqlite_schema.sql")
+_FTS5_SHADOWS = ("_config", "_content", "_data", "_docsize", "_idx")
+
+
+def recorded_sqlite_schema() -> tuple[str | None, list[str]]:
+    """The revision the recorded SQLite schema is at and its statements, in creation order."""
+    import sqlite3
+
+    revision, statements, pending = None, [], ""
+    for line in SQLITE_SCHEMA.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not pending and line.startswith("-- revision "):
+            revision = line.split()[2]
+        elif pending or line.strip():
+            pending += line
+            if sqlite3.complete_statement(pending):
+                statements.append(pending.strip().removesuffix(";"))
+                pending = ""
+    return revision, statements
+
+
+def sqlite_schema_statements(connection: sqlite3.Connection) -> list[str]:
+    """Every statement that makes this SQLite database's schema, in creation order: tables,
+    indexes, triggers and virtual tables (the tables FTS5 makes for itself and SQLite's own
+    indexes are made by those statements, so they are left out)."""
+    rows = connection.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid").fetchall()
+    virtual = [name for kind, name, sql in rows
+               if kind == "table" and sql.upper().startswith("CREATE VIRTUAL TABLE")]
+    shadows = {name + suffix for name in virtual for suffix in _FTS5_SHADOWS}
+    return [sql for _kind, name, sql in rows if name not in shadows]
+
+
+def write_sqlite_schema(connection: sqlite3.Connection, revision: str) -> None:
+    """Record the schema of `connection` (a ledger just migrated to `revision`) in
+    SQLITE_SCHEMA."""
+    statements = sqlite_schema_statements(connection)
+    SQLITE_SCHEMA.write_text(
+        f"-- revision {revision}\n"
+        "-- The schema the migrations leave on SQLite (see ledger.db.SQLITE_SCHEMA). Generated:\n"
+        "-- pytest tests/test_fast_init.py --update-golden\n\n"
+        + "".join(f"{sql};\n\n" for sql in statements),
+        encoding="utf-8",
+    )
+
+
+def create_sqlite(path: Path) -> bool:
+    """Make a new SQLite ledger at `path` from the recorded schema, stamped at HEAD_REVISION.
+
+    Returns False, having made nothing, when `path` is already a database with tables or the
+    recording is not at HEAD_REVISION (the caller then runs the migrations). One IMMEDIATE
+    transaction: a concurrent `ledger init` of the same file waits, then finds the tables.
+    """
+    import sqlite3
+
+    if path.exists() and path.stat().st_size > 0:
+        return False
+    revision, statements = recorded_sqlite_schema()
+    if revision != HEAD_REVISION:
+        return False
+    try:
+        connection = sqlite3.connect(path, isolation_level=None, timeout=60)
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("BEGIN IMMEDIATE")
+            if connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                connection.execute("ROLLBACK")
+                return False
+            for sql in statements:
+                connection.execute(sql)
+            connection.execute(
+                "INSERT INTO alembic_version (version_num) VALUES (?)", (HEAD_REVISION,)
+            )
+            connection.execute("COMMIT")
+        finally:
+            connection.close()  # uncommitted, the transaction is rolled back
+    except sqlite3.Error as exc:
+        raise LedgerError(f"cannot create the ledger at {path}: {exc}") from None
+    return True
+
+
 def schema_differences(engine: Engine) -> list:
     """What autogenerate would change to make the schema match the models (empty: they agree)."""
     from alembic.autogenerate import compare_metadata
@@ -326,6 +427,8 @@ def trigger_problems(engine: Engine) -> list[str]:
     append-only trigger on `event` (present, enabled, before UPDATE, DELETE and TRUNCATE, its
     function raising) and the search indexes.
     """
+    from sqlalchemy import text
+
     problems: list[str] = []
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
@@ -393,6 +496,10 @@ def open_ledger(db: str | None, *, create: bool = True) -> Engine:
         raise LedgerError(f"the folder for the ledger {str(path)!r} does not exist")
     if not create:
         require_file(url)
+    if create and path is not None and create_sqlite(path):
+        return make_engine(url)
+    from sqlalchemy.exc import OperationalError
+
     engine = make_engine(url)
     try:
         revision = current_revision(engine)

@@ -91,10 +91,11 @@ _GLOBAL_OPTIONS = ("--db", "--actor")
 
 
 def _app_for(argv: list[str]) -> typer.Typer:
-    """The app to run: only the group the command line names, else the whole app.
+    """The app to run: only the group or top-level command the command line names, else the
+    whole app.
 
     Typer builds the whole command tree on every call, which costs more than most commands
-    do; a group's commands are all a `ledger claim add` needs.
+    do; a group's commands are all a `ledger claim add` needs, and `ledger init` needs itself.
     """
     words = iter(argv)
     name = None
@@ -107,11 +108,15 @@ def _app_for(argv: list[str]) -> typer.Typer:
         elif not word.startswith(tuple(f"{o}=" for o in _GLOBAL_OPTIONS)):
             return app  # --help and the like: the whole app
     group = next((g for g in app.registered_groups if g.name == name), None)
-    if group is None:
+    command = next((c for c in app.registered_commands if c.name == name), None)
+    if group is None and command is None:
         return app
     slim = new_app(app.info.help)
     slim.callback()(root)
-    slim.add_typer(group.typer_instance, name=group.name)
+    if group is not None:
+        slim.add_typer(group.typer_instance, name=group.name)
+    else:
+        slim.registered_commands.append(command)
     return slim
 
 

@@ -11,8 +11,8 @@ from ledger.cli.common import info, new_app, out, state
 app = new_app("The database schema: migrations (alembic under the hood).")
 
 
-def _engine(ctx: typer.Context, *, create: bool = False, db: str | None = None):
-    from ledger.db import database_url, make_engine, require_file, sqlite_path
+def _url(ctx: typer.Context, *, create: bool = False, db: str | None = None) -> str:
+    from ledger.db import database_url, require_file, sqlite_path
     from ledger.errors import LedgerError
 
     url = database_url(db or state(ctx).db)
@@ -21,7 +21,13 @@ def _engine(ctx: typer.Context, *, create: bool = False, db: str | None = None):
         raise LedgerError(f"the folder for the ledger {str(path)!r} does not exist")
     if not create:
         require_file(url)
-    return make_engine(url)
+    return url
+
+
+def _engine(ctx: typer.Context, *, create: bool = False, db: str | None = None):
+    from ledger.db import make_engine
+
+    return make_engine(_url(ctx, create=create, db=db))
 
 
 def init(ctx: typer.Context,
@@ -39,7 +45,12 @@ def init(ctx: typer.Context,
     """
     from ledger import db
 
-    engine = _engine(ctx, create=True, db=path)
+    url = _url(ctx, create=True, db=path)
+    file = db.sqlite_path(url)
+    if file is not None and db.create_sqlite(file):  # a new file: no migrations to run
+        out(f"Created a ledger at schema {db.HEAD_REVISION}")
+        return
+    engine = db.make_engine(url)
     revision = db.current_revision(engine)
     if revision is None:
         db.upgrade(engine)
