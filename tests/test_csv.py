@@ -140,3 +140,30 @@ def test_export_neutralizes_and_round_trips(story, tmp_path, db):
     assert copied == original
     hits = fresh.json("search", "calc")
     assert hits and hits[0]["type"] == "claim"
+
+
+def test_a_repeated_claim_with_another_verdict_is_refused_by_line(cli, tmp_path):
+    """The second row repeats a claim with another verdict, after naming a new outlet: it is
+    refused by its line, and the rows around it (one more new outlet) neither collide with
+    what it staged nor get written."""
+    sheet = (
+        "Claim,Person,Verdict,Outlet\n"
+        "Alice took a bribe,Alice Example,false,daily-news\n"
+        "Alice took a bribe,Alice Example,confirmed,weekly-gazette\n"
+        "Carol lied under oath,Carol Example,false,evening-post\n"
+    )
+    args = ["--map", "statement=Claim", "--map", "about=Person", "--map", "status=Verdict",
+            "--map", "source=Outlet", "--create-missing"]
+    path = write(tmp_path, sheet)
+    result = cli("import", path, *args)
+    assert result.code == 1
+    assert "1 row refused; nothing was imported" in result.err
+    assert "line 3: claim 'Alice took a bribe' is already in the ledger with a different " \
+        "status" in result.err
+    assert cli.json("claim", "list") == [] and cli.json("source", "list") == []
+    import json
+
+    report = json.loads(cli("import", path, *args, "--dry-run", "--json").out)
+    assert [r["line"] for r in report["refused"]] == [3]
+    assert report["new_sources"] == ["daily-news", "evening-post"]
+    assert cli("verify").code == 0

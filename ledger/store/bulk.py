@@ -388,8 +388,22 @@ class Importer:
             raise _conflict("claim", cleaned["statement"][:60], differs)
 
     def _claim_facts(self, cid: int) -> dict[str, Any]:
-        self.unit.flush()
-        claim = self.session.get(Claim, cid)
+        # Read from the staged rows when the claim is still staged, never by flushing: a flush
+        # inside a record would write the parts it staged before a refusal could forget them.
+        staged = self.unit.sink.pending(Claim)
+        first = staged[0]["id"] if staged else None
+        if first is not None and first <= cid < first + len(staged):
+            row = staged[cid - first]  # staged rows of a table are in id order, without gaps
+            facts = {name: row.get(f"{name}_id" if name == "claimant" else name)
+                     for name in ("claimant", "occurred", "status", "retraction_reason")}
+        else:
+            claim = self.session.get(Claim, cid)
+            facts = {
+                "claimant": claim.claimant_id,
+                "occurred": claim.occurred,
+                "status": claim.status,
+                "retraction_reason": claim.retraction_reason,
+            }
         roles = list(
             self.session.exec(
                 select(ClaimPerson.role, ClaimPerson.person_id)
@@ -397,13 +411,12 @@ class Importer:
                 .order_by(col(ClaimPerson.id))
             )
         )
+        roles += [(r["role"], r["person_id"]) for r in self.unit.sink.pending(ClaimPerson)
+                  if r["claim_id"] == cid]
         return {
             "targets": {p for r, p in roles if r == "target"},
             "mentioned": {p for r, p in roles if r == "mentioned"},
-            "claimant": claim.claimant_id,
-            "occurred": claim.occurred,
-            "status": claim.status,
-            "retraction_reason": claim.retraction_reason,
+            **facts,
         }
 
     def _matched_part(

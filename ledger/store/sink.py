@@ -64,6 +64,10 @@ class RowSink:
     def staged(self) -> int:
         return 0
 
+    def pending(self, model) -> list[dict[str, Any]]:
+        """The rows of `model` waiting to be written: none, each is written as it comes."""
+        return []
+
     def flush(self) -> None:
         self.session.flush()
 
@@ -88,6 +92,8 @@ class BatchSink:
         self.inserted: set[str] = set()
         self.flushes = 0
         self.index_triggers: list[str] | None = None
+        # The newest event a flush wrote: where the chain goes on after a `forget`.
+        self.written_head: tuple[int, str] | None = None
 
     def _max_id(self, model) -> int:
         return self.connection.execute(select(func.max(model.id))).scalar() or 0
@@ -108,6 +114,10 @@ class BatchSink:
         """How many rows wait to be written."""
         return sum(len(r) for r in self.rows.values())
 
+    def pending(self, model) -> list[dict[str, Any]]:
+        """The rows of `model` waiting to be written, in id order (read, do not change)."""
+        return self.rows[self.names[model]]
+
     def large(self) -> bool:
         return self.staged() >= _FLUSH_ROWS
 
@@ -116,13 +126,16 @@ class BatchSink:
         return ({t: len(r) for t, r in self.rows.items()}, dict(self.next_id), self.flushes)
 
     def forget(self, point: tuple[dict[str, int], dict[str, int], int]) -> None:
-        """Drop the rows staged since `point`. A flush in between (only ever before a record
-        staged anything) wrote what came before it: everything staged now is newer."""
+        """Drop the rows staged since `point`. A flush in between wrote what came before it:
+        everything staged now is newer, and the ids it gave out stay taken (a flush inside a
+        record leaves that record's written rows in place, with their events, rather than
+        hand their ids out again)."""
         lengths, next_id, flushes = point
         flushed = flushes != self.flushes
         for table, length in lengths.items():
             del self.rows[table][0 if flushed else length :]
-        self.next_id = dict(next_id)
+        if not flushed:
+            self.next_id = dict(next_id)
 
     def flush(self) -> None:
         """Write every staged row, parents first."""
@@ -136,6 +149,9 @@ class BatchSink:
             and staged >= max(_REBUILD_INDEX_AT, self.searchable_rows // 2)
         ):
             self.index_triggers = suspend_index(self.session)
+        events = self.rows["event"]
+        if events:
+            self.written_head = (events[-1]["seq"], events[-1]["hash"])
         for model in TABLES:
             rows = self.rows[model.__tablename__]
             if rows:

@@ -101,7 +101,9 @@ class Unit:
             undo.pop()()
         self.sink.forget(point.sink)
         self.resolver.forget_texts()
-        self.events.head = point.head
+        # After a flush, the events it wrote stay in the chain (see `BatchSink.forget`).
+        written = self.sink.written_head
+        self.events.head = written if flushed and written is not None else point.head
         del self.warnings[point.warnings :]
 
     def finish(self) -> None:
