@@ -48,23 +48,31 @@ class SourceEventRow(NamedTuple):
 
 
 def load_claim_events(session: Session, claim_ids) -> list[ClaimEventRow]:
-    """Every event of the claims `claim_ids` (a subquery) selects, in sequence order."""
+    """Every event of the claims `claim_ids` (a subquery) selects, in sequence order.
+
+    An outer join, so the claims drive the query: with an inner join SQLite's planner walks
+    every claim event and tests each against the subquery, 4 s a batch on LIAR (40 s under
+    load) where this takes 0.02 s. Every claim has its add event; the NULL rows an outer join
+    could give are dropped all the same.
+    """
     query = (
         select(Claim.id, Event.seq, Event.at, Event.action, Event.state)
-        .join(Event, and_(Event.entity == "claim", col(Event.uid) == col(Claim.uid)))
+        .outerjoin(Event, and_(Event.entity == "claim", col(Event.uid) == col(Claim.uid)))
         .where(col(Claim.id).in_(claim_ids))
         .order_by(col(Event.seq))
     )
-    return [ClaimEventRow._make(row) for row in session.connection().execute(query).all()]
+    rows = session.connection().execute(query).all()
+    return [ClaimEventRow._make(row) for row in rows if row[1] is not None]
 
 
 def load_additions(session: Session, claim_ids) -> list[AdditionRow]:
-    """The add events of the responses and reply requests of the claims `claim_ids` selects."""
+    """The add events of the responses and reply requests of the claims `claim_ids` selects
+    (outer joins, for the reason `load_claim_events` gives)."""
     responses = (
         select(
             Response.claim_id, literal("response").label("kind"), Response.id, Event.seq, Event.at
         )
-        .join(
+        .outerjoin(
             Event,
             and_(
                 Event.entity == "response",
@@ -82,7 +90,7 @@ def load_additions(session: Session, claim_ids) -> list[AdditionRow]:
             Event.seq,
             Event.at,
         )
-        .join(
+        .outerjoin(
             Event,
             and_(
                 Event.entity == "reply",
@@ -93,7 +101,8 @@ def load_additions(session: Session, claim_ids) -> list[AdditionRow]:
         .where(col(ReplyRequest.claim_id).in_(claim_ids))
     )
     query = union_all(responses, replies).order_by("seq")
-    return [AdditionRow._make(row) for row in session.connection().execute(query).all()]
+    rows = session.connection().execute(query).all()
+    return [AdditionRow._make(row) for row in rows if row[3] is not None]
 
 
 def load_source_events(session: Session) -> list[SourceEventRow]:
