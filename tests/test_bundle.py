@@ -134,3 +134,44 @@ def test_quoteless_attribution_is_not_duplicated_on_reimport(cli, tmp_path):
     cli.ok("import", str(bundle))
     cli.ok("import", str(bundle))
     assert len(cli.json("claim", "show", "1")["attributions"]) == 2
+
+
+def test_a_jsonl_file_is_read_line_by_line(tmp_path):
+    """`iter_records` yields a JSONL file's records as it reads them, split on \\n only (a
+    U+2028 inside a string stays in its record), and names a bad line or byte by its place in
+    the file; `import_file` checks every line before it writes anything."""
+    from ledger.errors import InvalidValue, ReadFailed
+    from ledger.io.bundle import iter_records
+
+    path = tmp_path / "b.jsonl"
+    path.write_text('{"type": "person", "name": "A\u2028B"}\r\n\n{"type": "person", '
+                    '"name": "C"}\n{not json}\n', encoding="utf-8")
+    records = iter_records(path)
+    assert next(records) == ("line 1", {"type": "person", "name": "A\u2028B"})
+    assert next(records) == ("line 3", {"type": "person", "name": "C"})
+    with pytest.raises(InvalidValue, match=r"^line 4: not valid JSON"):
+        next(records)
+    path.write_bytes(b'{"type": "person", "name": "A"}\n{"name": "\xff"}\n')
+    with pytest.raises(ReadFailed, match=r"not UTF-8 text \(invalid start byte at byte 42\)"):
+        list(iter_records(path))
+
+
+def test_import_file_checks_every_line_first(db, tmp_path):
+    from ledger.db import open_ledger, reading, transaction
+    from ledger.errors import InvalidValue
+    from ledger.io.bundle import import_file
+    from ledger.store import list_people
+
+    path = tmp_path / "b.jsonl"
+    path.write_text('{"type": "person", "name": "A"}\n[1]\n', encoding="utf-8")
+    engine = open_ledger(db)
+    with pytest.raises(InvalidValue, match=r"^line 2: each record must be an object"), \
+            transaction(engine, actor="t") as session:
+        import_file(session, path)
+    path.write_text('{"type": "person", "name": "A"}\n{"type": "person", "name": "B"}\n',
+                    encoding="utf-8")
+    with transaction(engine, actor="t") as session:
+        assert import_file(session, path).created["person"] == 2
+    with reading(engine) as session:
+        assert sorted(p.name for p in list_people(session)) == ["A", "B"]
+    engine.dispose()

@@ -63,7 +63,7 @@ def import_(ctx: typer.Context,
 
         raise InvalidValue("--map, --mapping, --delimiter, --create-missing, --dry-run and "
                            "--verbose are for --format csv")
-    from ledger.io.bundle import import_records, read_records
+    from ledger.io.bundle import import_file, import_records
 
     warnings: list[str] = []
     with progress_bar("Importing") as progress, state(ctx).write() as session:
@@ -73,9 +73,9 @@ def import_(ctx: typer.Context,
             from ledger.io.claimreview import read_reviews, review_records
 
             records = review_records(session, read_reviews(Path(file)), warnings=warnings)
+            result = import_records(session, records, strict=strict)
         else:
-            records = read_records(Path(file), fmt=fmt)
-        result = import_records(session, records, strict=strict)
+            result = import_file(session, Path(file), fmt=fmt, strict=strict)
     result.warnings[:0] = warnings
     for message in result.warnings:
         warn(message)

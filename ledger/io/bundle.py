@@ -21,13 +21,13 @@ from ledger import values
 from ledger.errors import InvalidValue, LedgerError
 from ledger.store import reads
 from ledger.store.bulk import DERIVED, FIELDS, TYPES, Importer, ImportResult
-from ledger.userfiles import read_text
+from ledger.userfiles import read_lines, read_text
 
 FORMATS = ("jsonl", "json", "yaml")
 # A record is an object of values, lists and attribution objects: a few levels deep at most.
 RECORD_DEPTH = 8
 __all__ = ["DERIVED", "FIELDS", "FORMATS", "TYPES", "ImportResult", "dump", "export_records",
-           "import_records", "read_records"]
+           "import_file", "import_records", "iter_records", "read_records"]
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -114,21 +114,17 @@ def detect_format(path: Path, fmt: str | None) -> str:
 
 def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     """Parse a bundle file into (where, record) pairs; `where` names the line or item."""
+    return list(iter_records(path, fmt=fmt))
+
+
+def iter_records(path: Path, *, fmt: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The bundle's (where, record) pairs one at a time: a JSONL file is read line by line,
+    never held whole; a JSON or YAML document is parsed whole (it is one value)."""
     fmt = detect_format(path, fmt)
-    content = read_text(path)
-    records: list[tuple[str, Any]] = []
     if fmt == "jsonl":
-        for number, text_line in jsonl_lines(content):
-            if not text_line.strip():
-                continue
-            try:
-                records.append((f"line {number}", json.loads(text_line)))
-            except json.JSONDecodeError as exc:
-                raise InvalidValue(f"line {number}: not valid JSON ({exc.msg})") from None
-            except RecursionError:
-                raise InvalidValue(f"line {number}: the JSON is nested too deeply to be a "
-                                   "record") from None
+        pairs: Iterable[tuple[str, Any]] = _jsonl_records(path)
     else:
+        content = read_text(path)
         try:
             if fmt == "json":
                 data = json.loads(content)
@@ -143,24 +139,69 @@ def read_records(path: Path, *, fmt: str | None = None) -> list[tuple[str, dict[
                                f"{str(exc).splitlines()[0]}") from None
         if not isinstance(data, list):
             raise InvalidValue(f"{str(path)!r} must hold a list of records")
-        records = [(f"record {n}", item) for n, item in enumerate(data, start=1)]
-    for where, record in records:
+        pairs = ((f"record {n}", item) for n, item in enumerate(data, start=1))
+    for where, record in pairs:
         if not isinstance(record, dict):
             raise InvalidValue(f"{where}: each record must be an object with a \"type\"")
         problem = values.nesting_problem(record, limit=RECORD_DEPTH)
         if problem:
             raise InvalidValue(f"{where}: {problem}")
-    return records
+        yield where, record
 
 
-def import_records(session: Session, records: list[tuple[str, dict[str, Any]]],
-                   *, strict: bool = False) -> ImportResult:
+def _jsonl_records(path: Path) -> Iterator[tuple[str, Any]]:
+    for number, raw in enumerate(read_lines(path), start=1):
+        text_line = raw.removesuffix("\r")
+        if not text_line.strip():
+            continue
+        try:
+            yield f"line {number}", json.loads(text_line)
+        except json.JSONDecodeError as exc:
+            raise InvalidValue(f"line {number}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise InvalidValue(f"line {number}: the JSON is nested too deeply to be a "
+                               "record") from None
+
+
+def _expected(record: dict[str, Any]) -> dict[str, Any]:
+    """What `Resolver.expect` reads of a record (its type, uid, statement and attributions'
+    uids), so the first pass over a large file keeps little."""
+    slim = {key: record[key] for key in ("type", "uid", "statement") if key in record}
+    attributions = record.get("attributions")
+    if isinstance(attributions, list):
+        slim["attributions"] = [{"uid": a["uid"]} for a in attributions
+                                if isinstance(a, dict) and "uid" in a]
+    return slim
+
+
+def import_file(session: Session, path: Path, *, fmt: str | None = None,
+                strict: bool = False) -> ImportResult:
+    """Import a bundle file in the caller's transaction (see `import_records`).
+
+    A JSONL file is read twice, line by line: once to check every line and collect the uids
+    and statements to index, once to import; the records are never all in memory at once.
+    """
+    if detect_format(path, fmt) != "jsonl":
+        return import_records(session, read_records(path, fmt=fmt), strict=strict)
+    expected = [_expected(record) for _where, record in iter_records(path, fmt="jsonl")]
+    return import_records(session, iter_records(path, fmt="jsonl"), strict=strict,
+                          expected=expected)
+
+
+def import_records(session: Session, records: Iterable[tuple[str, dict[str, Any]]],
+                   *, strict: bool = False,
+                   expected: list[dict[str, Any]] | None = None) -> ImportResult:
     """Write the records into the ledger in the caller's transaction, in bulk.
 
     Any error is re-raised with the line (or item) that caused it; the caller rolls back.
+    `expected`: the records to come, or what `Resolver.expect` needs of them, when `records`
+    is an iterator (by default `records` is a list and is read for it).
     """
-    importer = Importer(session, strict=strict, expected=[r for _, r in records],
-                        undoable=False)
+    if expected is None:
+        records = list(records)
+        expected = [r for _, r in records]
+    importer = Importer(session, strict=strict, expected=expected, undoable=False)
+    del expected
     where = "the file"
     try:
         for position, record in records:

@@ -15,6 +15,7 @@ absolute figures are context. Not collected by pytest. See docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -94,10 +95,10 @@ def child_build(workdir: Path, claims: int) -> dict[str, Any]:
 
 
 def child_import(workdir: Path, claims: int, url: str | None = None) -> dict[str, Any]:
-    """`ledger.io.bundle.import_records` of the cached bundle into a fresh migrated ledger, in
+    """`ledger.io.bundle.import_file` of the cached bundle into a fresh migrated ledger, in
     one transaction (reading and parsing the file included, migrating not)."""
     from ledger import db
-    from ledger.io.bundle import import_records, read_records
+    from ledger.io.bundle import import_file
 
     bundle, records = bundle_file(workdir, claims)
     if url is None:
@@ -107,12 +108,12 @@ def child_import(workdir: Path, claims: int, url: str | None = None) -> dict[str
         url = sqlite_url(target)
     engine = db.make_engine(url)
     db.upgrade(engine)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with db.transaction(engine, actor="bench") as session:
-        import_records(session, read_records(bundle), strict=False)
-    seconds = time.perf_counter() - started
+        import_file(session, bundle, strict=False)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
-    return {"seconds": seconds, "records": records, "rate": records / seconds,
+    return {"seconds": seconds, "cpu": cpu, "records": records, "rate": records / seconds,
             "peak_mb": peak_mb()}
 
 
@@ -195,7 +196,7 @@ def logged_db(workdir: Path, claims: int) -> Path:
     """The synthetic ledger as the import writes it, event log included (the Core-built
     ledger has no events, so it cannot verify), cached."""
     from ledger import db
-    from ledger.io.bundle import import_records, read_records
+    from ledger.io.bundle import import_file
 
     path = workdir / f"logged-{claims}.db"
     if path.exists():
@@ -209,7 +210,7 @@ def logged_db(workdir: Path, claims: int) -> Path:
     engine = db.make_engine(sqlite_url(part))
     db.upgrade(engine)
     with db.transaction(engine, actor="bench") as session:
-        import_records(session, read_records(bundle_file(workdir, claims)[0]), strict=False)
+        import_file(session, bundle_file(workdir, claims)[0], strict=False)
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
@@ -233,13 +234,13 @@ def child_verify(workdir: Path, claims: int) -> dict[str, Any]:
     from ledger.store.replay import verify_ledger
 
     engine = db.make_engine(sqlite_url(logged_db(workdir, claims)))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with db.reading(engine) as session:
         report = verify_ledger(session)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
     assert report.ok, report.to_dict()["differences"][:3]
-    return {"seconds": seconds, "events": report.chain.events,
+    return {"seconds": seconds, "cpu": cpu, "events": report.chain.events,
             "rows": sum(report.rows.values()), "peak_mb": peak_mb()}
 
 
@@ -248,15 +249,15 @@ def child_verify_floor(workdir: Path, claims: int) -> dict[str, Any]:
     import sqlite3
 
     connection = sqlite3.connect(logged_db(workdir, claims))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for table in STATE_TABLES:
         for _row in connection.execute(f"SELECT * FROM {table}"):
             pass
     for (state,) in connection.execute("SELECT state FROM event ORDER BY seq"):
         json.loads(state)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     connection.close()
-    return {"seconds": seconds, "peak_mb": peak_mb()}
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb()}
 
 
 def child_export(workdir: Path, claims: int) -> dict[str, Any]:
@@ -266,13 +267,13 @@ def child_export(workdir: Path, claims: int) -> dict[str, Any]:
     from ledger.io.bundle import dump, export_records
 
     engine = db.make_engine(sqlite_url(logged_db(workdir, claims)))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with db.reading(engine) as session, open(os.devnull, "w", encoding="utf-8") as sink:
         for chunk in dump(export_records(session)):
             sink.write(chunk)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
-    return {"seconds": seconds, "peak_mb": peak_mb()}
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb()}
 
 
 def child_export_floor(workdir: Path, claims: int) -> dict[str, Any]:
@@ -281,39 +282,47 @@ def child_export_floor(workdir: Path, claims: int) -> dict[str, Any]:
 
     connection = sqlite3.connect(logged_db(workdir, claims))
     connection.row_factory = sqlite3.Row
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with open(os.devnull, "w", encoding="utf-8") as sink:
         for table in STATE_TABLES:
             for row in connection.execute(f"SELECT * FROM {table}"):
                 sink.write(json.dumps(dict(row), ensure_ascii=False) + "\n")
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     connection.close()
-    return {"seconds": seconds, "peak_mb": peak_mb()}
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb()}
+
+
+def command_times(command: list[str]) -> dict[str, float]:
+    """Run a command (stdout to /dev/null); its wall and CPU seconds (user + system)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": seconds, "cpu": cpu}
+
+
+def ledger_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("ledger")), *args]
+
+
+def floor_command(*args: str) -> list[str]:
+    return [sys.executable, str(HERE / "floors.py"), *args]
 
 
 def child_claim_list(workdir: Path, claims: int) -> dict[str, Any]:
     """`ledger claim list --json` as a user runs it (a process, start-up included)."""
-    path = logged_db(workdir, claims)
-    started = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).with_name("ledger")), "--db", str(path), "claim",
-                    "list", "--json"], stdout=subprocess.DEVNULL, check=True)
-    return {"seconds": time.perf_counter() - started}
+    return command_times(ledger_command("--db", str(logged_db(workdir, claims)), "claim",
+                                        "list", "--json"))
 
 
 def child_claim_list_floor(workdir: Path, claims: int) -> dict[str, Any]:
-    """Context for `claim list --json`: a bare SELECT of the claim, claim_person and
-    attribution tables and json.dumps of each row, in-process."""
-    import sqlite3
-
-    connection = sqlite3.connect(logged_db(workdir, claims))
-    connection.row_factory = sqlite3.Row
-    started = time.perf_counter()
-    for table in ("claim", "claim_person", "attribution"):
-        for row in connection.execute(f"SELECT * FROM {table}"):
-            json.dumps(dict(row), ensure_ascii=False)
-    seconds = time.perf_counter() - started
-    connection.close()
-    return {"seconds": seconds}
+    """Its floor as a command (floors.py claim-list): the same stack imported, a bare SELECT
+    of the claim, claim_person and attribution tables and json.dumps of each row."""
+    return command_times(floor_command("claim-list", str(logged_db(workdir, claims))))
 
 
 def child_publish_target(workdir: Path) -> dict[str, Any]:
@@ -399,25 +408,54 @@ def child_audit(workdir: Path) -> dict[str, Any]:
 
 
 def child_liar(workdir: Path) -> dict[str, Any]:
-    """The LIAR set through the CSV import, then every speaker's dossier (HTML)."""
+    """The LIAR set through the CSV import (tests/liar_import.py) beside its floor
+    (`copy_floor`), every speaker's dossier published as Markdown and as HTML (beside
+    bench_publish's floor when it has one: `floor(db, out, html=...)` giving "seconds"), and
+    `ledger dossier barack-obama` as a command (with and without its verify) beside
+    floors.py's; wall and CPU seconds."""
+    import bench_liar
     from liar_import import import_liar
 
     from ledger.db import open_ledger
-    from ledger.publish import publish
 
     folder = Path(tempfile.mkdtemp(prefix="liar-", dir=workdir))
+    figures: dict[str, Any] = {}
+    db = folder / "liar.db"
+
+    def timed(name: str, work: Callable[[], Any]) -> Any:
+        started, cpu = time.perf_counter(), time.process_time()
+        result = work()
+        figures[name] = {"seconds": time.perf_counter() - started,
+                         "cpu": time.process_time() - cpu}
+        return result
+
     try:
-        started = time.perf_counter()
-        import_liar(str(folder / "liar.db"))
-        imported = time.perf_counter()
-        engine = open_ledger(str(folder / "liar.db"))
-        result = publish(engine, folder / "site", html=True)
+        timed("import", lambda: import_liar(str(db)))
+        figures["import_floor"] = copy_floor(db, folder / "floor.db")
+        engine = open_ledger(str(db))
+        for step, html in (("publish_md", False), ("publish_html", True)):
+            result = timed(step, lambda html=html, out=folder / step: bench_liar._publish(
+                engine, out, html=html))
+            figures["dossiers"] = result.people
         engine.dispose()
-        published = time.perf_counter()
+        import bench_publish
+
+        if hasattr(bench_publish, "floor"):
+            for step, html in (("publish_md", False), ("publish_html", True)):
+                floor = bench_publish.floor(db, folder / f"{step}-floor", html=html)
+                figures[f"{step}_floor"] = {"seconds": floor["seconds"],
+                                            "cpu": floor.get("cpu", 0.0)}
+        for name, command in (
+            ("dossier", ledger_command("--db", str(db), "dossier", "barack-obama")),
+            ("dossier_skip_verify", ledger_command("--db", str(db), "dossier", "barack-obama",
+                                                   "--skip-verify")),
+            ("dossier_floor", floor_command("dossier", str(db), "barack-obama")),
+        ):
+            runs = [command_times(command) for _ in range(3)]
+            figures[name] = min(runs, key=lambda r: r["seconds"])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return {"import": imported - started, "publish": published - imported,
-            "dossiers": result.people, "peak_mb": peak_mb()}
+    return {**figures, "peak_mb": peak_mb()}
 
 
 CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
@@ -497,6 +535,7 @@ def run_import(table: Table, growth: list[tuple], workdir: Path, sizes: list[int
     previous rate projects past `budget` seconds is skipped. Returns (size, seconds) of the
     largest size imported."""
     rate, largest = None, None
+    per_record: dict[int, float] = {}
     for claims in sizes:
         records = bundle_file(workdir, claims)[1]
         if rate is not None and records / rate > budget:
@@ -514,8 +553,16 @@ def run_import(table: Table, growth: list[tuple], workdir: Path, sizes: list[int
         rate, largest = ours["rate"], (claims, ours["seconds"])
         table.add(f"bundle import {size_label(claims)}, records/s", ours["rate"], bare["rate"],
                   "rec/s", at_least=0.5, baseline_name="sqlite3 executemany + FTS rebuild")
+        table.add(f"  bundle import {size_label(claims)}, CPU s", ours["cpu"], bare["cpu"], "s",
+                  at_most=2.0, baseline_name="the same, CPU")
+        per_record[claims] = ours["seconds"] / records
         growth.append(("import", claims, ours["seconds"], ours["peak_mb"],
                        ours["seconds"] / claims * 1e6))
+    measured = sorted(per_record)
+    for small, large in itertools.pairwise(measured):
+        table.add(f"import time per record, {size_label(large)} vs {size_label(small)}",
+                  per_record[large] * 1e6, per_record[small] * 1e6, "µs", at_most=1.3,
+                  baseline_name=f"the same at {size_label(small)} (linear)")
     return largest
 
 
@@ -569,21 +616,24 @@ def run_verify(table: Table, growth: list[tuple], workdir: Path, sizes: list[int
                    f"({ours['seconds'] / published['seconds']:.0%})")
         table.add(f"verify {label}, s", ours["seconds"], bare["seconds"], "s", at_most=3.0,
                   baseline_name="SELECT every table + parse every event")
+        table.add(f"  verify {label}, CPU s", ours["cpu"], bare["cpu"], "s", at_most=3.0,
+                  baseline_name="the same, CPU")
         growth.append(("verify", claims, ours["seconds"], ours["peak_mb"],
                        ours["seconds"] / claims * 1e6))
         ours, bare = _best("export", workdir, claims, runs), _best("export_floor", workdir,
                                                                     claims, runs)
         table.add(f"export {label} (jsonl), s", ours["seconds"], bare["seconds"], "s",
                   at_most=2.0, baseline_name="SELECT every table + json.dumps per row")
+        table.add(f"  export {label} (jsonl), CPU s", ours["cpu"], bare["cpu"], "s",
+                  at_most=2.0, baseline_name="the same, CPU")
         growth.append(("export", claims, ours["seconds"], ours["peak_mb"],
                        ours["seconds"] / claims * 1e6))
         ours, bare = (_best("claim_list", workdir, claims, runs),
                       _best("claim_list_floor", workdir, claims, runs))
-        table.add(f"claim list --json {label}, s", ours["seconds"], 3.0, "s", at_most=1.0,
-                  baseline_name="the 3 s limit")
-        table.note(f"claim list --json at {label}: {ours['seconds']:.2f} s as a command; "
-                   f"a bare SELECT + json.dumps of its three tables takes "
-                   f"{bare['seconds']:.2f} s in-process")
+        table.add(f"claim list --json {label}, s", ours["seconds"], bare["seconds"], "s",
+                  at_most=2.0, baseline_name="floors.py claim-list (a command too)")
+        table.add(f"  claim list --json {label}, CPU s", ours["cpu"], bare["cpu"], "s",
+                  at_most=2.0, baseline_name="the same, CPU")
 
 
 def run_search(table: Table, workdir: Path, sizes: list[int]) -> None:
@@ -688,9 +738,29 @@ def run_liar(table: Table, workdir: Path) -> None:
         return
     print("LIAR ...", flush=True)
     result = measure("liar", workdir)
-    table.note(f"LIAR (12.8k statements, {result['dossiers']:,} speakers): CSV import "
-               f"{result['import']:.1f} s, publish HTML {result['publish']:.1f} s, peak "
-               f"{result['peak_mb']:.0f} MB (no baseline; context)")
+    for kind, unit in (("seconds", "s"), ("cpu", "CPU s")):
+        table.add(f"LIAR import, {unit}", result["import"][kind], result["import_floor"][kind],
+                  "s", at_most=2.0, baseline_name="copy_floor: executemany + FTS rebuild")
+        for step in ("publish_md", "publish_html"):
+            floor = result.get(f"{step}_floor")
+            if floor:
+                table.add(f"LIAR {step}, {unit}", result[step][kind], floor[kind], "s",
+                          baseline_name="bench_publish.floor")
+        table.add(f"ledger dossier barack-obama --skip-verify, {unit}",
+                  result["dossier_skip_verify"][kind], result["dossier_floor"][kind], "s",
+                  at_most=1.5, baseline_name="floors.py dossier (a command too)")
+        table.add(f"ledger dossier barack-obama (verify included), {unit}",
+                  result["dossier"][kind], result["dossier_floor"][kind], "s",
+                  baseline_name="floors.py dossier (a command too)")
+    total = sum(result[step]["seconds"] for step in ("import", "publish_md", "publish_html"))
+    cpu = sum(result[step]["cpu"] for step in ("import", "publish_md", "publish_html"))
+    table.note(f"LIAR ({result['dossiers']:,} speakers): import {result['import']['seconds']:.1f}"
+               f" s, Markdown publish {result['publish_md']['seconds']:.1f} s, HTML publish "
+               f"{result['publish_html']['seconds']:.1f} s; total {total:.1f} s wall, "
+               f"{cpu:.1f} s CPU; peak {result['peak_mb']:.0f} MB. The comparison with an old "
+               "commit: bench_liar.py --baseline-commit")
+    if "publish_md_floor" not in result:
+        table.note("LIAR publish: bench_publish.py has no floor(db, out, html=...) yet")
 
 
 def render_growth(growth: list[tuple]) -> str:
