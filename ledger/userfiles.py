@@ -65,7 +65,8 @@ def read_lines(path: str | Path, *, option: str | None = None, hint: str = ICONV
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise ReadFailed(f"{label} is not UTF-8 text ({exc.reason} at byte "
-                                 f"{offset + exc.start}); {hint}") from None
+                raise ReadFailed(
+                    f"{label} is not UTF-8 text ({exc.reason} at byte {offset + exc.start}); {hint}"
+                ) from None
             offset += len(raw)
             yield line.removesuffix("\n")

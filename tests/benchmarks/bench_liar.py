@@ -81,8 +81,12 @@ def child(tree: Path, out: Path, step: str) -> dict:
         figures["files"] = sum(1 for p in site.rglob("*") if p.is_file())
     import ledger
 
-    figures.update(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu,
-                   peak_mb=peak_mb(), ledger=str(Path(ledger.__file__).parent))
+    figures.update(
+        wall=time.perf_counter() - wall,
+        cpu=time.process_time() - cpu,
+        peak_mb=peak_mb(),
+        ledger=str(Path(ledger.__file__).parent),
+    )
     return figures
 
 
@@ -106,15 +110,21 @@ def baseline_tree(commit: str, workdir: Path) -> tuple[Path, Path]:
     """
     tree = workdir / f"tree-{commit}"
     if not tree.exists():
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
-                        commit], check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), commit],
+            check=True,
+            capture_output=True,
+        )
     venv = workdir / f"venv-{commit}"
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-        site = subprocess.run([str(python), "-c", "import sysconfig; "
-                               "print(sysconfig.get_paths()['purelib'])"], check=True,
-                              capture_output=True, text=True).stdout.strip()
+        site = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         ours = sysconfig_purelib()
         Path(site, "baseline.pth").write_text(f"{tree}\n{ours}\n", encoding="utf-8")
     return tree, python
@@ -128,8 +138,16 @@ def sysconfig_purelib() -> str:
 
 
 def run_child(python: Path, tree: Path, out: Path, step: str) -> dict:
-    command = [str(python), str(Path(__file__).resolve()), "--child", step, "--tree", str(tree),
-               "--out", str(out)]
+    command = [
+        str(python),
+        str(Path(__file__).resolve()),
+        "--child",
+        step,
+        "--tree",
+        str(tree),
+        "--out",
+        str(out),
+    ]
     env = dict(os.environ, PYTHONPATH=str(tree))
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
@@ -142,8 +160,11 @@ def run_tree(python: Path, tree: Path, out: Path) -> dict[str, dict]:
     figures = {}
     for step in STEPS:
         figures[step] = run_child(python, tree, out, step)
-        print(f"  {tree.name:<14} {step:<13} {figures[step]['wall']:8.1f} s wall "
-              f"{figures[step]['cpu']:8.1f} s CPU {figures[step]['peak_mb']:6.0f} MB", flush=True)
+        print(
+            f"  {tree.name:<14} {step:<13} {figures[step]['wall']:8.1f} s wall "
+            f"{figures[step]['cpu']:8.1f} s CPU {figures[step]['peak_mb']:6.0f} MB",
+            flush=True,
+        )
     return figures
 
 
@@ -186,11 +207,15 @@ def main() -> int:
     finally:
         if args.baseline_commit and not args.keep:
             tree = trees["baseline"][0]
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                           capture_output=True)
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                capture_output=True,
+            )
     print()
-    print(f"LIAR end to end, {args.rounds} round(s), median wall (CPU) seconds; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"LIAR end to end, {args.rounds} round(s), median wall (CPU) seconds; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     totals = {}
     for name, runs in results.items():
         cells = []
@@ -207,12 +232,16 @@ def main() -> int:
     if floors:
         floor = statistics.median(f["seconds"] for f in floors)
         ours = statistics.median(r["import"]["wall"] for r in results["this tree"])
-        print(f"  import floor (raw executemany of its {floors[0]['rows']:,} rows + FTS "
-              f"rebuild): {floor:.2f} s; import {ours:.2f} s, ratio {ours / floor:.2f}x")
+        print(
+            f"  import floor (raw executemany of its {floors[0]['rows']:,} rows + FTS "
+            f"rebuild): {floor:.2f} s; import {ours:.2f} s, ratio {ours / floor:.2f}x"
+        )
     if "baseline" in totals:
         (ours, ours_cpu), (old, old_cpu) = totals["this tree"], totals["baseline"]
-        print(f"  this tree / baseline {args.baseline_commit}: {ours / old:.2f}x wall, "
-              f"{ours_cpu / old_cpu:.2f}x CPU (target: under 0.33x)")
+        print(
+            f"  this tree / baseline {args.baseline_commit}: {ours / old:.2f}x wall, "
+            f"{ours_cpu / old_cpu:.2f}x CPU (target: under 0.33x)"
+        )
     return 0
 
 

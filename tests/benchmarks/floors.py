@@ -54,12 +54,15 @@ def dossier(db: str, slug: str) -> None:
     connection = sqlite3.connect(db)
     connection.row_factory = sqlite3.Row
     person = connection.execute("SELECT * FROM person WHERE slug = ?", (slug,)).fetchone()
-    ids = ("SELECT claim_id FROM claim_person WHERE person_id = :p UNION "
-           "SELECT id FROM claim WHERE claimant_id = :p UNION "
-           "SELECT claim_id FROM response WHERE respondent_id = :p")
+    ids = (
+        "SELECT claim_id FROM claim_person WHERE person_id = :p UNION "
+        "SELECT id FROM claim WHERE claimant_id = :p UNION "
+        "SELECT claim_id FROM response WHERE respondent_id = :p"
+    )
     args = {"p": person["id"]}
-    claims = connection.execute(f"SELECT * FROM claim WHERE id IN ({ids}) ORDER BY id",
-                                args).fetchall()
+    claims = connection.execute(
+        f"SELECT * FROM claim WHERE id IN ({ids}) ORDER BY id", args
+    ).fetchall()
 
     def grouped(sql: str, key: str) -> dict:
         groups: dict = {}
@@ -67,18 +70,34 @@ def dossier(db: str, slug: str) -> None:
             groups.setdefault(row[key], []).append(row)
         return groups
 
-    attributions = grouped("SELECT a.*, s.title FROM attribution a JOIN source s ON "
-                           f"s.id = a.source_id WHERE a.claim_id IN ({ids})", "claim_id")
+    attributions = grouped(
+        "SELECT a.*, s.title FROM attribution a JOIN source s ON "
+        f"s.id = a.source_id WHERE a.claim_id IN ({ids})",
+        "claim_id",
+    )
     responses = grouped(f"SELECT * FROM response WHERE claim_id IN ({ids})", "claim_id")
     grouped(f"SELECT * FROM reply_request WHERE claim_id IN ({ids})", "claim_id")
-    events = grouped("SELECT e.uid, e.at, e.action, e.state FROM claim c LEFT JOIN event e ON "
-                     f"e.entity = 'claim' AND e.uid = c.uid WHERE c.id IN ({ids})", "uid")
+    events = grouped(
+        "SELECT e.uid, e.at, e.action, e.state FROM claim c LEFT JOIN event e ON "
+        f"e.entity = 'claim' AND e.uid = c.uid WHERE c.id IN ({ids})",
+        "uid",
+    )
     people = connection.execute(
         f"SELECT DISTINCT p.* FROM claim_person cp JOIN person p ON p.id = cp.person_id "
-        f"WHERE cp.claim_id IN ({ids})", args).fetchall()
+        f"WHERE cp.claim_id IN ({ids})",
+        args,
+    ).fetchall()
     template = jinja2.Environment(autoescape=False).from_string(TEMPLATE)
-    sys.stdout.write(template.render(person=person, claims=claims, attributions=attributions,
-                                     responses=responses, events=events, people=people))
+    sys.stdout.write(
+        template.render(
+            person=person,
+            claims=claims,
+            attributions=attributions,
+            responses=responses,
+            events=events,
+            people=people,
+        )
+    )
 
 
 if __name__ == "__main__":
