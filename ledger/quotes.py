@@ -412,6 +412,19 @@ def _makes_ascii(char: str) -> bool:
     return any(c.isascii() and c.isalnum() for c in unicodedata.normalize("NFKC", char))
 
 
+def _marks_of(chars: set[str]) -> set[str]:
+    """The characters of `chars` that are combining marks or normalize into some, and the
+    marks they normalize into: what may follow a letter in the text or its normalized form
+    and fold the letter into another."""
+    marks: set[str] = set()
+    for char in chars:
+        made = {c for c in unicodedata.normalize("NFKC", char) if unicodedata.combining(c)}
+        if made or unicodedata.combining(char):
+            marks.add(char)
+            marks |= made
+    return marks
+
+
 def _same_word(got: str, want: str, edge: bool) -> bool:
     """Whether a word read from the text can be the quote's word `want`. The quote's last
     word (`edge`) may go on in the text, or lose its last letter there to a combining mark
@@ -467,6 +480,7 @@ class TextIndex:
         self._searches = 0
         self._verbatim: tuple[re.Pattern[str] | None] | None = None
         self._others: set[str] = set()
+        self._marks: set[str] = set()
         self._visible: tuple[TextIndex, str] | bool | None = False
 
     @property
@@ -566,7 +580,8 @@ class TextIndex:
             if any(map(_makes_ascii, others)):
                 self._verbatim = (None,)
             else:
-                marks = "".join(sorted(c for c in others if unicodedata.combining(c)))
+                self._marks = _marks_of(others)
+                marks = "".join(sorted(self._marks))
                 self._verbatim = (
                     re.compile(rf"(?:[0-9A-Za-z](?![{re.escape(marks)}]))+")
                     if marks
@@ -598,6 +613,10 @@ class TextIndex:
                 return span
             first, last = span  # type: ignore[misc]
             return self._kept(first, invisible), self._kept(last - 1, invisible) + 1
+        if not needle.isascii() and not self._marks.issuperset(
+            c for c in needle if unicodedata.combining(c)
+        ):
+            return _UNDECIDED  # a mark the text cannot hold: read its words no further
         runs = [(m.group(), m.start(), m.end()) for m in words.finditer(needle)]
         if not runs:
             return _UNDECIDED
@@ -655,18 +674,14 @@ class TextIndex:
             others = self._others
             invisible = "".join(sorted(c for c in others if c in _INVISIBLE))
             rest = others.difference(invisible)
-            if (
-                not invisible
-                or any(map(_makes_ascii, rest))
-                or any(map(unicodedata.combining, rest))
-            ):
+            if not invisible or any(map(_makes_ascii, rest)) or _marks_of(rest):
                 self._visible = None
             else:
                 text = self.text
                 for char in invisible:
                     text = text.replace(char, "")
                 index = TextIndex(text)
-                index._others, index._verbatim = rest, (_ASCII_WORD,)
+                index._others, index._verbatim = rest, (_ASCII_WORD,)  # no marks in `rest`
                 self._visible = (index, invisible)
         return self._visible  # type: ignore[return-value]
 

@@ -164,3 +164,17 @@ def test_a_quote_ending_where_the_text_puts_a_combining_mark_is_found():
     text = "one two abc\u0360d three " * 3 + "x\u0301"
     assert verdict(text, "two abc") == reference(text, "two abc")
     assert verdict(text, "two abc")[0] == "verified"
+
+
+@pytest.mark.parametrize(
+    "mark",
+    ["\u0301", "\u0344", "\u0f73", "\u00a8", "\u0360", "\u0316\u0301", "\u200b\u0301"],
+)
+def test_marks_that_normalizing_makes_or_moves_never_hide_a_quote(mark):
+    # U+0344 normalizes into two marks, U+0F73 (not itself combining) into marks, U+00A8
+    # into a space and a mark; a zero-width space before a mark keeps it off the letter.
+    text = f"one taq{mark} two waq{mark}y three taq four " * 3
+    quotes = ["taq", "two waq", "taq two", f"taq{mark} two", "two waq\u0308\u0301y", "three taq"]
+    for quote in quotes:
+        for variant in (quote, quote.replace(" ", "  ")):
+            assert verdict(text, variant) == reference(text, variant), (text, variant)
