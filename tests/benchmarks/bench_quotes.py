@@ -131,22 +131,36 @@ def _limit_cases() -> list[tuple[str, str, str, str]]:
     invisible_tail = invisible[-LIMIT_QUOTE:].split(" ", 1)[1].replace("\u200b", "")
     return [
         ("absent: one word changed", plain, " ".join(changed), "not-found"),
-        ("absent: the text's own words, shuffled", plain, " ".join(shuffled)[:LIMIT_QUOTE],
-         "not-found"),
+        (
+            "absent: the text's own words, shuffled",
+            plain,
+            " ".join(shuffled)[:LIMIT_QUOTE],
+            "not-found",
+        ),
         ("present at the end, exact", plain, tail, "verified"),
         ("present at the end, normalized", curly, straight, "verified"),
         ("many near matches (4,999 characters repeated)", near, middle, "not-found"),
-        ("one repeated word, normalized, present", repeated,
-         "word  " * (LIMIT_QUOTE // 6), "verified"),
-        ("one repeated word, absent", repeated, "word " * (LIMIT_QUOTE // 5 - 1) + "ward",
-         "not-found"),
-        ("combining marks, present at the end", marked, marked_tail.replace(" ", "  "),
-         "verified"),
-        ("combining marks, absent", marked, " ".join(changed).replace("e", "e\u0301"),
-         "not-found"),
+        (
+            "one repeated word, normalized, present",
+            repeated,
+            "word  " * (LIMIT_QUOTE // 6),
+            "verified",
+        ),
+        (
+            "one repeated word, absent",
+            repeated,
+            "word " * (LIMIT_QUOTE // 5 - 1) + "ward",
+            "not-found",
+        ),
+        ("combining marks, present at the end", marked, marked_tail.replace(" ", "  "), "verified"),
+        ("combining marks, absent", marked, " ".join(changed).replace("e", "e\u0301"), "not-found"),
         ("invisible characters, absent", invisible, " ".join(changed), "not-found"),
-        ("invisible characters, present at the end", invisible,
-         invisible_tail.replace(" ", "  "), "verified"),
+        (
+            "invisible characters, present at the end",
+            invisible,
+            invisible_tail.replace(" ", "  "),
+            "verified",
+        ),
     ]
 
 
@@ -154,8 +168,10 @@ def limits() -> int:
     """Time the write-time verdict (`hint=False`) on each worst case at the limits: wall and
     CPU time of one check on a fresh `TextIndex` (as `claim add` makes one)."""
     wrong = 0
-    print(f"verdict at the limits: {LIMIT_TEXT:,}-character texts, quotes up to "
-          f"{LIMIT_QUOTE:,} characters (fresh TextIndex each, best of 3)")
+    print(
+        f"verdict at the limits: {LIMIT_TEXT:,}-character texts, quotes up to "
+        f"{LIMIT_QUOTE:,} characters (fresh TextIndex each, best of 3)"
+    )
     for name, text, quote, expected in _limit_cases():
         walls, cpus = [], []
         for _ in range(3):
@@ -165,8 +181,10 @@ def limits() -> int:
             cpus.append(time.process_time() - cpu)
         ok = check.status == expected
         wrong += not ok
-        print(f"  {name:48s} {1e3 * min(walls):7.0f} ms wall {1e3 * min(cpus):7.0f} ms CPU  "
-              f"{check.status}{'' if ok else ' (WRONG, expected ' + expected + ')'}")
+        print(
+            f"  {name:48s} {1e3 * min(walls):7.0f} ms wall {1e3 * min(cpus):7.0f} ms CPU  "
+            f"{check.status}{'' if ok else ' (WRONG, expected ' + expected + ')'}"
+        )
     return 1 if wrong else 0
 
 
@@ -175,8 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=10_000)
     parser.add_argument("--per-text", type=int, default=10)
-    parser.add_argument("--limits", action="store_true",
-                        help="time the write-time verdict on worst cases at 5 MB instead")
+    parser.add_argument(
+        "--limits",
+        action="store_true",
+        help="time the write-time verdict on worst cases at 5 MB instead",
+    )
     args = parser.parse_args(argv)
     if args.limits:
         return limits()
