@@ -69,6 +69,10 @@ DEMO_TIME = "2026-01-01T00:00:00.000000Z"
 # The name the demo's checkpoints give the example ledger.
 DEMO_LEDGER_NAME = "fact-ledger example"
 
+# A new page in the staging folder: never over anything, never through a symlink.
+_NEW_FILE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                   | getattr(os, "O_CLOEXEC", 0))
+
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {
     f"lpt{i}" for i in range(10)}
@@ -154,6 +158,7 @@ class _Output:
         self._lock = _take_lock(self._lock_path, out_dir)
         self.files: list[str] = []
         self.written: list[str] = []
+        self._folders: dict[str, tuple[str, str]] = {}
         try:
             self._clear_leftovers()
             os.mkdir(self.staging)
@@ -207,26 +212,61 @@ class _Output:
         return self.staging.joinpath(*self._parts(relative))
 
     def write(self, relative: str, content: str) -> None:
+        """Stage one page. Each folder is checked (inside the folder, no symlink in the
+        published one) and made once; a page costs one lstat of its published twin and one
+        new file in the staging folder (no temporary file and rename: the staging folder is
+        new, and the swap is the atomic step)."""
         data = content.encode("utf-8")
-        parts = self._parts(relative)
-        path, live = self.staging.joinpath(*parts), self.root.joinpath(*parts)
+        folder, _, name = relative.rpartition("/")
+        if name in ("", ".", ".."):
+            raise PublishFailed(f"refusing to write outside the folder: {relative!r}")
+        places = self._folders.get(folder)
+        if places is None:
+            places = self._folders[folder] = self._place(folder)
+        staged, live = places[0] + name, places[1] + name
+        try:
+            info = os.lstat(live)
+        except OSError:
+            info = None
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            self._parts(relative)  # raises: a symlink where a page goes
         self.files.append(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if self._unchanged(live, data):
+        if info is not None and self._unchanged(live, info, data):
             try:
-                os.link(live, path)
+                os.link(live, staged)
                 return
             except OSError:
-                outfiles.write_new(path, data)
+                self._write_new(staged, data)
                 return
-        outfiles.write_new(path, data)
+        self._write_new(staged, data)
         self.written.append(relative)
 
-    def _unchanged(self, live: Path, data: bytes) -> bool:
+    def _place(self, folder: str) -> tuple[str, str]:
+        """The staging and published paths of a folder (with a trailing separator), after
+        checking it as `_parts` does and making it in the staging folder."""
+        if folder:
+            parts = self._parts(folder + "/x")[:-1]
+            staged = self.staging.joinpath(*parts)
+            staged.mkdir(parents=True, exist_ok=True)
+            return str(staged) + os.sep, str(self.root.joinpath(*parts)) + os.sep
+        return str(self.staging) + os.sep, str(self.root) + os.sep
+
+    def _write_new(self, path: str, data: bytes) -> None:
+        handle = os.open(path, _NEW_FILE_FLAGS, outfiles.NEW_FILE_MODE)
         try:
-            info = live.lstat()
-            return (stat.S_ISREG(info.st_mode) and info.st_size == len(data)
-                    and stat.S_IMODE(info.st_mode) == self._mode and live.read_bytes() == data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+        finally:
+            os.close(handle)
+
+    def _unchanged(self, live: str, info: os.stat_result, data: bytes) -> bool:
+        if not (stat.S_ISREG(info.st_mode) and info.st_size == len(data)
+                and stat.S_IMODE(info.st_mode) == self._mode):
+            return False
+        try:
+            with open(live, "rb") as stream:
+                return stream.read() == data
         except OSError:
             return False
 
