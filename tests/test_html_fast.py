@@ -42,7 +42,7 @@ def web_markdown(cli, out: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return original(markdown)
 
     monkeypatch.setattr(render, "_render_body", recording)
-    cli.ok("publish", "--html", "--out", str(out))
+    cli.ok("publish", "--html", "--jobs", "1", "--out", str(out))  # rendered in this process
     return seen
 
 
