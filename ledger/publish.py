@@ -69,6 +69,10 @@ DEMO_TIME = "2026-01-01T00:00:00.000000Z"
 # The name the demo's checkpoints give the example ledger.
 DEMO_LEDGER_NAME = "fact-ledger example"
 
+# A new page in the staging folder: never over anything, never through a symlink.
+_NEW_FILE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                   | getattr(os, "O_CLOEXEC", 0))
+
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {
     f"lpt{i}" for i in range(10)}
@@ -154,6 +158,7 @@ class _Output:
         self._lock = _take_lock(self._lock_path, out_dir)
         self.files: list[str] = []
         self.written: list[str] = []
+        self._folders: dict[str, tuple[str, str]] = {}
         try:
             self._clear_leftovers()
             os.mkdir(self.staging)
@@ -207,26 +212,61 @@ class _Output:
         return self.staging.joinpath(*self._parts(relative))
 
     def write(self, relative: str, content: str) -> None:
+        """Stage one page. Each folder is checked (inside the folder, no symlink in the
+        published one) and made once; a page costs one lstat of its published twin and one
+        new file in the staging folder (no temporary file and rename: the staging folder is
+        new, and the swap is the atomic step)."""
         data = content.encode("utf-8")
-        parts = self._parts(relative)
-        path, live = self.staging.joinpath(*parts), self.root.joinpath(*parts)
+        folder, _, name = relative.rpartition("/")
+        if name in ("", ".", ".."):
+            raise PublishFailed(f"refusing to write outside the folder: {relative!r}")
+        places = self._folders.get(folder)
+        if places is None:
+            places = self._folders[folder] = self._place(folder)
+        staged, live = places[0] + name, places[1] + name
+        try:
+            info = os.lstat(live)
+        except OSError:
+            info = None
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            self._parts(relative)  # raises: a symlink where a page goes
         self.files.append(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if self._unchanged(live, data):
+        if info is not None and self._unchanged(live, info, data):
             try:
-                os.link(live, path)
+                os.link(live, staged)
                 return
             except OSError:
-                outfiles.write_new(path, data)
+                self._write_new(staged, data)
                 return
-        outfiles.write_new(path, data)
+        self._write_new(staged, data)
         self.written.append(relative)
 
-    def _unchanged(self, live: Path, data: bytes) -> bool:
+    def _place(self, folder: str) -> tuple[str, str]:
+        """The staging and published paths of a folder (with a trailing separator), after
+        checking it as `_parts` does and making it in the staging folder."""
+        if folder:
+            parts = self._parts(folder + "/x")[:-1]
+            staged = self.staging.joinpath(*parts)
+            staged.mkdir(parents=True, exist_ok=True)
+            return str(staged) + os.sep, str(self.root.joinpath(*parts)) + os.sep
+        return str(self.staging) + os.sep, str(self.root) + os.sep
+
+    def _write_new(self, path: str, data: bytes) -> None:
+        handle = os.open(path, _NEW_FILE_FLAGS, outfiles.NEW_FILE_MODE)
         try:
-            info = live.lstat()
-            return (stat.S_ISREG(info.st_mode) and info.st_size == len(data)
-                    and stat.S_IMODE(info.st_mode) == self._mode and live.read_bytes() == data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+        finally:
+            os.close(handle)
+
+    def _unchanged(self, live: str, info: os.stat_result, data: bytes) -> bool:
+        if not (stat.S_ISREG(info.st_mode) and info.st_size == len(data)
+                and stat.S_IMODE(info.st_mode) == self._mode):
+            return False
+        try:
+            with open(live, "rb") as stream:
+                return stream.read() == data
         except OSError:
             return False
 
@@ -527,7 +567,8 @@ def _write_checkpoints(output: _Output, records) -> list[str]:
 def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False,
             templates_dir: str | Path | None = None, batch_size: int = BATCH_SIZE,
             base_url: str | None = None, progress: Progress | None = None,
-            include_retracted: bool = True) -> PublishResult:
+            include_retracted: bool = True, jobs: int | None = None,
+            verify: bool = False) -> PublishResult:
     """Publish every dossier, a page per source and the index into `out_dir`.
 
     See the module docstring for the layout and guarantees. `base_url` (where the folder will
@@ -536,92 +577,171 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
     page's footer names the newest. `progress`, if given, is called as
     `progress(stage, done, total)` after each batch (the library never prints). A retracted
     claim stays on its dossiers, with its retraction notice, unless `include_retracted` is
-    False.
+    False. `jobs` worker processes render the batches (default: one per core; see
+    `worker_count`); the bytes are the same whatever the number. `verify` checks the ledger
+    in full (`require_verified`) alongside the rendering, from the same state of the ledger;
+    if it fails, nothing is published (the staging folder is never swapped in).
     """
     from ledger.values import base_url as checked_base_url
 
     base = checked_base_url(base_url)
+    workers = worker_count(jobs)
     env = environment(templates_dir)
     with _Output(Path(out_dir)) as output:
         return _publish_into(output, target, out_dir, env, html=html, batch_size=batch_size,
                              base=base, progress=progress,
-                             include_retracted=include_retracted)
+                             include_retracted=include_retracted, jobs=workers, verify=verify)
+
+
+def worker_count(jobs: int | None) -> int:
+    """`jobs` checked (a whole number from 1), or the number of cores this process may use."""
+    if jobs is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        from ledger.errors import InvalidValue
+
+        raise InvalidValue(f"--jobs must be a whole number from 1, not {jobs!r}")
+    return jobs
+
+
+@dataclass
+class _Site:
+    """What every batch of a publish shares: read once, before any page is rendered."""
+
+    env: object
+    html: bool
+    base: str | None
+    include_retracted: bool
+    overview: reports.Overview
+    graph: object
+    pages: contexts.Pages
+    people_names: dict[int, str]
+    source_names: dict[int, str]
+    footer: dict[str, object]
+
+
+@dataclass
+class _Done:
+    """What rendering one batch gave: for people the index entries, for sources the counts;
+    and, from a worker process, the files it staged."""
+
+    entries: list = field(default_factory=list)
+    counts: dict[int, tuple[int, int]] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+
+def _emit(site: _Site, output: _Output, relative_stem: str, template: str, variable: str,
+          context, depth: int, reviews: bool = False) -> None:
+    """One page as Markdown (and as HTML)."""
+    output.write(f"{relative_stem}.md", _render(site.env, template, web=False, page=context,
+                                                **{variable: context}))
+    if site.html:
+        url = f"{site.base}/{relative_stem}.html" if site.base else ""
+        output.write(f"{relative_stem}.html",
+                     _web_page(site.env, template, variable, context, title=context.title,
+                               stylesheet="../" * depth + STYLESHEET, depth=depth, nav=True,
+                               page_url=url, reviews=reviews))
+
+
+def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
+                  chunk: list[int], people_refs: dict) -> _Done:
+    """Every page of one batch of people (dossiers) or of sources (source pages); or, for
+    "verify", the ledger verified in full (raises if it does not verify)."""
+    done = _Done()
+    if kind == "verify":
+        from ledger.store.replay import require_verified
+
+        require_verified(session, doing="publish")
+        return done
+    overview = site.overview
+    if kind == "people":
+        batch = reports.load_person_batch(session, first_id=chunk[0], last_id=chunk[-1])
+        taken = set(site.people_names.values())
+        for person_id in chunk:
+            context = contexts.build_dossier(person_id=person_id, overview=overview,
+                                             batch=batch, graph=site.graph, pages=site.pages,
+                                             people_refs=people_refs,
+                                             include_retracted=site.include_retracted,
+                                             checkpoint=site.footer["../"])
+            stem = site.people_names[person_id]
+            if len(context.allegations) > contexts.DOSSIER_PART_SIZE:
+                first, parts = contexts.split_dossier(context, stem=stem, taken=taken)
+                _emit(site, output, f"people/{stem}", "dossier.md.j2", "d", first, 1)
+                for part_stem, part in parts:
+                    _emit(site, output, f"people/{part_stem}", "dossier.md.j2", "d", part, 1,
+                          reviews=True)
+            else:
+                _emit(site, output, f"people/{stem}", "dossier.md.j2", "d", context, 1,
+                      reviews=True)
+            row = overview.people[person_id]
+            done.entries.append(contexts.index_entry(context, contexts.PersonRef(
+                name=row.name, slug=row.slug, page=f"people/{stem}.md"), row.kind))
+        return done
+    batch = reports.load_source_batch(session, first_id=chunk[0], last_id=chunk[-1])
+    for source_id in chunk:
+        context = contexts.build_source_page(source_id=source_id, overview=overview,
+                                             batch=batch, graph=site.graph, pages=site.pages,
+                                             people_refs=people_refs,
+                                             checkpoint=site.footer["../"])
+        _emit(site, output, f"sources/{site.source_names[source_id]}", "source.md.j2", "s",
+              context, 1)
+        done.counts[source_id] = (len(context.claims), len(context.responses))
+    return done
 
 
 def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path, env, *,
                   html: bool, batch_size: int, base: str | None, progress: Progress | None,
-                  include_retracted: bool) -> PublishResult:
+                  include_retracted: bool, jobs: int = 1, verify: bool = False
+                  ) -> PublishResult:
     """The body of `publish`: every page into `output`, then the manifest and the swap."""
     previous = _read_manifest(output)
     result = PublishResult(out_dir=Path(out_dir))
     with _session_for(target) as session:
         overview = reports.load_overview(session)
-        graph = contexts.origin_graph(overview)
         live = overview.live_people()
         people_names = _unique_names([(p.id, p.slug) for p in live], prefix="person")
         source_names = _unique_names(
             [(s.id, s.key) for s in sorted(overview.sources.values(), key=lambda s: s.key)],
             prefix="source")
-        pages = contexts.Pages(people=people_names, sources=source_names)
-        people_refs: dict[int, contexts.PersonRef] = {}
         checkpoints = list_checkpoints(session)
         names = _write_checkpoints(output, checkpoints)
         newest = checkpoints[-1] if checkpoints else None
         footer = {prefix: contexts.checkpoint_ref(newest, overview=overview,
                                                   name=names[-1] if names else "",
                                                   prefix=prefix) for prefix in ("", "../")}
+        site = _Site(env=env, html=html, base=base, include_retracted=include_retracted,
+                     overview=overview, graph=contexts.origin_graph(overview),
+                     pages=contexts.Pages(people=people_names, sources=source_names),
+                     people_names=people_names, source_names=source_names, footer=footer)
+        # Verify first: the longest task, it runs while the workers render.
+        tasks: list[tuple[str, list[int]]] = [("verify", [])] if verify else []
+        tasks += [("people", chunk) for chunk in _chunks([p.id for p in live], batch_size)]
+        tasks += [("sources", chunk) for chunk in _chunks(sorted(overview.sources), batch_size)]
+        entries: list = []
+        counts: dict[int, tuple[int, int]] = {}
+        engine = target if isinstance(target, Engine) else None
+        batches = _batches(site, output, session, tasks, jobs, engine)
+        for (kind, chunk), done in zip(tasks, batches, strict=True):
+            output.files += done.files
+            output.written += done.written
+            entries += done.entries
+            counts.update(done.counts)
+            if kind == "people":
+                result.people += len(chunk)
+                if progress:
+                    progress("dossiers", result.people, len(live))
+            elif kind == "sources":
+                result.sources += len(chunk)
+                if progress:
+                    progress("source pages", result.sources, len(overview.sources))
 
         def emit(relative_stem: str, template: str, variable: str, context, depth: int,
                  reviews: bool = False) -> None:
-            output.write(f"{relative_stem}.md", _render(env, template, web=False,
-                                                        page=context, **{variable: context}))
-            if html:
-                url = f"{base}/{relative_stem}.html" if base else ""
-                output.write(f"{relative_stem}.html",
-                             _web_page(env, template, variable, context, title=context.title,
-                                       stylesheet="../" * depth + STYLESHEET, depth=depth,
-                                       nav=True, page_url=url, reviews=reviews))
-
-        entries = []
-        taken = set(people_names.values())
-        for chunk in _chunks([p.id for p in live], batch_size):
-            batch = reports.load_person_batch(session, first_id=chunk[0], last_id=chunk[-1])
-            for person_id in chunk:
-                context = contexts.build_dossier(person_id=person_id, overview=overview,
-                                                 batch=batch, graph=graph, pages=pages,
-                                                 people_refs=people_refs,
-                                                 include_retracted=include_retracted,
-                                                 checkpoint=footer["../"])
-                stem = people_names[person_id]
-                if len(context.allegations) > contexts.DOSSIER_PART_SIZE:
-                    first, parts = contexts.split_dossier(context, stem=stem, taken=taken)
-                    emit(f"people/{stem}", "dossier.md.j2", "d", first, 1)
-                    for part_stem, part in parts:
-                        emit(f"people/{part_stem}", "dossier.md.j2", "d", part, 1,
-                             reviews=True)
-                else:
-                    emit(f"people/{stem}", "dossier.md.j2", "d", context, 1, reviews=True)
-                row = overview.people[person_id]
-                entries.append(contexts.index_entry(context, contexts.PersonRef(
-                    name=row.name, slug=row.slug,
-                    page=f"people/{people_names[person_id]}.md"), row.kind))
-                result.people += 1
-            if progress:
-                progress("dossiers", result.people, len(live))
-
-        counts: dict[int, tuple[int, int]] = {}
-        for chunk in _chunks(sorted(overview.sources), batch_size):
-            batch = reports.load_source_batch(session, first_id=chunk[0], last_id=chunk[-1])
-            for source_id in chunk:
-                context = contexts.build_source_page(source_id=source_id, overview=overview,
-                                                     batch=batch, graph=graph, pages=pages,
-                                                     people_refs=people_refs,
-                                                     checkpoint=footer["../"])
-                emit(f"sources/{source_names[source_id]}", "source.md.j2", "s", context, 1)
-                counts[source_id] = (len(context.claims), len(context.responses))
-                result.sources += 1
-            if progress:
-                progress("source pages", result.sources, len(overview.sources))
+            _emit(site, output, relative_stem, template, variable, context, depth, reviews)
 
         _emit_index(emit, overview=overview, entries=entries, counts=counts,
                     source_names=source_names, footer=footer)
@@ -630,6 +750,79 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
     result.removed = output.commit(previous)
     result.files, result.written = sorted(output.files), sorted(output.written)
     return result
+
+
+# --- worker processes ----------------------------------------------------------------------
+
+# A worker's share of the publish, set in the parent just before the pool forks it.
+_WORKER: dict = {}
+
+
+def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: int,
+             engine: Engine | None) -> Iterator[_Done]:
+    """Render every task, in order: here, or in `jobs` forked worker processes.
+
+    Workers inherit everything read so far (fork); each opens its own read transaction on
+    `engine` (None: the caller passed its own session, whose transaction workers cannot
+    share, so everything is rendered here), refuses to go on if the ledger's head moved since
+    the parent read it (so every page is from one state of the ledger), stages its pages in
+    the same staging folder and sends back which files it wrote. Results come back in task
+    order, so the index and the manifest are the same whatever the number of workers.
+    """
+    import multiprocessing
+
+    people_refs: dict = {}
+    workers = min(jobs, len(tasks))
+    if workers > 1 and (engine is None or not hasattr(os, "fork") or not _reopenable(engine)):
+        workers = 1
+    if workers <= 1:
+        for kind, chunk in tasks:
+            yield _render_batch(site, output, session, kind, chunk, people_refs)
+        return
+    _WORKER.update(site=site, output=output, engine=engine)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_start_worker) as pool:
+            yield from pool.imap(_work, tasks)
+    finally:
+        for key in ("site", "output", "engine"):
+            _WORKER.pop(key, None)
+
+
+def _reopenable(engine) -> bool:
+    """True when a worker can open the same database (not an in-memory SQLite one)."""
+    url = getattr(engine, "url", None)
+    return url is not None and not (url.get_backend_name() == "sqlite"
+                                    and url.database in (None, "", ":memory:"))
+
+
+def _start_worker() -> None:
+    from contextlib import ExitStack
+
+    from ledger.db import reading
+    from ledger.store.events import head
+
+    engine = _WORKER["engine"]
+    engine.dispose(close=False)  # the parent's connections stay the parent's
+    _WORKER["output"]._lock = None  # the parent holds the lock; a worker never releases it
+    stack = ExitStack()
+    session = stack.enter_context(reading(engine))
+    overview = _WORKER["site"].overview
+    # Raised by the first task, not here: a pool restarts a worker whose start fails.
+    moved = head(session) != (overview.sequence, overview.head_hash)
+    _WORKER.update(session=session, stack=stack, people_refs={}, moved=moved)
+
+
+def _work(task: tuple[str, list[int]]) -> _Done:
+    if _WORKER["moved"]:
+        raise PublishFailed("the ledger changed while publishing (its head moved); nothing "
+                            "was published: publish again")
+    output: _Output = _WORKER["output"]
+    output.files, output.written = [], []
+    done = _render_batch(_WORKER["site"], output, _WORKER["session"], *task,
+                         people_refs=_WORKER["people_refs"])
+    done.files, done.written = output.files, output.written
+    return done
 
 
 def _emit_index(emit, *, overview, entries, counts, source_names, footer) -> None:

@@ -34,7 +34,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
-from itertools import accumulate
+from functools import lru_cache
+from itertools import accumulate, islice
 from operator import add
 from typing import Any, Literal
 
@@ -85,6 +86,21 @@ _ELLIPSIS = re.compile(r"\s*(?:\[\s*\.\.\.\s*\]|\.\.\.)\s*")
 # Words for the fuzzy search: a dash joins words once normalized ("learned-and"), but a
 # closest passage may well end before it.
 _WORD = re.compile(r"[^ -]+")
+# The verdict's shortcut (`TextIndex._locate`): ASCII words of a quote, the places a window
+# of the text may start (after white space, at a letter or digit) and end (the reverse).
+_ASCII_WORD = re.compile(r"[0-9A-Za-z]+")
+_WINDOW_START = re.compile(r"(?<=[ \t\n\r])[0-9A-Za-z]")
+_WINDOW_END = re.compile(r"(?<=[0-9A-Za-z])[ \t\n\r]")
+_ASCII_BYTES = bytes(range(128))
+ANCHOR_WORDS = 6
+"""How many of a quote's longest words the verdict tries as the anchor of its search."""
+ANCHOR_PLACES = 4_000
+"""How many places of its anchor word the verdict reads at most."""
+WINDOW_LIMIT = 1 << 16
+"""Characters beyond the quote's length a window may grow to before the whole text is used."""
+WINDOW_REACH = 1 << 14
+"""Characters a window reaches past what its place needs, for the places after it."""
+_UNDECIDED = object()
 
 
 @dataclass(frozen=True)
@@ -145,6 +161,14 @@ class _OffsetMap:
         if self.verbatim[i]:
             return self.orig_starts[i] + position - self.norm_starts[i]
         return self.orig_starts[i]
+
+    def to_normalized(self, offset: int) -> int:
+        """Normalized position of the character at original `offset` (where a character that
+        normalizing merged or dropped went: the start of what it became)."""
+        i = bisect_right(self.orig_starts, offset) - 1
+        if self.verbatim[i]:
+            return self.norm_starts[i] + offset - self.orig_starts[i]
+        return self.norm_starts[i]
 
     def end(self, position: int) -> int:
         """Original offset just after the normalized character before `position`."""
@@ -316,14 +340,42 @@ def _find(haystack: str, needle: str, begin: int = 0) -> int:
     check_left = _is_word_char(needle[0])
     check_right = _is_word_char(needle[-1])
     index = haystack.find(needle, begin)
+    misses = 0
     while index != -1:
         after = index + len(needle)
         if not (check_left and index > 0 and _is_word_char(haystack[index - 1])) and not (
             check_right and after < len(haystack) and _is_word_char(haystack[after])
         ):
             return index
+        misses += 1
+        if misses == _MISSES:
+            # Many occurrences inside longer words ("ab" in "ababab…"): let the regex engine
+            # step through the rest instead of a Python loop per occurrence.
+            return _bounded(needle, check_left, check_right).search(haystack, index + 1)
         index = haystack.find(needle, index + 1)
     return -1
+
+
+_MISSES = 32
+
+
+class _Bounded:
+    """`needle` on word boundaries as a regex the engine runs without a Python step per
+    occurrence: a left boundary becomes a non-word character before the needle (found by the
+    engine's character-class scan), a right one a lookahead."""
+
+    def __init__(self, needle: str, left: bool, right: bool) -> None:
+        pattern = (r"\W" if left else "") + re.escape(needle) + (r"(?!\w)" if right else "")
+        self.regex = re.compile(pattern)
+        self.shift = 1 if left else 0
+
+    def search(self, haystack: str, begin: int) -> int:
+        match = self.regex.search(haystack, max(begin - self.shift, 0))
+        return match.start() + self.shift if match else -1
+
+
+def _bounded(needle: str, left: bool, right: bool) -> _Bounded:
+    return _Bounded(needle, left, right)
 
 
 def _rfind(haystack: str, needle: str, end: int) -> int:
@@ -351,6 +403,63 @@ def _find_all(haystack: str, needle: str) -> list[int]:
     return found
 
 
+@lru_cache(maxsize=4096)
+def _makes_ascii(char: str) -> bool:
+    """True for a character that normalizing removes (a soft hyphen, a zero-width space) or
+    turns into ASCII letters or digits (a ligature, a full-width or circled letter)."""
+    if char in _INVISIBLE:
+        return True
+    return any(c.isascii() and c.isalnum() for c in unicodedata.normalize("NFKC", char))
+
+
+def _marks_of(chars: set[str]) -> set[str]:
+    """The characters of `chars` that are combining marks or normalize into some, and the
+    marks they normalize into: what may follow a letter in the text or its normalized form
+    and fold the letter into another."""
+    marks: set[str] = set()
+    for char in chars:
+        made = {c for c in unicodedata.normalize("NFKC", char) if unicodedata.combining(c)}
+        if made or unicodedata.combining(char):
+            marks.add(char)
+            marks |= made
+    return marks
+
+
+def _same_word(got: str, want: str, edge: bool) -> bool:
+    """Whether a word read from the text can be the quote's word `want`. The quote's last
+    word (`edge`) may go on in the text, or lose its last letter there to a combining mark
+    that follows it."""
+    return got == want or (edge and got.startswith(want[:-1]))
+
+
+def _is_ascii_alnum(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def _window_start(text: str, position: int) -> int:
+    """The last place at or before `position` where a window may start: 0 at the text's
+    start, -1 if there is none within `WINDOW_LIMIT` characters."""
+    if position <= 0:
+        return 0
+    high = position + 1
+    while high > 0 and position - high < WINDOW_LIMIT:
+        low = max(0, high - 1024)
+        starts = [m.start() for m in _WINDOW_START.finditer(text, low, high)]
+        if starts:
+            return starts[-1]
+        high = low
+    return 0 if high <= 0 else -1
+
+
+def _window_end(text: str, position: int) -> int:
+    """The first place at or after `position` where a window may end (the text's end if
+    none)."""
+    if position >= len(text):
+        return len(text)
+    match = _WINDOW_END.search(text, max(position, 1))
+    return match.start() if match else len(text)
+
+
 class TextIndex:
     """One stored text, prepared for checking many quotes against it.
 
@@ -369,6 +478,10 @@ class TextIndex:
         self._words: tuple[list[int], list[int], list[str]] | None = None
         self._where: dict[str, list[int]] | None = None
         self._searches = 0
+        self._verbatim: tuple[re.Pattern[str] | None] | None = None
+        self._others: set[str] = set()
+        self._marks: set[str] = set()
+        self._visible: tuple[TextIndex, str] | bool | None = False
 
     @property
     def normalized(self) -> str:
@@ -413,6 +526,12 @@ class TextIndex:
         needle = normalize(stripped)
         if not needle:
             raise ValueError("quote is empty once normalized")
+        if near is None and self._normalized is None:
+            located = self._locate(needle)
+            if located is None:  # not in the text, and no ellipsis: neither whole nor elided
+                return self._not_found(needle) if hint else QuoteCheck(status="not-found")
+            if located is not _UNDECIDED:
+                return self._verified("normalized", *located)
         if not hint and self._surely_absent(needle):
             return QuoteCheck(status="not-found")
         normalized, offsets = self._normal()
@@ -434,6 +553,193 @@ class TextIndex:
         if not hint:
             return QuoteCheck(status="not-found")
         return self._not_found(needle)
+
+    def _letters_verbatim(self) -> re.Pattern[str] | None:
+        """How to read the ASCII words of this text so that they are the words its normalized
+        form has, in the same order; None when no such reading exists.
+
+        None when the text holds a character that normalizing turns into ASCII letters or
+        digits ("ﬁ", full-width "Ａ") or removes from inside a word (a soft hyphen). Otherwise
+        every ASCII letter and digit of the normalized text is one of the stored text, so a
+        quote's ASCII words, if it is in the text at all, are in the stored text as typed. A
+        letter followed by a combining mark may fold into another ("e" and U+0301 into "é"),
+        so in a text with combining marks such a letter is read as no part of a word.
+        """
+        if self._verbatim is None:
+            text = self.text
+            others: set[str] = (
+                set()
+                if text.isascii()
+                else set(
+                    text.encode("utf-8", "surrogatepass")
+                    .translate(None, _ASCII_BYTES)
+                    .decode("utf-8", "surrogatepass")
+                )
+            )
+            self._others = others
+            if any(map(_makes_ascii, others)):
+                self._verbatim = (None,)
+            else:
+                self._marks = _marks_of(others)
+                marks = "".join(sorted(self._marks))
+                self._verbatim = (
+                    re.compile(rf"(?:[0-9A-Za-z](?![{re.escape(marks)}]))+")
+                    if marks
+                    else _ASCII_WORD,
+                )
+        return self._verbatim[0]
+
+    def _locate(self, needle: str) -> tuple[int, int] | object | None:
+        """Where the normalized `needle` first is, as original offsets, found without
+        normalizing the whole text; None when it is not in the text; `_UNDECIDED` when this
+        shortcut cannot tell (an elided quote, no ASCII word to anchor on, a text whose
+        letters normalizing may change, or only very common words and no early match).
+
+        The quote's longest words are looked up as typed: one that is missing proves the quote
+        absent. The rarest of them anchors the search: at each of its places, in order, the
+        words that follow are compared with the quote's (most places fail there), and the
+        rest are decided on a window of the text around the place, normalized with its map.
+        """
+        if _ELLIPSIS.search(needle):
+            return _UNDECIDED
+        words = self._letters_verbatim()
+        if words is None:
+            visible = self._without_invisibles()
+            if visible is None:
+                return _UNDECIDED
+            index, invisible = visible
+            span = index._locate(needle)
+            if span is None or span is _UNDECIDED:
+                return span
+            first, last = span  # type: ignore[misc]
+            return self._kept(first, invisible), self._kept(last - 1, invisible) + 1
+        if not needle.isascii() and not self._marks.issuperset(
+            c for c in needle if unicodedata.combining(c)
+        ):
+            return _UNDECIDED  # a mark the text cannot hold: read its words no further
+        runs = [(m.group(), m.start(), m.end()) for m in words.finditer(needle)]
+        if not runs:
+            return _UNDECIDED
+        text = self.text
+        first: dict[str, int] = {}
+        for number, (word, _, _) in enumerate(runs):
+            first.setdefault(word, number)
+        longest = sorted(first, key=len, reverse=True)[:ANCHOR_WORDS]
+        chosen: tuple[int, list[int]] | None = None
+        for word in longest:
+            places: list[int] = []
+            index = text.find(word)
+            if index == -1:
+                return None
+            while index != -1 and len(places) <= ANCHOR_PLACES:
+                places.append(index)
+                index = text.find(word, index + 1)
+            if chosen is None or len(places) < len(chosen[1]):
+                chosen = (first[word], places)
+        assert chosen is not None
+        number, places = chosen
+        # Past the cap, the places read are only the first ones: a match among them is the
+        # first in the text, but finding none proves nothing.
+        exhausted = len(places) <= ANCHOR_PLACES
+        word, offset, word_end = runs[number]
+        follow = [(w, end == len(needle)) for w, _, end in runs[number + 1 : number + 4]]
+        windows: list = []  # the last window normalized, for the places it also holds
+        for place in places[:ANCHOR_PLACES]:
+            if offset > 0 and place > 0 and _is_ascii_alnum(text[place - 1]):
+                continue
+            found = [m for m in islice(words.finditer(text, place), len(follow) + 1)]
+            head = found[0] if found else None
+            if head is None or head.start() != place:
+                continue
+            if not _same_word(head.group(), word, word_end == len(needle)):
+                continue
+            if len(found) < len(follow) + 1 or not all(
+                _same_word(m.group(), want, edge)
+                for m, (want, edge) in zip(found[1:], follow, strict=False)
+            ):
+                continue
+            span = self._aligned(needle, offset, place, windows)
+            if span is _UNDECIDED:
+                return _UNDECIDED
+            if span is not None:
+                return span
+        return None if exhausted else _UNDECIDED
+
+    def _without_invisibles(self) -> tuple[TextIndex, str] | None:
+        """The text with its invisible characters taken out, prepared, and those characters;
+        None when more than invisible characters keep its letters from being read as typed,
+        or when a combining mark could follow one (taking the invisible out would let the mark
+        fold into the letter before it, which normalizing the text as stored does not)."""
+        if self._visible is False:
+            others = self._others
+            invisible = "".join(sorted(c for c in others if c in _INVISIBLE))
+            rest = others.difference(invisible)
+            if not invisible or any(map(_makes_ascii, rest)) or _marks_of(rest):
+                self._visible = None
+            else:
+                text = self.text
+                for char in invisible:
+                    text = text.replace(char, "")
+                index = TextIndex(text)
+                index._others, index._verbatim = rest, (_ASCII_WORD,)  # no marks in `rest`
+                self._visible = (index, invisible)
+        return self._visible  # type: ignore[return-value]
+
+    def _kept(self, number: int, invisible: str) -> int:
+        """Original offset of the visible character `number` (counted without invisible
+        ones): counted in C, a stretch at a time, since invisible ones may be many."""
+        text = self.text
+        position, counted = number, 0
+        while True:
+            more = sum(text.count(char, counted, position + 1) for char in invisible)
+            if not more:
+                break
+            counted, position = position + 1, position + more
+        return position
+
+    def _aligned(
+        self, needle: str, offset: int, place: int, windows: list
+    ) -> tuple[int, int] | object | None:
+        """Original span of `needle` if it is in the text with its character `offset` at the
+        original `place`, decided on a window around the place, normalized with its map.
+
+        A window starts at a letter or digit after white space and ends at one before white
+        space, so it normalizes as that stretch of the whole text does; it must hold two
+        normalized characters more than the quote needs on each side of the place. It reaches
+        `WINDOW_REACH` characters further on, and the last one made (kept in `windows`) serves
+        the places after this one that it holds."""
+        text = self.text
+        before, after = offset + 2, len(needle) - offset + 2
+        made = windows[0] if windows else None
+        left, right = before + 64, after + 64 + WINDOW_REACH
+        while True:
+            if made is not None and made[0] <= place < made[1]:
+                start, end, window, offsets = made
+            else:
+                start = _window_start(text, place - left)
+                end = _window_end(text, place + right)
+                if start < 0 or end - start > len(needle) + WINDOW_LIMIT:
+                    return _UNDECIDED
+                window, offsets = normalize_with_map(text[start:end])
+                made = (start, end, window, offsets)
+            at = offsets.to_normalized(place - start)
+            short_left = start > 0 and at < before
+            short_right = end < len(text) and len(window) - at < after
+            if not (short_left or short_right):
+                break
+            if made is not (windows[0] if windows else None):
+                left, right = left * (2 if short_left else 1), right * (2 if short_right else 1)
+            made = None
+        windows[:] = [made]
+        first = at - offset
+        if first < 0 or not window.startswith(needle, first):
+            return None
+        last = first + len(needle)
+        if _is_word_char(needle[0]) and first > 0 and _is_word_char(window[first - 1]):
+            return None
+        if _is_word_char(needle[-1]) and last < len(window) and _is_word_char(window[last]):
+            return None
+        return start + offsets.start(first), start + offsets.end(last)
 
     def _surely_absent(self, needle: str) -> bool:
         """True when `needle` (normalized) is in no form of an ASCII text: not as a whole, nor

@@ -5,7 +5,9 @@ copied from an article. It reaches Markdown only through :func:`md_inline` (the 
 ``md``) and its relatives, which turn any string into a literal run of inline text, so it cannot
 open a heading, a list, a link, an image, a table cell, an HTML tag or a comment. HTML pages are
 then made from that Markdown by :func:`render_html`, with raw HTML off and links limited to
-http, https, mailto and scheme-less relative references.
+http, https, mailto and scheme-less relative references: by cmark-gfm (C, fast) brought to
+exactly the HTML of :func:`markdown_parser` (markdown-it-py, the reference), or by the
+reference itself for a document the fast path does not reproduce exactly.
 
 What a reader sees of a value is exactly :func:`display_text` of it; the tests compare against
 that function, so the transformation below is the contract:
@@ -621,6 +623,281 @@ def _html_parser() -> MarkdownIt:
     return markdown_parser()
 
 
+# --------------------------------------------------------------------------------------------
+# The fast path: cmark-gfm
+# --------------------------------------------------------------------------------------------
+#
+# markdown-it-py parses dossiers at about 0.27 MB/s; GitHub's cmark-gfm (C, through
+# `cmarkgfm`) is 15-20x faster. The HTML is still made from the same Markdown (the same
+# templates, a user's overrides included), and the rules that make it safe stay the
+# project's own: a document is rendered by cmark-gfm and then brought to exactly the HTML
+# :func:`markdown_parser` gives (attribute blocks and spans, footnote anchors, table labels,
+# `.md` links, :func:`is_safe_link`). Anything that path does not reproduce exactly (raw HTML,
+# images, an unsafe link, attributes or footnotes written other than as the shipped
+# templates write them) makes :func:`_cmark_body` return None, and the document is rendered
+# by markdown-it-py, the reference. Untrusted text never reaches this choice as markup: every
+# value is escaped by :func:`md_inline` first, so in the fast path's output every tag is one
+# the renderer made, and the rewrites below match tags, never text.
+
+# Marks standing in for attribute blocks and spans while cmark-gfm renders (private-use
+# characters: a document that already contains one is rendered by markdown-it-py).
+_BLOCK_MARK, _SPAN_OPEN, _SPAN_CLOSE = "\ue000", "\ue001", "\ue002"
+_MARKS = frozenset(_BLOCK_MARK + _SPAN_OPEN + _SPAN_CLOSE)
+_ATTR_PART = r"[#.][A-Za-z][A-Za-z0-9_-]*"
+_ATTRS = rf"\{{({_ATTR_PART}(?: {_ATTR_PART})*)\}}"
+# An attribute block as `md_attrs` writes it: its own line, after a blank line (or at the
+# start), right before an ATX heading.
+_ATTR_BLOCK_RE = re.compile(rf"(?:(?<=\n\n)|(?<![\s\S])){_ATTRS}\n(?=#{{1,6}} )")
+# An attribute span `[text]{.badge}`: an unescaped `[`, text with no unescaped markup (only
+# backslash escapes and characters that start no inline rule), and no emphasis delimiter
+# right outside it (the marks would change how a delimiter run flanks).
+_ATTR_SPAN_RE = re.compile(
+    rf"(?<![\\*_~])\[((?:[^\\\[\]\n!&*<>^_`|~]|\\[!-/:-@\[-`{{-~])*)\]{_ATTRS}(?![*_~])"
+)
+# What markdown-it-py would read as attributes and the marks above did not replace: a `{` that
+# starts a line (after any indentation, quote or list markers), or `]{` after an unescaped `]`.
+_ATTR_LEFT_RE = re.compile(r"(?m)^(?:[ \t]*(?:>|[-+*]|\d{1,9}[.)]))*[ \t]*\{|(?<!\\)\]\{")
+_FRONT_OPEN_RE = re.compile(r"---[ \t]*\n")
+_FRONT_CLOSE_RE = re.compile(r"(?m)^(?: {0,3}-{3,}[ \t]*|\.\.\.[ \t]*)$")
+_NEWLINES_RE = re.compile(r"\r\n?")
+
+_BLOCK_ATTRS_RE = re.compile("<p>" + _BLOCK_MARK + r"(\d+)" + _BLOCK_MARK + r"</p>\n<(h[1-6])>")
+_SPAN_OPEN_RE = re.compile(_SPAN_OPEN + r"(\d+)" + _SPAN_OPEN)
+_HREF_RE = re.compile(r'<a href="([^"]*)"')
+_TABLE_RE = re.compile(r"<table>\n(.*?)</table>", re.S)
+_CELL_RE = re.compile(
+    r'<(t[hd])(?: style="text-align: (left|center|right)")?>(.*?)</t[hd]>'
+    r"|<tr>",
+    re.S,
+)
+_TAG_RE = re.compile(r"<[^>]*>")
+_FOOTNOTE_REF_RE = re.compile(
+    r'<sup class="footnote-ref"><a href="#fn-([^"]*)" id="fnref-[^"]*?(?:-(\d+))?" '
+    r"data-footnote-ref>(\d+)</a></sup>"
+)
+_FOOTNOTE_SECTION = '<section class="footnotes" data-footnotes>\n<ol>\n'
+_FOOTNOTE_ITEM_RE = re.compile(
+    r'<li id="fn-([^"]*)">\n<p>((?:(?!</p>)[\s\S])*?)(?: <a href="#fnref-[^"]*" '
+    r'class="footnote-backref"[^>]*>↩(?:<sup class="footnote-ref">\d+</sup>)?</a>)+</p>\n</li>'
+)
+
+
+@functools.cache
+def _cmark():
+    """cmark-gfm's library, the table and strikethrough extensions, the options, and the two
+    functions `cmarkgfm` does not bind (so its own wrapper leaks every document): freeing the
+    parsed tree and the rendered string."""
+    import ctypes
+
+    from cmarkgfm import _cmark as binding
+
+    lib = binding.lib
+    lib.cmark_gfm_core_extensions_ensure_registered()
+    extensions = [lib.cmark_find_syntax_extension(name) for name in (b"table", b"strikethrough")]
+    options = (
+        lib.CMARK_OPT_FOOTNOTES
+        | lib.CMARK_OPT_STRIKETHROUGH_DOUBLE_TILDE
+        | lib.CMARK_OPT_TABLE_PREFER_STYLE_ATTRIBUTES
+    )
+    node_free = ctypes.CDLL(binding.__file__).cmark_node_free
+    node_free.argtypes, node_free.restype = [ctypes.c_void_p], None
+    # cmark's default allocator is the C library's calloc and realloc.
+    free = ctypes.CDLL(None).free
+    free.argtypes, free.restype = [ctypes.c_void_p], None
+    return binding.ffi, lib, extensions, options, node_free, free
+
+
+def _cmark_render(data: bytes) -> str:
+    """cmark-gfm's HTML for UTF-8 Markdown, with footnotes, tables and `~~` strikethrough."""
+    ffi, lib, extensions, options, node_free, free = _cmark()
+    parser = lib.cmark_parser_new(options)
+    try:
+        for extension in extensions:
+            lib.cmark_parser_attach_syntax_extension(parser, extension)
+        lib.cmark_parser_feed(parser, data, len(data))
+        root = lib.cmark_parser_finish(parser)
+        try:
+            rendered = lib.cmark_render_html(
+                root, options, lib.cmark_parser_get_syntax_extensions(parser)
+            )
+        finally:
+            node_free(int(ffi.cast("uintptr_t", root)))
+        try:
+            return ffi.string(rendered).decode("utf-8")
+        finally:
+            free(int(ffi.cast("uintptr_t", rendered)))
+    finally:
+        lib.cmark_parser_free(parser)
+
+
+def _attributes(spec: str) -> str | None:
+    """` id="x" class="a b"` for `#x .a .b` (in markdown-it-py's order), or None if the
+    attributes are not ones markdown-it-py's plugin would give the same way."""
+    values: dict[str, str] = {}
+    for part in spec.split(" "):
+        if part[0] == "#":
+            if "id" in values:
+                return None
+            values["id"] = part[1:]
+        else:
+            values["class"] = f"{values['class']} {part[1:]}" if "class" in values else part[1:]
+    return "".join(f' {name}="{value}"' for name, value in values.items())
+
+
+def _cmark_body(markdown: str) -> str | None:
+    """The HTML body :func:`markdown_parser` renders for ``markdown``, made with cmark-gfm;
+    None when this document needs markdown-it-py (see the section comment)."""
+    if not _MARKS.isdisjoint(markdown):
+        return None
+    text = _NEWLINES_RE.sub("\n", markdown)
+    if text.startswith("-"):
+        opening = _FRONT_OPEN_RE.match(text)
+        closing = _FRONT_CLOSE_RE.search(text, opening.end()) if opening else None
+        if closing is None:
+            return None
+        text = text[closing.end() + 1 :].lstrip("\n")
+    attributes: list[str] = []
+
+    def block(match: re.Match[str]) -> str:
+        attributes.append(match.group(1))
+        return f"{_BLOCK_MARK}{len(attributes) - 1}{_BLOCK_MARK}\n\n"
+
+    def span(match: re.Match[str]) -> str:
+        attributes.append(match.group(2))
+        return f"{_SPAN_OPEN}{len(attributes) - 1}{_SPAN_OPEN}{match.group(1)}{_SPAN_CLOSE}"
+
+    if "{" in text:
+        text = _ATTR_SPAN_RE.sub(span, _ATTR_BLOCK_RE.sub(block, text))
+        if _ATTR_LEFT_RE.search(text):
+            return None
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: markdown-it-py keeps it as it is
+        return None
+    page = _cmark_render(data)
+    if "<!--" in page or "<img" in page:
+        return None  # raw HTML (markdown-it-py shows it as text) or an image
+    converted = [_attributes(spec) for spec in attributes]
+    if None in converted:
+        return None
+    if attributes:
+        page = _BLOCK_ATTRS_RE.sub(lambda m: f"<{m.group(2)}{converted[int(m.group(1))]}>", page)
+        page = _SPAN_OPEN_RE.sub(lambda m: f"<span{converted[int(m.group(1))]}>", page)
+        page = page.replace(_SPAN_CLOSE, "</span>")
+        if not _MARKS.isdisjoint(page):
+            return None
+    if "<del>" in page:
+        page = page.replace("<del>", "<s>").replace("</del>", "</s>")
+    if 'class="footnote' in page:
+        page = _footnotes(page)
+        if page is None:
+            return None
+    page = _links(page)
+    if page is not None and "<table>" in page:
+        page = _TABLE_RE.sub(_labelled_table, page)
+    return page
+
+
+def _footnotes(page: str) -> str | None:
+    """cmark-gfm's footnotes as markdown-it-py's with the project's anchors: `source-<id>`,
+    one caption number per note, one link back to the first citation."""
+    unnumbered = False
+
+    def ref(match: re.Match[str]) -> str:
+        nonlocal unnumbered
+        label, repeat, number = match.groups()
+        unnumbered |= not label.isdigit()
+        name = f"source-{label}"
+        suffix = f"-{int(repeat) - 1}" if repeat else ""
+        return (
+            f'<sup class="footnote-ref"><a href="#{name}" id="cite-{name}{suffix}">'
+            f"[{number}]</a></sup>"
+        )
+
+    def item(match: re.Match[str]) -> str:
+        nonlocal unnumbered
+        label, content = match.groups()
+        unnumbered |= not label.isdigit()
+        name = f"source-{label}"
+        return (
+            f'<li id="{name}" class="footnote-item"><p>{content} <a href="#cite-{name}" '
+            'class="footnote-backref" aria-label="Back to the first citation">'
+            "\u21a9\ufe0e</a></p>\n</li>"
+        )
+
+    page = _FOOTNOTE_REF_RE.sub(ref, page)
+    head, found, tail = page.partition(_FOOTNOTE_SECTION)
+    if found:
+        tail = _FOOTNOTE_ITEM_RE.sub(item, tail)
+        page = (
+            f'{head}<hr class="footnotes-sep" />\n<section class="footnotes">\n'
+            f'<ol class="footnotes-list">\n{tail}'
+        )
+    if unnumbered or 'id="fn-' in page or "data-footnote" in page:
+        return None
+    return page
+
+
+def _links(page: str) -> str | None:
+    """Every href checked with :func:`is_safe_link` (None if one fails: markdown-it-py then
+    leaves that link as text), relative `.md` links made `.html`, in markdown-it-py's
+    spelling of the URL."""
+    from markdown_it.common.normalize_url import normalizeLink
+
+    failed = False
+
+    def href(match: re.Match[str]) -> str:
+        nonlocal failed
+        url = html.unescape(match.group(1))
+        if url.startswith("#"):
+            return match.group()
+        if not url or not is_safe_link(url):
+            failed = True
+            return match.group()
+        return f'<a href="{_escape_attribute(normalizeLink(_rewrite_md_href(url)))}"'
+
+    page = _HREF_RE.sub(href, page)
+    return None if failed else page
+
+
+def _escape_attribute(value: str) -> str:
+    # markdown-it-py's escapeHtml: & < > " (not html.escape's ').
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def _render_body(markdown: str) -> str:
+    """The HTML of a Markdown document: cmark-gfm's fast path, else markdown-it-py."""
+    body = _cmark_body(markdown)
+    return _html_parser().render(markdown) if body is None else body
+
+
+def _labelled_table(match: re.Match[str]) -> str:
+    """A table with each body cell labelled with its column's header text (`data-label`),
+    and alignment spelled as markdown-it-py spells it."""
+    labels: list[str] = []
+    column = 0
+
+    def cell(found: re.Match[str]) -> str:
+        nonlocal column
+        tag, align, content = found.groups()
+        if tag is None:  # <tr>
+            column = 0
+            return found.group()
+        style = f' style="text-align:{align}"' if align else ""
+        label = ""
+        if tag == "th":
+            labels.append(html.unescape(_TAG_RE.sub("", content)))
+        else:
+            if column < len(labels) and labels[column]:
+                label = f' data-label="{_escape_attribute(labels[column])}"'
+            column += 1
+        return f"<{tag}{style}{label}>{content}</{tag}>"
+
+    return "<table>\n" + _CELL_RE.sub(cell, match.group(1)) + "</table>"
+
+
 _LANG_RE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 
 
@@ -662,10 +939,10 @@ def render_html(
             raise ValueError(f"not a stylesheet link: {stylesheet!r}")
         head.append(f'<link rel="stylesheet" href="{html.escape(stylesheet, quote=True)}">')
     masthead = _masthead(site, nav) if site is not None or nav else []
-    body = _html_parser().render(markdown).strip("\n")
+    body = _render_body(markdown).strip("\n")
     closing = []
     if footer is not None:
-        closing = ['<footer class="page-footer">', _html_parser().render(footer).rstrip("\n"),
+        closing = ['<footer class="page-footer">', _render_body(footer).rstrip("\n"),
                    "</footer>"]
     lines = [
         "<!doctype html>",

@@ -257,6 +257,20 @@ class CutCheck:
     cut_off: str
 
 
+def _vocabularies(french: bool) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Negations, reversals, and every word a cut check looks for, in English (and French)."""
+    negations = NEGATIONS | FRENCH_NEGATIONS if french else NEGATIONS
+    reversals = REVERSALS | FRENCH_REVERSALS if french else REVERSALS
+    cut = frozenset(
+        {w for w in negations | reversals | QUALIFIERS if "'" not in w} | {"n't", "n’t", "n'", "n’"}
+    )
+    return negations, reversals, cut
+
+
+# Built once, not for every text the audit reads.
+_VOCABULARIES = {False: _vocabularies(False), True: _vocabularies(True)}
+
+
 @dataclass
 class _Paragraph:
     start: int
@@ -265,6 +279,7 @@ class _Paragraph:
     sentence_starts: list[int] = field(default_factory=list)
     cut_words: list[int] | None = None
     words: frozenset[str] | None = None
+    lowered: str = ""  # the paragraph case-folded, set with `words`
     quoted: list[tuple[int, int]] = field(default_factory=list)
     attributions: list[Attribution] = field(default_factory=list)
     subjects: list[Attribution] | None = None
@@ -286,12 +301,7 @@ class SpeechText:
     def __init__(self, text: str, *, language: str | None = None) -> None:
         self.text = text
         french = bool(language) and fold(language).startswith("fr")
-        self.negations = NEGATIONS | FRENCH_NEGATIONS if french else NEGATIONS
-        self.reversals = REVERSALS | FRENCH_REVERSALS if french else REVERSALS
-        self._cut_vocabulary = frozenset(
-            {w for w in self.negations | self.reversals | QUALIFIERS if "'" not in w}
-            | {"n't", "n’t", "n'", "n’"}
-        )
+        self.negations, self.reversals, self._cut_vocabulary = _VOCABULARIES[french]
         splitter = _BLANK_LINE if _BLANK_LINE.search(text) else _LINE
         spans, position = [], 0
         for gap in splitter.finditer(text):
@@ -830,7 +840,10 @@ class SpeechText:
         kept): one pass, shared by the quick tests of both checks."""
         if paragraph.words is None:
             chunk = self.text[paragraph.start : paragraph.end]
-            paragraph.words = frozenset(chunk.casefold().translate(_SPACED).split())
+            # For ASCII, lower() is casefold() and runs at C speed without a Unicode table.
+            lowered = chunk.lower() if chunk.isascii() else chunk.casefold()
+            paragraph.lowered = lowered
+            paragraph.words = frozenset(lowered.translate(_SPACED).split())
         return paragraph.words
 
     def _cut_words(self, paragraph: _Paragraph) -> list[int]:
@@ -839,7 +852,7 @@ class SpeechText:
         if paragraph.cut_words is None:
             paragraph.cut_words = []
             words = self._words_of(paragraph)
-            lowered = self.text[paragraph.start : paragraph.end].casefold()
+            lowered = paragraph.lowered
             if (
                 self._cut_vocabulary.isdisjoint(words)
                 and "n'" not in lowered

@@ -73,3 +73,49 @@ def test_reserved_and_empty_slugs_are_safe(cli):
     assert cli.json("person", "add", "🙂🙂")["slug"] == "person"
     assert cli.json("person", "add", "../../x")["slug"] == "x"
     assert cli.json("person", "add", "🙃")["slug"] == "person-2"
+
+
+def test_a_name_of_digits_is_found_by_name_when_no_id_is_that_number(cli):
+    cli.ok("person", "add", "Han Dong")
+    cli.ok("person", "add", "1984", "--kind", "organization")
+    assert cli.json("person", "show", "1984")["id"] == 2
+    cli.ok("claim", "add", "A claim about the group", "--about", "1984")
+    assert cli.json("claim", "show", "1")["about"] == ["1984"]
+
+
+def test_digits_that_are_an_id_and_a_name_are_refused_naming_both(cli):
+    cli.ok("person", "add", "Han Dong")
+    cli.ok("person", "add", "1", "--kind", "organization")
+    before = cli.ok("log").out
+    result = cli("claim", "add", "A claim", "--about", "1")
+    assert result.code == 1
+    assert result.err.count("Error:") == 1 and "Traceback" not in result.err
+    assert "'1' is both the id of 'Han Dong' and the name of '1' (id 2)" in result.err
+    assert "write #1 or #2" in result.err
+    assert cli.ok("log").out == before
+    assert cli.json("person", "show", "#1")["name"] == "Han Dong"
+    assert cli.json("person", "show", "#2")["name"] == "1"
+    assert cli.json("person", "show", "id:2")["name"] == "1"
+
+
+def test_digits_naming_the_same_person_as_its_id_resolve(cli):
+    cli.ok("person", "add", "1")
+    assert cli.json("person", "show", "1")["id"] == 1
+
+
+def test_an_explicit_id_is_the_id_and_a_missing_one_says_so(cli):
+    cli.ok("person", "add", "Han Dong")
+    assert cli.json("person", "show", "#1")["name"] == "Han Dong"
+    result = cli("person", "show", "#7")
+    assert result.code == 1 and "no person with id 7" in result.err
+    result = cli("person", "show", "1984")
+    assert result.code == 1
+    assert "no person with id 1984 and no person named '1984'" in result.err
+
+
+def test_a_source_is_found_by_an_explicit_id(cli):
+    cli.ok("source", "add", "--key", "2", "--title", "Keyed two")
+    cli.ok("source", "add", "--key", "cbc", "--title", "CBC")
+    assert cli.json("source", "show", "#2")["key"] == "cbc"
+    assert cli.json("source", "show", "2")["key"] == "2"
+    assert cli("source", "show", "#9").code == 1

@@ -225,7 +225,7 @@ def table(rows: list[list[Any]], headers: list[str]) -> None:
 
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON only (the record with its id).")]
-PersonRef = Annotated[str, typer.Argument(help="Id, slug, name or alias.", show_default=False)]
+PersonRef = Annotated[str, typer.Argument(help="Id (#12), slug, name, alias.", show_default=False)]
 SourceRef = Annotated[str, typer.Argument(help="Source key (or id).", show_default=False)]
 ClaimId = Annotated[str, typer.Argument(help="Claim id.", show_default=False)]
 Quote = Annotated[str | None, typer.Option("--quote", help="The exact words in the source.")]

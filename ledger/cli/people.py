@@ -91,7 +91,7 @@ def show(ctx: typer.Context, ref: PersonRef, json: Json = False) -> None:
     with state(ctx).read() as session:
         person = store.get_person(session, ref)
         record = store.person_record(session, person)
-        claims = store.list_claims(session, about=str(person.id))
+        claims = store.list_claims(session, about=f"#{person.id}")
         record["claims"] = [{"id": c.id, "statement": c.statement, "status": c.status}
                             for c in claims]
     if json:

@@ -79,7 +79,11 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
                 "served (https://news.example/ledger): makes the ClaimReview URLs in the HTML "
                 "pages absolute, as Google's tools require.", show_default=False)] = None,
             templates: Templates = None, hide_retracted: HideRetracted = False,
-            skip_verify: SkipVerify = False) -> None:
+            skip_verify: SkipVerify = False,
+            jobs: Annotated[int | None, typer.Option(
+                "--jobs", min=1, help="Worker processes that render the pages (default: one per "
+                "core). The files are the same whatever the number.",
+                show_default=False)] = None) -> None:
     """Publish every dossier, a page per source and an index into a folder.
 
     Writes index.md, people/<slug>.md and sources/<key>.md (and .html twins with --html).
@@ -89,20 +93,19 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
     runs is refused. The same ledger gives the same bytes. Every signed checkpoint
     (`ledger checkpoint`) goes into checkpoints/, the newest also to checkpoint.txt, and each
     page's footer names the newest. Refuses a ledger that does not pass `ledger verify`,
-    unless --skip-verify. On a terminal a progress bar shows on stderr.
+    unless --skip-verify (the check runs alongside the rendering, and nothing is published
+    unless it passes). On a terminal a progress bar shows on stderr.
 
     \b
     Example:
-      ledger publish --out site --html --base-url https://news.example/ledger
+      ledger publish --out site --html --jobs 2 --base-url https://news.example/ledger
     """
     from ledger.publish import publish as publish_all
 
-    with state(ctx).read() as session:
-        _verified(session, doing="publish", skip=skip_verify)
     with progress_bar("Publishing") as progress:
         result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates,
                              base_url=base_url, include_retracted=not hide_retracted,
-                             progress=progress)
+                             progress=progress, jobs=jobs, verify=not skip_verify)
     info(result.summary().capitalize())
 
 

@@ -84,6 +84,20 @@ class ClaimEntry:
     status: str
 
 
+_EXPLICIT_ID = re.compile(r"(?:#|id:)([0-9]+)", re.IGNORECASE)
+
+
+def bare_id(raw: str) -> bool:
+    """True when a reference is digits alone ("12", "1984"): an id, or a name made of digits."""
+    return raw.isascii() and raw.isdigit()
+
+
+def explicit_id(raw: str) -> int | None:
+    """The id a reference spells out as `#12` or `id:12`, or None for any other reference."""
+    match = _EXPLICIT_ID.fullmatch(raw)
+    return int(match.group(1)) if match else None
+
+
 def ambiguous(raw: str, candidates: list[tuple[int, str, str]]) -> Ambiguous:
     """The error for a reference that matches several people: (id, name, slug) each."""
     names = ", ".join(f"{name!r} (id {pid}, slug {slug})" for pid, name, slug in sorted(candidates))
@@ -197,7 +211,7 @@ class Resolver:
             Person.slug == raw,
             Person.name_key == folded,
         ]
-        if raw.isdigit():
+        if bare_id(raw):
             conditions.append(Person.id == int(raw))
         if alias_rows:
             conditions.append(col(Person.id).in_(sorted({r[1] for r in alias_rows})))
@@ -302,11 +316,29 @@ class Resolver:
             raise InvalidValue(f"{field!r} must be a string")
         if not raw:
             raise InvalidValue(f"--{field} must not be empty")
+        explicit = explicit_id(raw)
+        if explicit is not None:  # "#12" or "id:12": the id, whatever anyone is named
+            self._want_person(str(explicit))
+            if explicit not in self.people:
+                raise NotFound(f"no person with id {explicit}")
+            return self.follow(explicit)
         self._want_person(raw)
-        if raw.isdigit():
-            if int(raw) not in self.people:
-                raise NotFound(f"no person with id {raw}")
-            return self.follow(int(raw))
+        named = self._person_named(raw)
+        if not bare_id(raw):
+            return named
+        by_id = self.follow(int(raw)) if int(raw) in self.people else None
+        if by_id is None and named is None:
+            raise NotFound(f"no person with id {raw} and no person named {raw!r}")
+        if by_id is not None and named is not None and by_id != named:
+            # "1984" is a name as well as an id: never guess which one was meant.
+            raise Ambiguous(
+                f"{raw!r} is both the id of {self.people[by_id].name!r} and the name of "
+                f"{self.people[named].name!r} (id {named}); write #{by_id} or #{named}"
+            )
+        return by_id if by_id is not None else named
+
+    def _person_named(self, raw: str) -> int | None:
+        """The person a reference other than an id names (uid, slug, name, alias), or None."""
         if UID_RE.match(raw) and raw in self.person_by_uid:
             return self.follow(self.person_by_uid[raw])
         # A slug, then an alias as written, is never shadowed by a newer person's name.
@@ -391,15 +423,22 @@ class Resolver:
             raise InvalidValue(f"{field!r} must be a string")
         if not raw:
             raise InvalidValue(f"--{field} must not be empty")
+        explicit = explicit_id(raw)
+        if explicit is not None:  # "#12" or "id:12": the id, whatever a key says
+            if explicit not in self.sources:
+                self._load_sources(Source.id == explicit)
+            if explicit not in self.sources:
+                raise NotFound(f"no source with id {explicit}")
+            return explicit
         if self._want("source", raw):
             conditions = [Source.key == raw, Source.key == raw.lower()]
-            if raw.isdigit():
+            if bare_id(raw):
                 conditions.append(Source.id == int(raw))
             self._load_sources(or_(*conditions))
         for candidate in (raw, raw.lower()):
             if candidate in self.source_by_key:
                 return self.source_by_key[candidate]
-        if raw.isdigit() and int(raw) in self.sources:
+        if bare_id(raw) and int(raw) in self.sources:
             return int(raw)
         self._want_all_sources()
         close = difflib.get_close_matches(raw.lower(), list(self.source_by_key), n=3, cutoff=0.6)

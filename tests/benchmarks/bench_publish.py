@@ -2,6 +2,11 @@
 
     .venv/bin/python tests/benchmarks/bench_publish.py [--people 10000 --claims 200000]
         [--sources 2000] [--html] [--both-sizes] [--keep DIR]
+    .venv/bin/python tests/benchmarks/bench_publish.py --floor [--people ... --claims ...]
+
+`--floor` measures the whole site (every page, the index, the manifest) against its bare
+single-process floor (`run_floor`: plain SQL + the same templates + plain writes), Markdown
+on one worker and on one per core, then HTML the same way: `run_floor_rows`.
 
 Builds a synthetic SQLite ledger with bulk SQLAlchemy Core inserts (no events: the head is
 empty, which publishing does not mind), then measures, each in a child process of its own so
@@ -186,6 +191,91 @@ def run_baseline(db: Path, out: Path, *, html: bool) -> dict:
     return {"seconds": seconds, "dossiers": done, "queries": count[0], "peak_mb": peak_mb()}
 
 
+FLOOR_TABLES = ("person", "person_alias", "source", "source_link", "claim", "claim_person",
+                "attribution", "response", "reply_request", "event", "checkpoint")
+
+
+def run_floor(db: Path, out: Path, *, html: bool) -> dict:
+    """The bare single-process floor of a whole-site Markdown publish: what any publish of
+    these pages must spend, everything else counted as free.
+
+    - plain SQL: `SELECT *` of every table publish reads (the source texts left out, as
+      publish leaves them out), fetched in one pass, no ORM;
+    - the same templates: Jinja rendering every page of the whole site (dossiers, their
+      parts, source pages, index and its lists) from the contexts the ledger builds (the
+      building itself is not counted);
+    - plain writes: each page `open(path, "wb").write(...)` into a fresh folder.
+
+    The three are timed (CPU and wall) and summed; publish must come within 1.2x of the sum
+    on one core (issue 13). `html` is ignored (the floor is Markdown's)."""
+    import ledger.publish as publishing
+
+    engine = open_ledger(str(db))
+    sql = {"wall": 0.0, "cpu": 0.0}
+    wall, cpu = time.perf_counter(), time.process_time()
+    with engine.connect() as connection:
+        for table in FLOOR_TABLES:
+            columns = "*" if table != "source" else ", ".join(
+                c.name for c in Source.__table__.columns if c.name != "text")
+            connection.exec_driver_sql(f"SELECT {columns} FROM {table}").fetchall()
+    sql["wall"], sql["cpu"] = time.perf_counter() - wall, time.process_time() - cpu
+    timers = {"render": [0.0, 0.0], "write": [0.0, 0.0]}
+    pages = [0, 0]
+    original_render = publishing._render
+
+    def timed_render(*args, **kwargs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return original_render(*args, **kwargs)
+        finally:
+            timers["render"][0] += time.perf_counter() - wall
+            timers["render"][1] += time.process_time() - cpu
+
+    folders: set[Path] = set()
+
+    def plain_write(self, relative: str, content: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        path = out.joinpath(*relative.split("/"))
+        if path.parent not in folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(path.parent)
+        with open(path, "wb") as stream:
+            stream.write(content.encode("utf-8"))
+        timers["write"][0] += time.perf_counter() - wall
+        timers["write"][1] += time.process_time() - cpu
+        pages[0] += 1
+        pages[1] += len(content)
+
+    publishing._render = timed_render
+    publishing._Output.write = plain_write  # the ledger's own writer does nothing here
+    staged = out.parent / f"{out.name}-floor-unused"
+    publish(engine, staged, html=False, jobs=1)
+    shutil.rmtree(staged, ignore_errors=True)
+    engine.dispose()
+    return {"seconds": sql["wall"] + timers["render"][0] + timers["write"][0],
+            "cpu_seconds": sql["cpu"] + timers["render"][1] + timers["write"][1],
+            "sql_seconds": sql["wall"], "render_seconds": timers["render"][0],
+            "write_seconds": timers["write"][0], "pages": pages[0], "megabytes": pages[1] / 1e6,
+            "dossiers": 0, "queries": 0, "peak_mb": peak_mb()}
+
+
+def run_site(db: Path, out: Path, *, html: bool, jobs: int | None = 1) -> dict:
+    """The ledger's whole-site publish (`publish`, no verify), timed wall and CPU (the
+    workers' CPU included)."""
+    import resource
+
+    engine = open_ledger(str(db))
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = publish(engine, out, html=html, jobs=jobs)
+    seconds = time.perf_counter() - wall
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    engine.dispose()
+    return {"seconds": seconds,
+            "cpu_seconds": time.process_time() - cpu + children.ru_utime + children.ru_stime,
+            "dossiers": result.people, "files": len(result.files), "queries": 0,
+            "peak_mb": peak_mb(), "children_peak_mb": children.ru_maxrss / 1024}
+
+
 def _child(phase: str, db: Path, out: Path, html: bool) -> dict:
     """Run one phase in a fresh interpreter, so its peak memory is its own."""
     done = subprocess.run([sys.executable, __file__, "--child", phase, "--db", str(db),
@@ -231,6 +321,54 @@ def run(people: int, claims: int, html: bool, *, sources: int = 2_000,
             "build_seconds": round(build_seconds, 1), "dossiers": mine["dossiers"]}
 
 
+PHASES = {
+    "publish": run_publish, "baseline": run_baseline, "floor": run_floor,
+    "site-md-1": lambda db, out, html: run_site(db, out, html=False, jobs=1),
+    "site-md": lambda db, out, html: run_site(db, out, html=False, jobs=None),
+    "site-html-1": lambda db, out, html: run_site(db, out, html=True, jobs=1),
+    "site-html": lambda db, out, html: run_site(db, out, html=True, jobs=None),
+}
+
+
+def run_floor_rows(people: int, claims: int, *, sources: int = 2_000, rounds: int = 1,
+                   workdir: str | Path | None = None) -> dict:
+    """Publish's whole site beside its floor, each phase in a child process, interleaved:
+    Markdown on one worker and on the default (one per core), the floor, HTML on one worker
+    and on the default. Returns each phase's median wall and CPU seconds and the ratios
+    (md_1_to_floor: the issue's <= 1.2x; html_to_md: <= 1.5x, both on the default)."""
+    import statistics
+
+    phases = ("floor", "site-md-1", "site-md", "site-html-1", "site-html")
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(workdir) if workdir else Path(scratch)
+        root.mkdir(parents=True, exist_ok=True)
+        db = root / f"bench-{people}-{claims}-{sources}.db"
+        if not db.exists():
+            build(db, people=people, claims=claims, sources=sources)
+        seen: dict[str, list[dict]] = {phase: [] for phase in phases}
+        for _ in range(rounds):
+            for phase in phases:
+                out = root / f"out-{phase}"
+                shutil.rmtree(out, ignore_errors=True)
+                seen[phase].append(_child(phase, db, out, False))
+                shutil.rmtree(out, ignore_errors=True)
+    figures: dict[str, float] = {}
+    for phase, runs in seen.items():
+        key = phase.replace("-", "_")
+        figures[f"{key}_s"] = round(statistics.median(r["seconds"] for r in runs), 2)
+        figures[f"{key}_cpu_s"] = round(statistics.median(r["cpu_seconds"] for r in runs), 2)
+        figures[f"{key}_peak_mb"] = round(max(r["peak_mb"] for r in runs))
+    figures["md_1_to_floor"] = round(figures["site_md_1_s"] / figures["floor_s"], 2)
+    figures["md_to_floor"] = round(figures["site_md_s"] / figures["floor_s"], 2)
+    figures["html_to_md"] = round(figures["site_html_s"] / figures["site_md_s"], 2)
+    figures["html_1_to_md_1"] = round(figures["site_html_1_s"] / figures["site_md_1_s"], 2)
+    figures["floor_sql_s"] = round(seen["floor"][-1]["sql_seconds"], 2)
+    figures["floor_render_s"] = round(seen["floor"][-1]["render_seconds"], 2)
+    figures["floor_write_s"] = round(seen["floor"][-1]["write_seconds"], 2)
+    figures["pages"] = seen["floor"][-1]["pages"]
+    return figures
+
+
 def result_row(people: int, claims: int, html: bool, figures: dict) -> str:
     """The one line per size that scripts parse: `RESULT key=value ...`."""
     fields = " ".join(f"{key}={value}" for key, value in figures.items())
@@ -246,13 +384,20 @@ def main() -> None:
     parser.add_argument("--both-sizes", action="store_true",
                         help="also measure half the claims first, to see growth")
     parser.add_argument("--keep", help="build (or reuse) the ledgers in this folder")
-    parser.add_argument("--child", choices=("publish", "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument("--floor", action="store_true",
+                        help="the whole site beside its bare floor (see run_floor), then HTML "
+                        "beside Markdown, one worker and the default")
+    parser.add_argument("--child", choices=tuple(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        phase = run_publish if args.child == "publish" else run_baseline
-        print(json.dumps(phase(Path(args.db), Path(args.out), html=args.html)))
+        print(json.dumps(PHASES[args.child](Path(args.db), Path(args.out), html=args.html)))
+        return
+    if args.floor:
+        figures = run_floor_rows(args.people, args.claims, sources=args.sources,
+                                 workdir=args.keep)
+        print(result_row(args.people, args.claims, False, figures), flush=True)
         return
     sizes = (args.claims // 2, args.claims) if args.both_sizes else (args.claims,)
     for claims in sizes:

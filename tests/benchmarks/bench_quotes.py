@@ -6,6 +6,7 @@ normalized variants (straight for curly quotes, changed white space, a hyphen fo
 `TextIndex`, so it is normalized at most once however many quotes it carries, as the audit does.
 
     .venv/bin/python tests/benchmarks/bench_quotes.py [--texts 10000] [--per-text 10]
+    .venv/bin/python tests/benchmarks/bench_quotes.py --limits   # the verdict at 5 MB
 
 Only the checking is timed; building the texts is not.
 """
@@ -96,12 +97,110 @@ def _quotes(
     return out
 
 
+LIMIT_TEXT = 5_000_000
+LIMIT_QUOTE = 5_000
+
+
+def _limit_cases() -> list[tuple[str, str, str, str]]:
+    """(name, text, quote, expected status) at the limits: 5 MB of text, 5,000-character
+    quotes, each a worst case for one part of the verdict."""
+    rng = random.Random(13)
+    vocabulary = _vocabulary(rng, 5_000)
+    words = []
+    length = 0
+    while length < LIMIT_TEXT:
+        word = rng.choice(vocabulary)
+        words.append(word)
+        length += len(word) + 1
+    plain = " ".join(words)[:LIMIT_TEXT]
+    start = plain.index(" ", 2_000_000) + 1
+    middle = plain[start : start + LIMIT_QUOTE].rsplit(" ", 1)[0]
+    changed = middle.split(" ")
+    changed[len(changed) // 2] = "nowhere"
+    shuffled = middle.split(" ")
+    rng.shuffle(shuffled)
+    tail = plain[-LIMIT_QUOTE:].split(" ", 1)[1]
+    curly_tail = tail.replace(" ", "\u00a0", 40).replace(" ", " — ", 5)
+    curly = plain[: -len(tail)] + curly_tail
+    straight = curly_tail.replace("\u00a0", " ").replace("—", "-")
+    repeated = "word " * (LIMIT_TEXT // 5)
+    near = (middle[:-1] + "Q ") * (LIMIT_TEXT // len(middle))
+    marked = plain.replace("e", "e\u0301")[:LIMIT_TEXT]
+    marked_tail = marked[-LIMIT_QUOTE:].split(" ", 1)[1]
+    invisible = plain.replace("a", "a\u200b")[:LIMIT_TEXT]
+    invisible_tail = invisible[-LIMIT_QUOTE:].split(" ", 1)[1].replace("\u200b", "")
+    return [
+        ("absent: one word changed", plain, " ".join(changed), "not-found"),
+        (
+            "absent: the text's own words, shuffled",
+            plain,
+            " ".join(shuffled)[:LIMIT_QUOTE],
+            "not-found",
+        ),
+        ("present at the end, exact", plain, tail, "verified"),
+        ("present at the end, normalized", curly, straight, "verified"),
+        ("many near matches (4,999 characters repeated)", near, middle, "not-found"),
+        (
+            "one repeated word, normalized, present",
+            repeated,
+            "word  " * (LIMIT_QUOTE // 6),
+            "verified",
+        ),
+        (
+            "one repeated word, absent",
+            repeated,
+            "word " * (LIMIT_QUOTE // 5 - 1) + "ward",
+            "not-found",
+        ),
+        ("combining marks, present at the end", marked, marked_tail.replace(" ", "  "), "verified"),
+        ("combining marks, absent", marked, " ".join(changed).replace("e", "e\u0301"), "not-found"),
+        ("invisible characters, absent", invisible, " ".join(changed), "not-found"),
+        (
+            "invisible characters, present at the end",
+            invisible,
+            invisible_tail.replace(" ", "  "),
+            "verified",
+        ),
+    ]
+
+
+def limits() -> int:
+    """Time the write-time verdict (`hint=False`) on each worst case at the limits: wall and
+    CPU time of one check on a fresh `TextIndex` (as `claim add` makes one)."""
+    wrong = 0
+    print(
+        f"verdict at the limits: {LIMIT_TEXT:,}-character texts, quotes up to "
+        f"{LIMIT_QUOTE:,} characters (fresh TextIndex each, best of 3)"
+    )
+    for name, text, quote, expected in _limit_cases():
+        walls, cpus = [], []
+        for _ in range(3):
+            wall, cpu = time.perf_counter(), time.process_time()
+            check = TextIndex(text).check(quote=quote, hint=False)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        ok = check.status == expected
+        wrong += not ok
+        print(
+            f"  {name:48s} {1e3 * min(walls):7.0f} ms wall {1e3 * min(cpus):7.0f} ms CPU  "
+            f"{check.status}{'' if ok else ' (WRONG, expected ' + expected + ')'}"
+        )
+    return 1 if wrong else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the synthetic ledger, check every quote, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=10_000)
     parser.add_argument("--per-text", type=int, default=10)
+    parser.add_argument(
+        "--limits",
+        action="store_true",
+        help="time the write-time verdict on worst cases at 5 MB instead",
+    )
     args = parser.parse_args(argv)
+    if args.limits:
+        return limits()
 
     rng = random.Random(SEED)
     vocabulary = _vocabulary(rng)

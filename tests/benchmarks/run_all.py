@@ -581,6 +581,7 @@ def run_publish(table: Table, growth: list[tuple], workdir: Path, sizes: list[in
                            f"{figures.get('queries', '?')} SQL statements")
         else:
             table.note(f"bench_publish gave no rates: {figures}")
+        run_publish_floor(table, workdir)
     for claims in sizes:
         print(f"publish {size_label(claims)} ...", flush=True)
         measure("build", workdir, claims)
@@ -590,6 +591,27 @@ def run_publish(table: Table, growth: list[tuple], workdir: Path, sizes: list[in
         if claims >= 1_000_000:
             table.add(f"publish {size_label(claims)}: peak memory", result["peak_mb"], 500,
                       "MB", at_most=1.0, baseline_name="the 500 MB limit")
+
+
+def run_publish_floor(table: Table, workdir: Path) -> None:
+    """The whole site against its bare floor, and HTML against Markdown (issue 13)."""
+    import bench_publish
+
+    print("publish whole site vs its floor, 2k people / 40k claims (bench_publish) ...",
+          flush=True)
+    f = bench_publish.run_floor_rows(2_000, 40_000, sources=1_000,
+                                     workdir=workdir / "bench-publish")
+    floor = "plain SQL + same templates + plain writes"
+    table.add("publish Markdown, whole site, 1 worker, s", f["site_md_1_s"], f["floor_s"], "s",
+              at_most=1.2, baseline_name=floor)
+    table.add("publish Markdown, whole site, 1 per core, s", f["site_md_s"], f["floor_s"], "s",
+              at_most=1.2, baseline_name=floor)
+    table.add("publish HTML, whole site, 1 per core, s", f["site_html_s"], f["site_md_s"], "s",
+              at_most=1.5, baseline_name="publish Markdown, same ledger")
+    table.note(f"publish floor: SQL {f['floor_sql_s']} s, templates {f['floor_render_s']} s, "
+               f"writes {f['floor_write_s']} s for {f['pages']} pages; CPU: floor "
+               f"{f['floor_cpu_s']} s, Markdown {f['site_md_1_cpu_s']} s (1 worker), "
+               f"HTML {f['site_html_1_cpu_s']} s (1 worker)")
 
 
 def _best(name: str, workdir: Path, claims: int, runs: int) -> dict[str, Any]:
