@@ -409,8 +409,8 @@ def child_audit(workdir: Path) -> dict[str, Any]:
 
 def child_liar(workdir: Path) -> dict[str, Any]:
     """The LIAR set through the CSV import (tests/liar_import.py) beside its floor
-    (`copy_floor`), every speaker's dossier published as Markdown and as HTML (beside
-    bench_publish's floor when it has one: `floor(db, out, html=...)` giving "seconds"), and
+    (`copy_floor`), every speaker's dossier published as Markdown (beside
+    `bench_publish.run_floor`, the single-process whole-site floor) and as HTML, and
     `ledger dossier barack-obama` as a command (with and without its verify) beside
     floors.py's; wall and CPU seconds."""
     import bench_liar
@@ -440,11 +440,10 @@ def child_liar(workdir: Path) -> dict[str, Any]:
         engine.dispose()
         import bench_publish
 
-        if hasattr(bench_publish, "floor"):
-            for step, html in (("publish_md", False), ("publish_html", True)):
-                floor = bench_publish.floor(db, folder / f"{step}-floor", html=html)
-                figures[f"{step}_floor"] = {"seconds": floor["seconds"],
-                                            "cpu": floor.get("cpu", 0.0)}
+        if hasattr(bench_publish, "run_floor"):  # its floor is a Markdown whole-site publish
+            floor = bench_publish.run_floor(db, folder / "publish-floor", html=False)
+            figures["publish_md_floor"] = {"seconds": floor["seconds"],
+                                           "cpu": floor.get("cpu_seconds", 0.0)}
         for name, command in (
             ("dossier", ledger_command("--db", str(db), "dossier", "barack-obama")),
             ("dossier_skip_verify", ledger_command("--db", str(db), "dossier", "barack-obama",
@@ -782,7 +781,7 @@ def run_liar(table: Table, workdir: Path) -> None:
                f"{cpu:.1f} s CPU; peak {result['peak_mb']:.0f} MB. The comparison with an old "
                "commit: bench_liar.py --baseline-commit")
     if "publish_md_floor" not in result:
-        table.note("LIAR publish: bench_publish.py has no floor(db, out, html=...) yet")
+        table.note("LIAR publish: bench_publish.py has no run_floor(db, out, html=...)")
 
 
 def render_growth(growth: list[tuple]) -> str:
