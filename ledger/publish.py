@@ -88,6 +88,9 @@ class PublishResult:
     removed: list[str] = field(default_factory=list)
     people: int = 0
     sources: int = 0
+    # Claims left out: not approved by a reviewer (or changed since), and held.
+    unapproved: set[int] = field(default_factory=set)
+    held: set[int] = field(default_factory=set)
 
     def summary(self) -> str:
         return (f"published {self.people} dossier{'s' if self.people != 1 else ''} and "
@@ -428,9 +431,20 @@ def _with_reviews(page: str, context, page_url: str) -> str:
     `page_url#claim-<id>`."""
     from ledger.io.claimreview import from_allegation, insert_into_head, jsonld_script
 
+    # A draft is no one's published assessment: it gets no ClaimReview.
     reviews = [from_allegation(a, url=f"{page_url}#claim-{a.id}")
-               for a in context.allegations]
-    return insert_into_head(page, [jsonld_script(r) for r in reviews if r is not None])
+               for a in context.allegations if not (a.review and a.review.draft)]
+    scripts = [jsonld_script(r) for r in reviews if r is not None]
+    if getattr(context, "wikidata_url", None) and not context.part:
+        scripts.insert(0, jsonld_script(person_jsonld(context)))
+    return insert_into_head(page, scripts)
+
+
+def person_jsonld(context) -> dict:
+    """The dossier's person as schema.org JSON-LD, `sameAs` their Wikidata item."""
+    return {"@context": "https://schema.org",
+            "@type": "Organization" if context.kind == "organization" else "Person",
+            "name": context.name, "sameAs": context.wikidata_url}
 
 
 def stylesheet_text(env) -> str:
@@ -451,11 +465,14 @@ def as_of_day(value: str | None) -> str | None:
 
 
 def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None = None,
-            templates_dir: str | Path | None = None, include_retracted: bool = True) -> str:
+            templates_dir: str | Path | None = None, include_retracted: bool = True,
+            drafts: bool = False, left_out: set[int] | None = None) -> str:
     """One person's dossier as Markdown or a standalone HTML page (no links to other pages).
 
     Its footer names the newest signed checkpoint, unlinked. A retracted claim stays, with
-    its retraction notice, unless `include_retracted` is False."""
+    its retraction notice, unless `include_retracted` is False. Only claims a reviewer
+    approved are shown, unless `drafts` (then marked as drafts); a held claim never is. The
+    ids of claims left out for want of an approval are added to `left_out`, if given."""
     from ledger import values
     from ledger.store import get_person
 
@@ -464,7 +481,10 @@ def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None
     env = environment(templates_dir)
     row = get_person(session, person)
     overview = reports.load_overview(session)
-    batch = reports.load_person_batch(session, first_id=row.id, last_id=row.id, as_of=day)
+    batch = reports.load_person_batch(session, first_id=row.id, last_id=row.id, as_of=day,
+                                      drafts=drafts)
+    if left_out is not None:
+        left_out.update(batch.unapproved)
     checkpoints = list_checkpoints(session)
     checkpoint = contexts.checkpoint_ref(
         checkpoints[-1] if checkpoints else None, overview=overview,
@@ -472,7 +492,7 @@ def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None
     context = contexts.build_dossier(person_id=row.id, overview=overview, batch=batch,
                                      graph=contexts.origin_graph(overview), as_of=day,
                                      include_retracted=include_retracted,
-                                     checkpoint=checkpoint)
+                                     checkpoint=checkpoint, drafts=drafts)
     if fmt == "md":
         return _render(env, "dossier.md.j2", web=False, page=context, d=context)
     return _web_page(env, "dossier.md.j2", "d", context, title=context.title,
@@ -527,7 +547,7 @@ def _write_checkpoints(output: _Output, records) -> list[str]:
 def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False,
             templates_dir: str | Path | None = None, batch_size: int = BATCH_SIZE,
             base_url: str | None = None, progress: Progress | None = None,
-            include_retracted: bool = True) -> PublishResult:
+            include_retracted: bool = True, drafts: bool = False) -> PublishResult:
     """Publish every dossier, a page per source and the index into `out_dir`.
 
     See the module docstring for the layout and guarantees. `base_url` (where the folder will
@@ -536,7 +556,9 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
     page's footer names the newest. `progress`, if given, is called as
     `progress(stage, done, total)` after each batch (the library never prints). A retracted
     claim stays on its dossiers, with its retraction notice, unless `include_retracted` is
-    False.
+    False. Only claims a reviewer approved (and unchanged since) are published, unless
+    `drafts` (every page then says it is a draft, and so does each unapproved allegation); a
+    held claim never is. The result names the claims left out (`unapproved`, `held`).
     """
     from ledger.values import base_url as checked_base_url
 
@@ -545,12 +567,12 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
     with _Output(Path(out_dir)) as output:
         return _publish_into(output, target, out_dir, env, html=html, batch_size=batch_size,
                              base=base, progress=progress,
-                             include_retracted=include_retracted)
+                             include_retracted=include_retracted, drafts=drafts)
 
 
 def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path, env, *,
                   html: bool, batch_size: int, base: str | None, progress: Progress | None,
-                  include_retracted: bool) -> PublishResult:
+                  include_retracted: bool, drafts: bool = False) -> PublishResult:
     """The body of `publish`: every page into `output`, then the manifest and the swap."""
     previous = _read_manifest(output)
     result = PublishResult(out_dir=Path(out_dir))
@@ -585,13 +607,16 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
         entries = []
         taken = set(people_names.values())
         for chunk in _chunks([p.id for p in live], batch_size):
-            batch = reports.load_person_batch(session, first_id=chunk[0], last_id=chunk[-1])
+            batch = reports.load_person_batch(session, first_id=chunk[0], last_id=chunk[-1],
+                                              drafts=drafts)
+            result.unapproved |= batch.unapproved
+            result.held |= batch.held
             for person_id in chunk:
                 context = contexts.build_dossier(person_id=person_id, overview=overview,
                                                  batch=batch, graph=graph, pages=pages,
                                                  people_refs=people_refs,
                                                  include_retracted=include_retracted,
-                                                 checkpoint=footer["../"])
+                                                 checkpoint=footer["../"], drafts=drafts)
                 stem = people_names[person_id]
                 if len(context.allegations) > contexts.DOSSIER_PART_SIZE:
                     first, parts = contexts.split_dossier(context, stem=stem, taken=taken)
@@ -611,12 +636,13 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
 
         counts: dict[int, tuple[int, int]] = {}
         for chunk in _chunks(sorted(overview.sources), batch_size):
-            batch = reports.load_source_batch(session, first_id=chunk[0], last_id=chunk[-1])
+            batch = reports.load_source_batch(session, first_id=chunk[0], last_id=chunk[-1],
+                                              drafts=drafts)
             for source_id in chunk:
                 context = contexts.build_source_page(source_id=source_id, overview=overview,
                                                      batch=batch, graph=graph, pages=pages,
                                                      people_refs=people_refs,
-                                                     checkpoint=footer["../"])
+                                                     checkpoint=footer["../"], drafts=drafts)
                 emit(f"sources/{source_names[source_id]}", "source.md.j2", "s", context, 1)
                 counts[source_id] = (len(context.claims), len(context.responses))
                 result.sources += 1
@@ -624,7 +650,7 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
                 progress("source pages", result.sources, len(overview.sources))
 
         _emit_index(emit, overview=overview, entries=entries, counts=counts,
-                    source_names=source_names, footer=footer)
+                    source_names=source_names, footer=footer, drafts=drafts)
     if html:
         output.write(STYLESHEET, stylesheet_text(env))
     result.removed = output.commit(previous)
@@ -632,7 +658,8 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
     return result
 
 
-def _emit_index(emit, *, overview, entries, counts, source_names, footer) -> None:
+def _emit_index(emit, *, overview, entries, counts, source_names, footer,
+                drafts: bool = False) -> None:
     """The index, and in a large ledger the pages its lists are split into: people by
     initial (`index/people-a.md`), sources by number (`index/sources-1.md`)."""
     people = [e for e in contexts.sorted_people(entries) if contexts.has_entries(e)]
@@ -659,7 +686,8 @@ def _emit_index(emit, *, overview, entries, counts, source_names, footer) -> Non
     index = contexts.build_index(
         overview=overview, entries=entries, source_counts=counts,
         source_page=lambda sid: f"sources/{source_names[sid]}.md",
-        people_pages=people_pages, source_pages=source_pages, checkpoint=footer[""])
+        people_pages=people_pages, source_pages=source_pages, checkpoint=footer[""],
+        drafts=drafts)
     emit("index", "index.md.j2", "i", index, 0)
     for title, list_pages, groups, kind in (
             ("People", people_pages, people_groups, "people"),
@@ -673,7 +701,7 @@ def _emit_index(emit, *, overview, entries, counts, source_names, footer) -> Non
                 head_hash=overview.head_hash, anchor=overview.anchor,
                 people=rows if kind == "people" else (),
                 sources=rows if kind == "sources" else (), pages=siblings,
-                index_page="../index.md", checkpoint=footer["../"])
+                index_page="../index.md", checkpoint=footer["../"], drafts=drafts)
             emit(list_page.page[:-3], "listing.md.j2", "l", listing, 1)
 
 
