@@ -68,6 +68,9 @@ Progress = Callable[[str, int, int], None]
 DEMO_TIME = "2026-01-01T00:00:00.000000Z"
 # The name the demo's checkpoints give the example ledger.
 DEMO_LEDGER_NAME = "fact-ledger example"
+# The example desk: who records the story, and who reviews it (a second pair of eyes).
+DEMO_FACT_CHECKER = "Alex Checker"
+DEMO_REVIEWER = "Robin Editor"
 
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {
@@ -729,6 +732,11 @@ def example_bundle() -> Path:
     return Path(str(resources.files("ledger.examples").joinpath("story.jsonl")))
 
 
+def example_reviews() -> Path:
+    """The example's reviews: the reviewer's approvals and a legal hold."""
+    return Path(str(resources.files("ledger.examples").joinpath("reviews.jsonl")))
+
+
 def example_corrections() -> Path:
     """The example's corrections: values first recorded wrongly, then corrected."""
     return Path(str(resources.files("ledger.examples").joinpath("corrections.jsonl")))
@@ -741,8 +749,10 @@ def load_example(engine: Engine, *, force: bool = False):
     Into an empty ledger the example is recorded as the story developed: each value in
     `corrections.jsonl` is first recorded as it was first read (the CBC report's date from its
     header), then corrected by an edit, so the dossiers show real updates and the ledger ends
-    in the bundle's state, and its head is signed with the demo key. A non-empty ledger
-    (`force`) gets the bundle as it is, unsigned.
+    in the bundle's state. Then a reviewer, another actor than the fact-checker who
+    recorded it, approves most claims, holds one and leaves one unreviewed
+    (`reviews.jsonl`), and the head is signed with the demo key. A non-empty ledger (`force`)
+    gets the bundle as it is, unreviewed and unsigned.
     """
     from ledger.db import reading, transaction, utc_now
     from ledger.io.bundle import import_records, read_records
@@ -764,13 +774,32 @@ def load_example(engine: Engine, *, force: bool = False):
     # The fixed clock only for a new ledger: events after a real ledger's own must not go
     # back in time (verify checks that times never decrease).
     clock = utc_now if events else demo_clock()
-    with transaction(engine, actor="demo", clock=clock) as session:
+    with transaction(engine, actor=DEMO_FACT_CHECKER, clock=clock) as session:
         result = import_records(session, records)
         for correction in corrections:
             _apply_correction(session, correction)
-        if not events:  # never sign someone's own ledger with the demo key
-            add_checkpoint(session, private_key=demo_key(), name=DEMO_LEDGER_NAME)
+    if events:
         return result
+    with transaction(engine, actor=DEMO_REVIEWER, clock=clock) as session:
+        for line in example_reviews().read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                _apply_review(session, json.loads(line))
+        # Never sign someone's own ledger with the demo key: only a new one gets here.
+        add_checkpoint(session, private_key=demo_key(), name=DEMO_LEDGER_NAME)
+    return result
+
+
+def _apply_review(session: Session, review: dict) -> None:
+    from ledger import store
+    from ledger.store import reviews
+
+    claim = store.get_claim(session, review["claim"])
+    if review["action"] == "approve":
+        reviews.approve_claim(session, claim=claim, note=review.get("note"))
+    elif review["action"] == "hold":
+        reviews.hold_claim(session, claim=claim, reason=review["reason"])
+    else:
+        raise LedgerError(f"the example's review action {review['action']!r} is unknown")
 
 
 def demo_key():

@@ -157,6 +157,7 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
     with progress_bar("Publishing") as progress:
         result = publish_all(engine, out, html=True, progress=progress)
     info(result.summary().capitalize())
+    _note_unapproved(len(result.unapproved))
 
 
 def _check_out_file(out: str) -> None:

@@ -10,19 +10,35 @@ from ledger.cli.common import ClaimId, Json, emit_json, new_app, out, state
 
 app = new_app("Reviews: approve, reject or hold a claim before it is published.")
 
-Reason = Annotated[str | None, typer.Option("--reason", help="Why (for the desk; never "
-                                            "shown to readers).", show_default=False)]
+Reason = Annotated[
+    str | None,
+    typer.Option(
+        "--reason", help="Why (for the desk; never shown to readers).", show_default=False
+    ),
+]
 
 
 def _record(claim, info) -> dict:
     """A claim's review as `--json` shows it."""
-    return {"claim": claim.id, "statement": claim.statement, "state": info.state,
-            "decision": info.decision, "stale": info.stale,
-            "approved": (f"{info.approved_seq}:{info.approved_hash}"
-                         if info.decision == "approved" else None),
-            "reviewer": info.reviewer, "reviewed_at": info.reviewed_at, "note": info.note,
-            "reason": info.reason, "override": info.override, "held": info.held,
-            "hold_reason": info.hold_reason, "held_by": info.held_by, "held_at": info.held_at}
+    return {
+        "claim": claim.id,
+        "statement": claim.statement,
+        "state": info.state,
+        "decision": info.decision,
+        "stale": info.stale,
+        "approved": (
+            f"{info.approved_seq}:{info.approved_hash}" if info.decision == "approved" else None
+        ),
+        "reviewer": info.reviewer,
+        "reviewed_at": info.reviewed_at,
+        "note": info.note,
+        "reason": info.reason,
+        "override": info.override,
+        "held": info.held,
+        "hold_reason": info.hold_reason,
+        "held_by": info.held_by,
+        "held_at": info.held_at,
+    }
 
 
 def _decide(ctx: typer.Context, claim_id: str, decide, json: bool, done: str) -> None:
@@ -40,14 +56,23 @@ def _decide(ctx: typer.Context, claim_id: str, decide, json: bool, done: str) ->
 
 
 @app.command("approve")
-def approve(ctx: typer.Context, claim_id: ClaimId,
-            note: Annotated[str | None, typer.Option(
-                "--note", help="A note for the desk.", show_default=False)] = None,
-            override: Annotated[str | None, typer.Option(
-                "--override", help="Approve although the audit finds errors in the claim, "
-                "and why (recorded, shown to reviewers, never to readers).",
-                show_default=False)] = None,
-            json: Json = False) -> None:
+def approve(
+    ctx: typer.Context,
+    claim_id: ClaimId,
+    note: Annotated[
+        str | None, typer.Option("--note", help="A note for the desk.", show_default=False)
+    ] = None,
+    override: Annotated[
+        str | None,
+        typer.Option(
+            "--override",
+            help="Approve although the audit finds errors in the claim, "
+            "and why (recorded, shown to reviewers, never to readers).",
+            show_default=False,
+        ),
+    ] = None,
+    json: Json = False,
+) -> None:
     """Approve a claim for publication, as it stands now.
 
     The approval names the newest event touching the claim (its edits, attributions,
@@ -62,13 +87,19 @@ def approve(ctx: typer.Context, claim_id: ClaimId,
     """
     from ledger.store.reviews import approve_claim
 
-    _decide(ctx, claim_id, lambda session, claim: approve_claim(
-        session, claim=claim, note=note, override=override), json, "Approved")
+    _decide(
+        ctx,
+        claim_id,
+        lambda session, claim: approve_claim(session, claim=claim, note=note, override=override),
+        json,
+        "Approved",
+    )
 
 
 @app.command("reject")
-def reject(ctx: typer.Context, claim_id: ClaimId, reason: Reason = None,
-           json: Json = False) -> None:
+def reject(
+    ctx: typer.Context, claim_id: ClaimId, reason: Reason = None, json: Json = False
+) -> None:
     """Reject a claim: it is not published until a reviewer approves it.
 
     \b
@@ -77,13 +108,17 @@ def reject(ctx: typer.Context, claim_id: ClaimId, reason: Reason = None,
     """
     from ledger.store.reviews import reject_claim
 
-    _decide(ctx, claim_id, lambda session, claim: reject_claim(
-        session, claim=claim, reason=reason), json, "Rejected")
+    _decide(
+        ctx,
+        claim_id,
+        lambda session, claim: reject_claim(session, claim=claim, reason=reason),
+        json,
+        "Rejected",
+    )
 
 
 @app.command("hold")
-def hold(ctx: typer.Context, claim_id: ClaimId, reason: Reason = None,
-         json: Json = False) -> None:
+def hold(ctx: typer.Context, claim_id: ClaimId, reason: Reason = None, json: Json = False) -> None:
     """Hold a claim (a legal or editorial hold): it never appears in any published output,
     draft or not, until it is released. The hold and its reason stay in the ledger.
 
@@ -93,8 +128,13 @@ def hold(ctx: typer.Context, claim_id: ClaimId, reason: Reason = None,
     """
     from ledger.store.reviews import hold_claim
 
-    _decide(ctx, claim_id, lambda session, claim: hold_claim(
-        session, claim=claim, reason=reason), json, "Held")
+    _decide(
+        ctx,
+        claim_id,
+        lambda session, claim: hold_claim(session, claim=claim, reason=reason),
+        json,
+        "Held",
+    )
 
 
 @app.command("release")
@@ -107,16 +147,22 @@ def release(ctx: typer.Context, claim_id: ClaimId, json: Json = False) -> None:
     """
     from ledger.store.reviews import release_claim
 
-    _decide(ctx, claim_id, lambda session, claim: release_claim(session, claim=claim), json,
-            "Released")
+    _decide(
+        ctx, claim_id, lambda session, claim: release_claim(session, claim=claim), json, "Released"
+    )
 
 
 @app.command("list")
-def list_(ctx: typer.Context,
-          state_: Annotated[str | None, typer.Option(
-              "--state", help="needs-review | approved | rejected | held.",
-              show_default=False)] = None,
-          json: Json = False) -> None:
+def list_(
+    ctx: typer.Context,
+    state_: Annotated[
+        str | None,
+        typer.Option(
+            "--state", help="needs-review | approved | rejected | held.", show_default=False
+        ),
+    ] = None,
+    json: Json = False,
+) -> None:
     """List claims with where they stand in review: who approved, rejected or held each,
     when, the note, reason or override, and for an approval gone stale what changed since
     (as `ledger changes` shows it).
@@ -151,18 +197,24 @@ def _print(record: dict) -> None:
     out(f"Claim {record['claim']} [{record['state']}]: {statement}")
     if record["decision"] == "approved":
         stale = " (stale: changed since)" if record["stale"] else ""
-        out(f"  approved by {record['reviewer']} on {(record['reviewed_at'] or '')[:10]}, "
-            f"event {record['approved']}{stale}")
+        out(
+            f"  approved by {record['reviewer']} on {(record['reviewed_at'] or '')[:10]}, "
+            f"event {record['approved']}{stale}"
+        )
     elif record["decision"] == "rejected":
-        out(f"  rejected by {record['reviewer']} on {(record['reviewed_at'] or '')[:10]}: "
-            f"{record['reason']}")
+        out(
+            f"  rejected by {record['reviewer']} on {(record['reviewed_at'] or '')[:10]}: "
+            f"{record['reason']}"
+        )
     if record["note"]:
         out(f"  note: {record['note']}")
     if record["override"]:
         out(f"  override (audit errors): {record['override']}")
     if record["held"]:
-        out(f"  held by {record['held_by']} on {(record['held_at'] or '')[:10]}: "
-            f"{record['hold_reason']}")
+        out(
+            f"  held by {record['held_by']} on {(record['held_at'] or '')[:10]}: "
+            f"{record['hold_reason']}"
+        )
     for change in record["changed"]:
         out(f"  changed: {_change_line(change)}")
     if record["changed"]:
@@ -174,9 +226,15 @@ def _change_line(change: dict) -> str:
     from ledger.changes_report import _value
 
     name = f"{change['entity']} {change['id']}" if change["id"] else change["entity"]
-    fields = "; ".join(f"{c['field']} {_value(c['before'])} → {_value(c['after'])}"
-                       for c in change["changes"]) or "no field changed"
+    fields = (
+        "; ".join(
+            f"{c['field']} {_value(c['before'])} → {_value(c['after'])}" for c in change["changes"]
+        )
+        or "no field changed"
+    )
     if change["action"] == "add":
         fields = "added"
-    return (f"event {change['seq']}, {change['at'][:19]}Z, by {change['actor']}, {name} "
-            f"{change['action']}: {fields}")
+    return (
+        f"event {change['seq']}, {change['at'][:19]}Z, by {change['actor']}, {name} "
+        f"{change['action']}: {fields}"
+    )

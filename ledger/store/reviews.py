@@ -118,16 +118,23 @@ def _touching(claim_ids: Any, columns: tuple) -> Any:
         .join(Event, on("claim", col(Claim.uid)))
         .where(col(Claim.id).in_(claim_ids))
     ]
-    for model, entity in ((Attribution, "attribution"), (Response, "response"),
-                          (ReplyRequest, "reply")):
-        parts.append(select(col(model.claim_id).label("claim_id"), *columns)
-                     .join(Event, on(entity, col(model.uid)))
-                     .where(col(model.claim_id).in_(claim_ids)))
+    for model, entity in (
+        (Attribution, "attribution"),
+        (Response, "response"),
+        (ReplyRequest, "reply"),
+    ):
+        parts.append(
+            select(col(model.claim_id).label("claim_id"), *columns)
+            .join(Event, on(entity, col(model.uid)))
+            .where(col(model.claim_id).in_(claim_ids))
+        )
     for model in (Attribution, Response):
-        parts.append(select(col(model.claim_id).label("claim_id"), *columns)
-                     .join(Source, col(Source.id) == model.source_id)
-                     .join(Event, on("source", col(Source.uid)))
-                     .where(col(model.claim_id).in_(claim_ids)))
+        parts.append(
+            select(col(model.claim_id).label("claim_id"), *columns)
+            .join(Source, col(Source.id) == model.source_id)
+            .join(Event, on("source", col(Source.uid)))
+            .where(col(model.claim_id).in_(claim_ids))
+        )
     return union_all(*parts)
 
 
@@ -135,19 +142,26 @@ def newest_touching(session: Session, claim_ids: Any) -> dict[int, int]:
     """claim id -> the sequence number of the newest event touching it: one query."""
     touching = _touching(claim_ids, (col(Event.seq).label("seq"),)).subquery()
     rows = session.connection().execute(
-        select(touching.c.claim_id, func.max(touching.c.seq)).group_by(touching.c.claim_id))
+        select(touching.c.claim_id, func.max(touching.c.seq)).group_by(touching.c.claim_id)
+    )
     return {claim_id: seq for claim_id, seq in rows}
 
 
 def touching_events(session: Session, claim_id: int, *, after: int = 0) -> list[TouchingEvent]:
     """The events touching one claim after sequence number `after`, oldest first."""
-    columns = (col(Event.seq).label("seq"), col(Event.hash).label("hash"),
-               col(Event.at).label("at"), col(Event.actor).label("actor"),
-               col(Event.action).label("action"), col(Event.entity).label("entity"),
-               col(Event.uid).label("uid"))
+    columns = (
+        col(Event.seq).label("seq"),
+        col(Event.hash).label("hash"),
+        col(Event.at).label("at"),
+        col(Event.actor).label("actor"),
+        col(Event.action).label("action"),
+        col(Event.entity).label("entity"),
+        col(Event.uid).label("uid"),
+    )
     touching = _touching([claim_id], columns).subquery()
     rows = session.connection().execute(
-        select(touching).where(touching.c.seq > after).distinct().order_by(touching.c.seq))
+        select(touching).where(touching.c.seq > after).distinct().order_by(touching.c.seq)
+    )
     return [TouchingEvent._make(row) for row in rows]
 
 
@@ -156,34 +170,65 @@ def review_infos(session: Session, claim_ids: Any) -> dict[int, ReviewInfo]:
     connection = session.connection()
     newest = newest_touching(session, claim_ids)
     table = Review.__table__
-    reviews = {row.claim_id: row for row in connection.execute(
-        select(table).where(table.c.claim_id.in_(claim_ids)))}
+    reviews = {
+        row.claim_id: row
+        for row in connection.execute(select(table).where(table.c.claim_id.in_(claim_ids)))
+    }
     decided: dict[str, tuple[str, str]] = {}
     held: dict[str, tuple[str, str]] = {}
     if reviews:
         events = connection.execute(
             select(Event.uid, Event.action, Event.actor, Event.at)
-            .where(Event.entity == "review",
-                   col(Event.uid).in_(select(table.c.uid).where(
-                       table.c.claim_id.in_(claim_ids))),
-                   col(Event.action).in_((*_DECISIONS, "hold")))
-            .order_by(col(Event.seq)))
+            .where(
+                Event.entity == "review",
+                col(Event.uid).in_(select(table.c.uid).where(table.c.claim_id.in_(claim_ids))),
+                col(Event.action).in_((*_DECISIONS, "hold")),
+            )
+            .order_by(col(Event.seq))
+        )
         for uid, action, actor, at in events:
             (held if action == "hold" else decided)[uid] = (actor, at)
     found = {}
     for claim_id, seq in newest.items():
         row = reviews.get(claim_id)
         if row is None:
-            found[claim_id] = ReviewInfo(claim_id, None, None, None, None, seq, None, None,
-                                         None, False, None, None, None, None, None)
+            found[claim_id] = ReviewInfo(
+                claim_id,
+                None,
+                None,
+                None,
+                None,
+                seq,
+                None,
+                None,
+                None,
+                False,
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
             continue
-        reviewer, reviewed_at = decided.get(row.uid, (None, None)) if row.decision else (
-            None, None)
+        reviewer, reviewed_at = decided.get(row.uid, (None, None)) if row.decision else (None, None)
         held_by, held_at = held.get(row.uid, (None, None)) if row.held else (None, None)
         found[claim_id] = ReviewInfo(
-            claim_id, row.uid, row.decision, row.approved_seq, row.approved_hash, seq,
-            row.note, row.reason, row.override, bool(row.held), row.hold_reason, reviewer,
-            reviewed_at, held_by, held_at)
+            claim_id,
+            row.uid,
+            row.decision,
+            row.approved_seq,
+            row.approved_hash,
+            seq,
+            row.note,
+            row.reason,
+            row.override,
+            bool(row.held),
+            row.hold_reason,
+            reviewer,
+            reviewed_at,
+            held_by,
+            held_at,
+        )
     return found
 
 
@@ -206,12 +251,24 @@ def _review_row(session: Session, claim: Claim) -> Review:
 
 def _record(session: Session, review: Review, claim: Claim, action: str) -> Review:
     session.flush()
-    append_event(session, action=action, entity="review", uid=review.uid,
-                 state=shapes.review_state(
-                     uid=review.uid, claim=claim.uid, decision=review.decision,
-                     approved_seq=review.approved_seq, approved_hash=review.approved_hash,
-                     note=review.note, reason=review.reason, override=review.override,
-                     held=review.held, hold_reason=review.hold_reason))
+    append_event(
+        session,
+        action=action,
+        entity="review",
+        uid=review.uid,
+        state=shapes.review_state(
+            uid=review.uid,
+            claim=claim.uid,
+            decision=review.decision,
+            approved_seq=review.approved_seq,
+            approved_hash=review.approved_hash,
+            note=review.note,
+            reason=review.reason,
+            override=review.override,
+            held=review.held,
+            hold_reason=review.hold_reason,
+        ),
+    )
     return review
 
 
@@ -220,9 +277,11 @@ def last_approval(session: Session, review_uid: str | None) -> int:
     if review_uid is None:
         return 0
     state = session.exec(
-        orm_select(Event.state).where(Event.entity == "review", Event.uid == review_uid,
-                                  Event.action == "approve")
-        .order_by(col(Event.seq).desc()).limit(1)).first()
+        orm_select(Event.state)
+        .where(Event.entity == "review", Event.uid == review_uid, Event.action == "approve")
+        .order_by(col(Event.seq).desc())
+        .limit(1)
+    ).first()
     return json.loads(state)["approved_seq"] if state else 0
 
 
@@ -233,16 +292,19 @@ def audit_errors(session: Session, claim: Claim) -> list[str]:
     return [f.code for f in audit(session, claim=claim.id) if f.severity == "error"]
 
 
-def approve_claim(session: Session, *, claim: Claim, note: str | None = None,
-                  override: str | None = None) -> Review:
+def approve_claim(
+    session: Session, *, claim: Claim, note: str | None = None, override: str | None = None
+) -> Review:
     """Approve the claim as it stands now, as the session's actor (see the module docstring
     for the rules); the approval names the newest event touching the claim."""
     note = values.text(note, field="note", required=False)
     override = values.text(override, field="override", required=False)
     info = review_info(session, claim)
     if info.approved:
-        raise Conflict(f"claim {claim.id} is already approved (by {info.reviewer}, on "
-                       f"{(info.reviewed_at or '')[:10]}) and unchanged since; nothing to do")
+        raise Conflict(
+            f"claim {claim.id} is already approved (by {info.reviewer}, on "
+            f"{(info.reviewed_at or '')[:10]}) and unchanged since; nothing to do"
+        )
     actor = session.info["actor"]
     since = last_approval(session, info.uid)
     mine = [e for e in touching_events(session, claim.id, after=since) if e.actor == actor]
@@ -252,7 +314,8 @@ def approve_claim(session: Session, *, claim: Claim, note: str | None = None,
         raise ReviewRefused(
             f"a second pair of eyes: {actor} {what} claim {claim.id}{when}, in event "
             f"{mine[-1].seq} ({mine[-1].entity} {mine[-1].action}); another reviewer must "
-            "approve it")
+            "approve it"
+        )
     errors = audit_errors(session, claim)
     if errors and override is None:
         codes = ", ".join(dict.fromkeys(errors))
@@ -260,10 +323,13 @@ def approve_claim(session: Session, *, claim: Claim, note: str | None = None,
             f"claim {claim.id} has {len(errors)} audit error{'s' if len(errors) != 1 else ''} "
             f"({codes}); fix {'them' if len(errors) != 1 else 'it'} (`ledger audit` shows "
             "what), or approve with --override REASON, which is recorded and shown to "
-            "reviewers, never to readers")
+            "reviewers, never to readers"
+        )
     if override is not None and not errors:
-        raise Conflict(f"claim {claim.id} has no audit errors: there is nothing for "
-                       "--override to override; approve it without")
+        raise Conflict(
+            f"claim {claim.id} has no audit errors: there is nothing for "
+            "--override to override; approve it without"
+        )
     seq = info.newest_seq
     digest = session.exec(orm_select(Event.hash).where(Event.seq == seq)).one()
     review = _review_row(session, claim)
@@ -292,8 +358,9 @@ def hold_claim(session: Session, *, claim: Claim, reason: str | None) -> Review:
     if not reason:
         raise InvalidValue("--reason is required: why is the claim held?")
     if review_info(session, claim).held:
-        raise Conflict(f"claim {claim.id} is already held; `ledger review release "
-                       f"{claim.id}` lifts the hold")
+        raise Conflict(
+            f"claim {claim.id} is already held; `ledger review release {claim.id}` lifts the hold"
+        )
     review = _review_row(session, claim)
     review.held, review.hold_reason = True, reason
     return _record(session, review, claim, "hold")
@@ -316,9 +383,12 @@ def all_infos(session: Session, *, batch: int = 2_000) -> dict[int, ReviewInfo]:
     ids = list(session.connection().execute(select(Claim.id).order_by(col(Claim.id))).scalars())
     found: dict[int, ReviewInfo] = {}
     for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
-        found.update(review_infos(session, select(Claim.id).where(
-            col(Claim.id).between(chunk[0], chunk[-1]))))
+        chunk = ids[start : start + batch]
+        found.update(
+            review_infos(
+                session, select(Claim.id).where(col(Claim.id).between(chunk[0], chunk[-1]))
+            )
+        )
     return found
 
 
@@ -333,8 +403,11 @@ def list_reviews(session: Session, *, state: str | None = None) -> list[tuple[Cl
         state = values.choice(state, field="state", allowed=REVIEW_STATES)
     claims = list(session.exec(orm_select(Claim).order_by(col(Claim.id))))
     infos = all_infos(session)
-    return [(claim, infos[claim.id]) for claim in claims
-            if state is None or infos[claim.id].state == state]
+    return [
+        (claim, infos[claim.id])
+        for claim in claims
+        if state is None or infos[claim.id].state == state
+    ]
 
 
 def what_changed(session: Session, claim: Claim, info: ReviewInfo) -> list[dict[str, Any]]:
@@ -345,19 +418,30 @@ def what_changed(session: Session, claim: Claim, info: ReviewInfo) -> list[dict[
 
     if info.approved_seq is None or info.approved_hash is None:
         return []
-    touched = {(e.entity, e.uid)
-               for e in touching_events(session, claim.id, after=info.approved_seq)}
+    touched = {
+        (e.entity, e.uid) for e in touching_events(session, claim.id, after=info.approved_seq)
+    }
     report = changes_since(session, anchor=(info.approved_seq, info.approved_hash))
     found = []
     for record in report.records:
         if (record.entity, record.uid) not in touched:
             continue
         for event in record.events:
-            found.append({"seq": event.seq, "at": event.at, "actor": event.actor,
-                          "entity": record.entity, "id": record.record_id,
-                          "label": record.label, "action": event.action,
-                          "changes": [{"field": c.field, "before": c.before, "after": c.after}
-                                      for c in event.changes]})
+            found.append(
+                {
+                    "seq": event.seq,
+                    "at": event.at,
+                    "actor": event.actor,
+                    "entity": record.entity,
+                    "id": record.record_id,
+                    "label": record.label,
+                    "action": event.action,
+                    "changes": [
+                        {"field": c.field, "before": c.before, "after": c.after}
+                        for c in event.changes
+                    ],
+                }
+            )
     return sorted(found, key=lambda change: change["seq"])
 
 
