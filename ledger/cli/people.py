@@ -129,7 +129,7 @@ def edit(ctx: typer.Context, ref: PersonRef,
     \b
     Example:
       ledger person edit han-dong --add-alias "Dong Han"
-      ledger person edit douglas-adams --wikidata Q42
+      ledger person edit douglas-adams --description "Author" --wikidata Q42
     """
     from ledger import store
 

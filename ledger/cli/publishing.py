@@ -115,7 +115,7 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
     marked as drafts on every page, for the desk's review site. Held claims never appear.
 
     \b
-    Examples:
+    Example:
       ledger publish --out site --html --base-url https://news.example/ledger
       ledger publish --out review-site --html --drafts
     """

@@ -34,6 +34,7 @@ from sqlmodel import select as orm_select
 from ledger import shapes, values
 from ledger.errors import Conflict, InvalidValue, ReviewRefused
 from ledger.models import Attribution, Claim, Event, ReplyRequest, Response, Review, Source
+from ledger.store.changes import changes_since
 from ledger.store.events import append_event
 
 REVIEW_STATES = ("needs-review", "approved", "rejected", "held")
@@ -176,18 +177,18 @@ def review_infos(session: Session, claim_ids: Any) -> dict[int, ReviewInfo]:
     }
     decided: dict[str, tuple[str, str]] = {}
     held: dict[str, tuple[str, str]] = {}
-    if reviews:
-        events = connection.execute(
-            select(Event.uid, Event.action, Event.actor, Event.at)
-            .where(
-                Event.entity == "review",
-                col(Event.uid).in_(select(table.c.uid).where(table.c.claim_id.in_(claim_ids))),
-                col(Event.action).in_((*_DECISIONS, "hold")),
-            )
-            .order_by(col(Event.seq))
+    # Always run, reviews or not, so a publish makes the same queries whatever it holds.
+    events = connection.execute(
+        select(Event.uid, Event.action, Event.actor, Event.at)
+        .where(
+            Event.entity == "review",
+            col(Event.uid).in_(select(table.c.uid).where(table.c.claim_id.in_(claim_ids))),
+            col(Event.action).in_((*_DECISIONS, "hold")),
         )
-        for uid, action, actor, at in events:
-            (held if action == "hold" else decided)[uid] = (actor, at)
+        .order_by(col(Event.seq))
+    )
+    for uid, action, actor, at in events:
+        (held if action == "hold" else decided)[uid] = (actor, at)
     found = {}
     for claim_id, seq in newest.items():
         row = reviews.get(claim_id)
@@ -414,8 +415,6 @@ def what_changed(session: Session, claim: Claim, info: ReviewInfo) -> list[dict[
     """What changed in the claim since its approval, field by field, as `ledger changes
     --since` (ledger.store.changes) finds it from the approval's anchor, limited to the
     records whose events touch the claim."""
-    from ledger.store.changes import changes_since
-
     if info.approved_seq is None or info.approved_hash is None:
         return []
     touched = {
