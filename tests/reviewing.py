@@ -25,8 +25,9 @@ def approve_all(target, *, actor: str = REVIEWER, clock=None) -> int:
                 if info.approved or info.held:
                     continue
                 errors = audit_errors(session, claim)
-                approve_claim(session, claim=claim,
-                              override="approved by the test suite" if errors else None)
+                approve_claim(
+                    session, claim=claim, override="approved by the test suite" if errors else None
+                )
                 approved += 1
     finally:
         if isinstance(target, str):
