@@ -215,7 +215,7 @@ def test_the_footer_template_is_overridable(story, tmp_path) -> None:
     out = tmp_path / "site"
     story.ok("publish", "--out", str(out), "--html", "--templates", str(templates))
     page = (out / "people" / "han-dong.html").read_text(encoding="utf-8")
-    assert '<footer class="page-footer">\n<p>Checked at 85:' in page
+    assert '<footer class="page-footer">\n<p>Checked at 95:' in page
     assert (out / "index.md").read_text(encoding="utf-8").endswith("Questions: desk.\n")
 
 
