@@ -29,6 +29,12 @@ def link_uid(source_uid: str, target_uid: str) -> str:
     return hashlib.md5(f"{source_uid}:{target_uid}".encode(), usedforsecurity=False).hexdigest()
 
 
+def review_uid(claim_uid: str) -> str:
+    """A claim's review record's uid, derived from the claim's (one review record per claim,
+    so the same history gives the same events, as the demo's byte-for-byte output needs)."""
+    return hashlib.md5(f"review:{claim_uid}".encode(), usedforsecurity=False).hexdigest()
+
+
 def text_digest(text: str | None) -> str | None:
     """The SHA-256 of a stored text snapshot."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None

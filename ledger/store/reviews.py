@@ -245,7 +245,7 @@ def review_info(session: Session, claim: Claim) -> ReviewInfo:
 def _review_row(session: Session, claim: Claim) -> Review:
     review = session.exec(orm_select(Review).where(Review.claim_id == claim.id)).first()
     if review is None:
-        review = Review(claim_id=claim.id, held=False)
+        review = Review(uid=shapes.review_uid(claim.uid), claim_id=claim.id, held=False)
         session.add(review)
     return review
 
