@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # The newest migration. A test checks it against alembic's head, so the everyday path can
 # compare revisions without importing alembic.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0010"
 DEFAULT_DB = "ledger.db"
 # Any constant: the key of the PostgreSQL advisory lock that serializes writers.
 _PG_WRITE_LOCK = 0x1ED6E5

@@ -293,6 +293,40 @@ class ClaimRef:
 
 
 @dataclass(frozen=True)
+class ReviewView:
+    """Who reviewed an allegation and when, or that it is a draft (not approved; shown only
+    on a `--drafts` build). `draft_label` says why it is a draft."""
+
+    reviewer: str | None
+    day: str | None
+    draft: bool
+    draft_label: str = ""
+
+    @cached_property
+    def md(self) -> str:
+        """"Reviewed by … on …." or "**Draft:** not yet reviewed." as Markdown."""
+        if self.draft:
+            return f"**Draft:** {md_inline(self.draft_label)}."
+        reviewer, day = md_inline(self.reviewer or "unknown"), md_inline(self.day or "")
+        return f"Reviewed by {reviewer} on {day}."
+
+
+def review_view(info: Any) -> ReviewView:
+    """The review line of an allegation, from where it stands (ledger.store.reviews)."""
+    if info is not None and info.approved:
+        return ReviewView(reviewer=info.reviewer, day=(info.reviewed_at or "")[:10] or None,
+                          draft=False)
+    if info is not None and info.stale:
+        label = f"changed since it was approved on {(info.reviewed_at or '')[:10]}; not " \
+                "yet reviewed again"
+    elif info is not None and info.decision == "rejected":
+        label = "rejected by a reviewer"
+    else:
+        label = "not yet reviewed"
+    return ReviewView(reviewer=None, day=None, draft=True, draft_label=label)
+
+
+@dataclass(frozen=True)
 class Allegation:
     """One claim in a dossier, with everything a reader needs to weigh it.
 
@@ -327,6 +361,7 @@ class Allegation:
     response_status: str
     page: str = ""
     updates: tuple[UpdateView, ...] = ()
+    review: ReviewView | None = None
 
     @cached_property
     def sourcing_text(self) -> str:
@@ -401,6 +436,15 @@ class DossierContext:
     listed: tuple[Allegation, ...] = ()
     main_page: str | None = None
     checkpoint: CheckpointRef | None = None
+    # A --drafts build: every page says so, in its front matter and at its top.
+    drafts: bool = False
+    # The person's Wikidata item (`Q…`), and its page.
+    wikidata: str | None = None
+
+    @property
+    def wikidata_url(self) -> str | None:
+        """https://www.wikidata.org/wiki/Q…, the person's `sameAs` in the JSON-LD."""
+        return f"https://www.wikidata.org/wiki/{self.wikidata}" if self.wikidata else None
 
     @property
     def allegations(self) -> tuple[Allegation, ...]:
@@ -473,6 +517,8 @@ class SourcePageContext:
     anchor: str
     index_page: str | None
     checkpoint: CheckpointRef | None = None
+    # A --drafts build: every page says so, in its front matter and at its top.
+    drafts: bool = False
 
 
 @dataclass(frozen=True)
@@ -527,6 +573,8 @@ class IndexContext:
     people_pages: tuple[ListPage, ...] = ()
     source_pages: tuple[ListPage, ...] = ()
     checkpoint: CheckpointRef | None = None
+    # A --drafts build: every page says so, in its front matter and at its top.
+    drafts: bool = False
 
 
 @dataclass(frozen=True)
@@ -543,6 +591,8 @@ class ListingContext:
     pages: tuple[ListPage, ...]
     index_page: str
     checkpoint: CheckpointRef | None = None
+    # A --drafts build: every page says so, in its front matter and at its top.
+    drafts: bool = False
 
 
 # --- building ------------------------------------------------------------------------------
@@ -706,7 +756,8 @@ class _Builder:
             anonymous_only=bool(evidence) and all(e.anonymous for e in evidence),
             responses=responses, replies=replies,
             response_status=_response_status(responses, replies),
-            updates=self.updates(claim, source_ids))
+            updates=self.updates(claim, source_ids),
+            review=review_view(self.batch.reviews.get(claim.id)))
 
     # updates: what changed after the claim was first recorded
 
@@ -841,7 +892,8 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
                   pages: Pages = NO_PAGES, as_of: str | None = None,
                   people_refs: dict[int, PersonRef] | None = None,
                   include_retracted: bool = True,
-                  checkpoint: CheckpointRef | None = None) -> DossierContext:
+                  checkpoint: CheckpointRef | None = None,
+                  drafts: bool = False) -> DossierContext:
     """The context of one person's dossier, from the batch that holds their claims.
 
     Under `as_of`, a claim none of whose sources had been published by then is left out, and
@@ -886,7 +938,7 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
         concerning=tuple(concerning), statements=tuple(statements), alleges=alleges,
         sources=builder.cited_sources(),
         index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None,
-        checkpoint=checkpoint)
+        checkpoint=checkpoint, drafts=drafts, wikidata=person.wikidata)
 
 
 def split_dossier(context: DossierContext, *, stem: str, taken: set[str],
@@ -948,7 +1000,8 @@ def _sources_of_allegations(allegations: Iterable[Allegation]) -> tuple[SourceRe
 def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph: OriginGraph,
                       pages: Pages = NO_PAGES,
                       people_refs: dict[int, PersonRef] | None = None,
-                      checkpoint: CheckpointRef | None = None) -> SourcePageContext:
+                      checkpoint: CheckpointRef | None = None,
+                      drafts: bool = False) -> SourcePageContext:
     """The context of one source's page, from the batch that holds what it carries
     (`people_refs` as for `build_dossier`)."""
     builder = _Builder(overview, batch, graph, pages, reference_day(overview, None),
@@ -986,7 +1039,7 @@ def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph
         origins=origins, origins_text=origins_text, claims=tuple(claims), responses=responses,
         sequence=overview.sequence, head_hash=overview.head_hash, anchor=overview.anchor,
         index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None,
-        checkpoint=checkpoint)
+        checkpoint=checkpoint, drafts=drafts)
 
 
 def origin_graph(overview: Overview) -> OriginGraph:
@@ -1015,7 +1068,7 @@ def build_index(*, overview: Overview, entries: Iterable[IndexEntry],
                 source_page: Callable[[int], str | None],
                 people_pages: tuple[ListPage, ...] = (),
                 source_pages: tuple[ListPage, ...] = (),
-                checkpoint: CheckpointRef | None = None) -> IndexContext:
+                checkpoint: CheckpointRef | None = None, drafts: bool = False) -> IndexContext:
     """The index: people with something recorded, sorted by name (case- and
     accent-insensitive), and sources by title. With `people_pages` or `source_pages` (a split
     index), that list is left to its pages."""
@@ -1029,7 +1082,7 @@ def build_index(*, overview: Overview, entries: Iterable[IndexEntry],
                         sources=() if source_pages else sources,
                         unlisted=len(people) - len(listed), people_count=len(listed),
                         source_count=len(sources), people_pages=people_pages,
-                        source_pages=source_pages, checkpoint=checkpoint)
+                        source_pages=source_pages, checkpoint=checkpoint, drafts=drafts)
 
 
 def has_entries(entry: IndexEntry) -> bool:

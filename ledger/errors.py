@@ -55,3 +55,7 @@ class AuditFailed(LedgerError):
 
 class ReadOnly(LedgerError):
     """The ledger can be read but not written here (file or folder permissions)."""
+
+
+class ReviewRefused(LedgerError):
+    """A review rule refuses the decision (a second pair of eyes, audit errors)."""

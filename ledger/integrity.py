@@ -28,11 +28,13 @@ STATE_FUNCTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "attribution": shapes.attribution_state,
     "response": shapes.response_state,
     "reply": shapes.reply_state,
+    "review": shapes.review_state,
 }
 """Every entity the log records, and the state function that gives its shape."""
 
 ENTITIES = frozenset(STATE_FUNCTIONS)
-ACTIONS = frozenset({"add", "edit", "minor-edit", "merge", "recapture", "retract"})
+ACTIONS = frozenset({"add", "edit", "minor-edit", "merge", "recapture", "retract",
+                     "approve", "reject", "hold", "release"})
 """Every action an event may carry."""
 
 _AT = re.compile(

@@ -44,6 +44,8 @@ class Person(SQLModel, table=True):
     kind: str = Field(default="person", nullable=False)
     description: str | None = _text()
     slug: str = Field(unique=True, nullable=False)
+    # The person's Wikidata item ("Q" and digits), so namesakes can be told apart elsewhere.
+    wikidata: str | None = None
     # A merged duplicate is kept (nothing is destroyed) and points at the record it joined.
     merged_into_id: int | None = Field(default=None, foreign_key="person.id")
 
@@ -186,6 +188,32 @@ class ReplyRequest(SQLModel, table=True):
     sent: str = Field(nullable=False)
     deadline: str | None = None
     channel: str | None = None
+
+
+class Review(SQLModel, table=True):
+    """A claim's review, as it stands: the reviewer's decision and any hold.
+
+    One row per reviewed claim; every decision is an event (`approve`, `reject`, `hold`,
+    `release`), whose actor is the reviewer. An approval names the newest event touching the
+    claim when it was approved (`approved_seq`, `approved_hash`); whether it is still current
+    is computed from the log (ledger/store/reviews.py), never stored.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = _uid()
+    claim_id: int = Field(foreign_key="claim.id", unique=True, nullable=False)
+    decision: str | None = None  # approved | rejected | None (not decided)
+    approved_seq: int | None = None
+    approved_hash: str | None = Field(default=None, max_length=64)
+    note: str | None = _text()
+    reason: str | None = _text()  # why it was rejected
+    override: str | None = _text()  # why it was approved despite audit errors
+    held: bool = Field(default=False, nullable=False)
+    hold_reason: str | None = _text()
+
+    __table_args__ = (
+        CheckConstraint("decision IN ('approved', 'rejected')", name="decision"),
+    )
 
 
 class Event(SQLModel, table=True):

@@ -68,6 +68,9 @@ Progress = Callable[[str, int, int], None]
 DEMO_TIME = "2026-01-01T00:00:00.000000Z"
 # The name the demo's checkpoints give the example ledger.
 DEMO_LEDGER_NAME = "fact-ledger example"
+# The example desk: who records the story, and who reviews it (a second pair of eyes).
+DEMO_FACT_CHECKER = "Alex Checker"
+DEMO_REVIEWER = "Robin Editor"
 
 # A new page in the staging folder: never over anything, never through a symlink.
 _NEW_FILE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -92,6 +95,9 @@ class PublishResult:
     removed: list[str] = field(default_factory=list)
     people: int = 0
     sources: int = 0
+    # Claims left out: not approved by a reviewer (or changed since), and held.
+    unapproved: set[int] = field(default_factory=set)
+    held: set[int] = field(default_factory=set)
 
     def summary(self) -> str:
         return (f"published {self.people} dossier{'s' if self.people != 1 else ''} and "
@@ -468,9 +474,20 @@ def _with_reviews(page: str, context, page_url: str) -> str:
     `page_url#claim-<id>`."""
     from ledger.io.claimreview import from_allegation, insert_into_head, jsonld_script
 
+    # A draft is no one's published assessment: it gets no ClaimReview.
     reviews = [from_allegation(a, url=f"{page_url}#claim-{a.id}")
-               for a in context.allegations]
-    return insert_into_head(page, [jsonld_script(r) for r in reviews if r is not None])
+               for a in context.allegations if not (a.review and a.review.draft)]
+    scripts = [jsonld_script(r) for r in reviews if r is not None]
+    if getattr(context, "wikidata_url", None) and not context.part:
+        scripts.insert(0, jsonld_script(person_jsonld(context)))
+    return insert_into_head(page, scripts)
+
+
+def person_jsonld(context) -> dict:
+    """The dossier's person as schema.org JSON-LD, `sameAs` their Wikidata item."""
+    return {"@context": "https://schema.org",
+            "@type": "Organization" if context.kind == "organization" else "Person",
+            "name": context.name, "sameAs": context.wikidata_url}
 
 
 def stylesheet_text(env) -> str:
@@ -491,11 +508,14 @@ def as_of_day(value: str | None) -> str | None:
 
 
 def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None = None,
-            templates_dir: str | Path | None = None, include_retracted: bool = True) -> str:
+            templates_dir: str | Path | None = None, include_retracted: bool = True,
+            drafts: bool = False, left_out: set[int] | None = None) -> str:
     """One person's dossier as Markdown or a standalone HTML page (no links to other pages).
 
     Its footer names the newest signed checkpoint, unlinked. A retracted claim stays, with
-    its retraction notice, unless `include_retracted` is False."""
+    its retraction notice, unless `include_retracted` is False. Only claims a reviewer
+    approved are shown, unless `drafts` (then marked as drafts); a held claim never is. The
+    ids of claims left out for want of an approval are added to `left_out`, if given."""
     from ledger import values
     from ledger.store import get_person
 
@@ -504,7 +524,10 @@ def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None
     env = environment(templates_dir)
     row = get_person(session, person)
     overview = reports.load_overview(session)
-    batch = reports.load_person_batch(session, first_id=row.id, last_id=row.id, as_of=day)
+    batch = reports.load_person_batch(session, first_id=row.id, last_id=row.id, as_of=day,
+                                      drafts=drafts)
+    if left_out is not None:
+        left_out.update(batch.unapproved)
     checkpoints = list_checkpoints(session)
     checkpoint = contexts.checkpoint_ref(
         checkpoints[-1] if checkpoints else None, overview=overview,
@@ -512,7 +535,7 @@ def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None
     context = contexts.build_dossier(person_id=row.id, overview=overview, batch=batch,
                                      graph=contexts.origin_graph(overview), as_of=day,
                                      include_retracted=include_retracted,
-                                     checkpoint=checkpoint)
+                                     checkpoint=checkpoint, drafts=drafts)
     if fmt == "md":
         return _render(env, "dossier.md.j2", web=False, page=context, d=context)
     return _web_page(env, "dossier.md.j2", "d", context, title=context.title,
@@ -568,7 +591,7 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
             templates_dir: str | Path | None = None, batch_size: int = BATCH_SIZE,
             base_url: str | None = None, progress: Progress | None = None,
             include_retracted: bool = True, jobs: int | None = None,
-            verify: bool = False) -> PublishResult:
+            verify: bool = False, drafts: bool = False) -> PublishResult:
     """Publish every dossier, a page per source and the index into `out_dir`.
 
     See the module docstring for the layout and guarantees. `base_url` (where the folder will
@@ -580,7 +603,10 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
     False. `jobs` worker processes render the batches (default: one per core; see
     `worker_count`); the bytes are the same whatever the number. `verify` checks the ledger
     in full (`require_verified`) alongside the rendering, from the same state of the ledger;
-    if it fails, nothing is published (the staging folder is never swapped in).
+    if it fails, nothing is published (the staging folder is never swapped in). Only claims
+    a reviewer approved (and unchanged since) are published, unless `drafts` (every page then
+    says it is a draft, and so does each unapproved allegation); a held claim never is. The
+    result names the claims left out (`unapproved`, `held`).
     """
     from ledger.values import base_url as checked_base_url
 
@@ -590,7 +616,8 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
     with _Output(Path(out_dir)) as output:
         return _publish_into(output, target, out_dir, env, html=html, batch_size=batch_size,
                              base=base, progress=progress,
-                             include_retracted=include_retracted, jobs=workers, verify=verify)
+                             include_retracted=include_retracted, jobs=workers, verify=verify,
+                             drafts=drafts)
 
 
 def worker_count(jobs: int | None) -> int:
@@ -615,6 +642,7 @@ class _Site:
     html: bool
     base: str | None
     include_retracted: bool
+    drafts: bool
     overview: reports.Overview
     graph: object
     pages: contexts.Pages
@@ -632,6 +660,8 @@ class _Done:
     counts: dict[int, tuple[int, int]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
+    unapproved: set[int] = field(default_factory=set)
+    held: set[int] = field(default_factory=set)
 
 
 def _emit(site: _Site, output: _Output, relative_stem: str, template: str, variable: str,
@@ -659,14 +689,17 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
         return done
     overview = site.overview
     if kind == "people":
-        batch = reports.load_person_batch(session, first_id=chunk[0], last_id=chunk[-1])
+        batch = reports.load_person_batch(session, first_id=chunk[0], last_id=chunk[-1],
+                                          drafts=site.drafts)
+        done.unapproved, done.held = set(batch.unapproved), set(batch.held)
         taken = set(site.people_names.values())
         for person_id in chunk:
             context = contexts.build_dossier(person_id=person_id, overview=overview,
                                              batch=batch, graph=site.graph, pages=site.pages,
                                              people_refs=people_refs,
                                              include_retracted=site.include_retracted,
-                                             checkpoint=site.footer["../"])
+                                             checkpoint=site.footer["../"],
+                                             drafts=site.drafts)
             stem = site.people_names[person_id]
             if len(context.allegations) > contexts.DOSSIER_PART_SIZE:
                 first, parts = contexts.split_dossier(context, stem=stem, taken=taken)
@@ -681,12 +714,14 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
             done.entries.append(contexts.index_entry(context, contexts.PersonRef(
                 name=row.name, slug=row.slug, page=f"people/{stem}.md"), row.kind))
         return done
-    batch = reports.load_source_batch(session, first_id=chunk[0], last_id=chunk[-1])
+    batch = reports.load_source_batch(session, first_id=chunk[0], last_id=chunk[-1],
+                                      drafts=site.drafts)
     for source_id in chunk:
         context = contexts.build_source_page(source_id=source_id, overview=overview,
                                              batch=batch, graph=site.graph, pages=site.pages,
                                              people_refs=people_refs,
-                                             checkpoint=site.footer["../"])
+                                             checkpoint=site.footer["../"],
+                                             drafts=site.drafts)
         _emit(site, output, f"sources/{site.source_names[source_id]}", "source.md.j2", "s",
               context, 1)
         done.counts[source_id] = (len(context.claims), len(context.responses))
@@ -695,8 +730,8 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
 
 def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path, env, *,
                   html: bool, batch_size: int, base: str | None, progress: Progress | None,
-                  include_retracted: bool, jobs: int = 1, verify: bool = False
-                  ) -> PublishResult:
+                  include_retracted: bool, jobs: int = 1, verify: bool = False,
+                  drafts: bool = False) -> PublishResult:
     """The body of `publish`: every page into `output`, then the manifest and the swap."""
     previous = _read_manifest(output)
     result = PublishResult(out_dir=Path(out_dir))
@@ -714,6 +749,7 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
                                                   name=names[-1] if names else "",
                                                   prefix=prefix) for prefix in ("", "../")}
         site = _Site(env=env, html=html, base=base, include_retracted=include_retracted,
+                     drafts=drafts,
                      overview=overview, graph=contexts.origin_graph(overview),
                      pages=contexts.Pages(people=people_names, sources=source_names),
                      people_names=people_names, source_names=source_names, footer=footer)
@@ -730,6 +766,8 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
             output.written += done.written
             entries += done.entries
             counts.update(done.counts)
+            result.unapproved |= done.unapproved
+            result.held |= done.held
             if kind == "people":
                 result.people += len(chunk)
                 if progress:
@@ -744,7 +782,7 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
             _emit(site, output, relative_stem, template, variable, context, depth, reviews)
 
         _emit_index(emit, overview=overview, entries=entries, counts=counts,
-                    source_names=source_names, footer=footer)
+                    source_names=source_names, footer=footer, drafts=drafts)
     if html:
         output.write(STYLESHEET, stylesheet_text(env))
     result.removed = output.commit(previous)
@@ -825,7 +863,8 @@ def _work(task: tuple[str, list[int]]) -> _Done:
     return done
 
 
-def _emit_index(emit, *, overview, entries, counts, source_names, footer) -> None:
+def _emit_index(emit, *, overview, entries, counts, source_names, footer,
+                drafts: bool = False) -> None:
     """The index, and in a large ledger the pages its lists are split into: people by
     initial (`index/people-a.md`), sources by number (`index/sources-1.md`)."""
     people = [e for e in contexts.sorted_people(entries) if contexts.has_entries(e)]
@@ -852,7 +891,8 @@ def _emit_index(emit, *, overview, entries, counts, source_names, footer) -> Non
     index = contexts.build_index(
         overview=overview, entries=entries, source_counts=counts,
         source_page=lambda sid: f"sources/{source_names[sid]}.md",
-        people_pages=people_pages, source_pages=source_pages, checkpoint=footer[""])
+        people_pages=people_pages, source_pages=source_pages, checkpoint=footer[""],
+        drafts=drafts)
     emit("index", "index.md.j2", "i", index, 0)
     for title, list_pages, groups, kind in (
             ("People", people_pages, people_groups, "people"),
@@ -866,7 +906,7 @@ def _emit_index(emit, *, overview, entries, counts, source_names, footer) -> Non
                 head_hash=overview.head_hash, anchor=overview.anchor,
                 people=rows if kind == "people" else (),
                 sources=rows if kind == "sources" else (), pages=siblings,
-                index_page="../index.md", checkpoint=footer["../"])
+                index_page="../index.md", checkpoint=footer["../"], drafts=drafts)
             emit(list_page.page[:-3], "listing.md.j2", "l", listing, 1)
 
 
@@ -894,6 +934,11 @@ def example_bundle() -> Path:
     return Path(str(resources.files("ledger.examples").joinpath("story.jsonl")))
 
 
+def example_reviews() -> Path:
+    """The example's reviews: the reviewer's approvals and a legal hold."""
+    return Path(str(resources.files("ledger.examples").joinpath("reviews.jsonl")))
+
+
 def example_corrections() -> Path:
     """The example's corrections: values first recorded wrongly, then corrected."""
     return Path(str(resources.files("ledger.examples").joinpath("corrections.jsonl")))
@@ -906,8 +951,10 @@ def load_example(engine: Engine, *, force: bool = False):
     Into an empty ledger the example is recorded as the story developed: each value in
     `corrections.jsonl` is first recorded as it was first read (the CBC report's date from its
     header), then corrected by an edit, so the dossiers show real updates and the ledger ends
-    in the bundle's state, and its head is signed with the demo key. A non-empty ledger
-    (`force`) gets the bundle as it is, unsigned.
+    in the bundle's state. Then a reviewer, another actor than the fact-checker who
+    recorded it, approves most claims, holds one and leaves one unreviewed
+    (`reviews.jsonl`), and the head is signed with the demo key. A non-empty ledger (`force`)
+    gets the bundle as it is, unreviewed and unsigned.
     """
     from ledger.db import reading, transaction, utc_now
     from ledger.io.bundle import import_records, read_records
@@ -929,13 +976,32 @@ def load_example(engine: Engine, *, force: bool = False):
     # The fixed clock only for a new ledger: events after a real ledger's own must not go
     # back in time (verify checks that times never decrease).
     clock = utc_now if events else demo_clock()
-    with transaction(engine, actor="demo", clock=clock) as session:
+    with transaction(engine, actor=DEMO_FACT_CHECKER, clock=clock) as session:
         result = import_records(session, records)
         for correction in corrections:
             _apply_correction(session, correction)
-        if not events:  # never sign someone's own ledger with the demo key
-            add_checkpoint(session, private_key=demo_key(), name=DEMO_LEDGER_NAME)
+    if events:
         return result
+    with transaction(engine, actor=DEMO_REVIEWER, clock=clock) as session:
+        for line in example_reviews().read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                _apply_review(session, json.loads(line))
+        # Never sign someone's own ledger with the demo key: only a new one gets here.
+        add_checkpoint(session, private_key=demo_key(), name=DEMO_LEDGER_NAME)
+    return result
+
+
+def _apply_review(session: Session, review: dict) -> None:
+    from ledger import store
+    from ledger.store import reviews
+
+    claim = store.get_claim(session, review["claim"])
+    if review["action"] == "approve":
+        reviews.approve_claim(session, claim=claim, note=review.get("note"))
+    elif review["action"] == "hold":
+        reviews.hold_claim(session, claim=claim, reason=review["reason"])
+    else:
+        raise LedgerError(f"the example's review action {review['action']!r} is unknown")
 
 
 def demo_key():

@@ -29,6 +29,12 @@ def link_uid(source_uid: str, target_uid: str) -> str:
     return hashlib.md5(f"{source_uid}:{target_uid}".encode(), usedforsecurity=False).hexdigest()
 
 
+def review_uid(claim_uid: str) -> str:
+    """A claim's review record's uid, derived from the claim's (one review record per claim,
+    so the same history gives the same events, as the demo's byte-for-byte output needs)."""
+    return hashlib.md5(f"review:{claim_uid}".encode(), usedforsecurity=False).hexdigest()
+
+
 def text_digest(text: str | None) -> str | None:
     """The SHA-256 of a stored text snapshot."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
@@ -59,7 +65,7 @@ def quote_anchor(*, text: str | None, digest: str | None, quote: str | None,
 
 
 def clean_person(*, name: str | None, kind: str | None, description: str | None,
-                 aliases: Iterable[str] = ()) -> dict[str, Any]:
+                 aliases: Iterable[str] = (), wikidata: str | None = None) -> dict[str, Any]:
     """A new person's values; aliases de-duplicated as written, the name itself left out."""
     name = values.line(name, field="name")
     # A dict keeps the order and makes the repeat test O(1): 100,000 aliases took 207 s.
@@ -73,6 +79,7 @@ def clean_person(*, name: str | None, kind: str | None, description: str | None,
         "kind": values.choice(kind or "person", field="kind", allowed=values.PERSON_KINDS),
         "description": values.text(description, field="description", required=False),
         "aliases": list(cleaned_aliases),
+        "wikidata": values.wikidata(wikidata),
     }
 
 
@@ -208,9 +215,15 @@ def clean_reply(*, sent: str | None, deadline: str | None,
 
 
 def person_state(*, uid: str, name: str, kind: str, description: str | None, slug: str,
-                 aliases: list[str], merged_into: str | None) -> dict[str, Any]:
-    return {"uid": uid, "name": name, "kind": kind, "description": description, "slug": slug,
-            "aliases": list(aliases), "merged_into": merged_into}
+                 aliases: list[str], merged_into: str | None,
+                 wikidata: str | None = None) -> dict[str, Any]:
+    state = {"uid": uid, "name": name, "kind": kind, "description": description, "slug": slug,
+             "aliases": list(aliases), "merged_into": merged_into}
+    # Only when set, as a response's voice: people recorded before the field existed, and
+    # those without an item, keep their states and hashes.
+    if wikidata is not None:
+        state["wikidata"] = wikidata
+    return state
 
 
 def source_state(*, uid: str, key: str, title: str, publisher: str | None,
@@ -259,3 +272,12 @@ def reply_state(*, uid: str, claim: str, addressee: str, sent: str, deadline: st
                 channel: str | None) -> dict[str, Any]:
     return {"uid": uid, "claim": claim, "addressee": addressee, "sent": sent,
             "deadline": deadline, "channel": channel}
+
+
+def review_state(*, uid: str, claim: str, decision: str | None, approved_seq: int | None,
+                 approved_hash: str | None, note: str | None, reason: str | None,
+                 override: str | None, held: bool, hold_reason: str | None) -> dict[str, Any]:
+    # The reviewer and the time are the event's actor and time, never copied into the state.
+    return {"uid": uid, "claim": claim, "decision": decision, "approved_seq": approved_seq,
+            "approved_hash": approved_hash, "note": note, "reason": reason,
+            "override": override, "held": held, "hold_reason": hold_reason}

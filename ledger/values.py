@@ -37,6 +37,8 @@ LIMITS: dict[str, int] = {
     "channel": 100,
     "actor": 200,
     "media_type": 100,
+    "note": 2_000,
+    "override": 2_000,
 }
 
 PERSON_KINDS = ("person", "organization")
@@ -346,6 +348,21 @@ class PartialDate:
 
     def __str__(self) -> str:
         return self.iso
+
+
+_WIKIDATA_RE = re.compile(r"^Q[1-9][0-9]{0,11}$")
+
+
+def wikidata(value: str | None, *, field: str = "wikidata") -> str | None:
+    """A Wikidata item id, `Q` and digits (`Q5`, `Q2440547`), as typed but trimmed; None
+    when not given."""
+    if value is None:
+        return None
+    cleaned = value.strip()
+    if not _WIKIDATA_RE.match(cleaned):
+        raise InvalidValue(f"--{field} {value!r} must be a Wikidata item: Q and digits, as in "
+                           "Q2440547 (the id at the end of https://www.wikidata.org/wiki/Q…)")
+    return cleaned
 
 
 def partial_date(value: str | None, *, field: str) -> str | None:

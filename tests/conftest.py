@@ -170,6 +170,10 @@ def cli(db: str, capsys: pytest.CaptureFixture[str]) -> Cli:
 
 @pytest.fixture
 def story(cli: Cli) -> Cli:
-    """A ledger holding the bundled example (the seed story)."""
+    """A ledger holding the bundled example (the seed story), every claim approved by a
+    reviewer (only approved claims are published)."""
+    from reviewing import approve_all
+
     cli.ok("import", str(EXAMPLE))
+    approve_all(cli.db)
     return cli

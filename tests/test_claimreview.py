@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from reviewing import approve_all
 
 from ledger.errors import InvalidValue
 from ledger.io.claimreview import RATING_SCALE, jsonld_script, rating_status
@@ -24,6 +25,7 @@ def assess(cli):
     cli.ok("source", "edit", "cbc-dong", "--url", "https://www.cbc.ca/news/politics/han-dong")
     cli.ok("claim", "edit", "1", "--status", "corroborated")
     cli.ok("claim", "edit", "2", "--status", "false")
+    approve_all(cli.db)  # the edits need review again before they are published
 
 
 def test_export_only_assessed_claims(story, tmp_path):
@@ -67,6 +69,7 @@ def test_round_trip_keeps_statement_rating_claimant_dates_urls(story, tmp_path):
     fresh = Cli(new_ledger(tmp_path / "fresh.db"), story.capsys)
     result = fresh("import", str(out), "--format", "claimreview")
     assert result.code == 0, result.err
+    approve_all(fresh.db)
     again = json.loads(fresh.ok("export", "--format", "claimreview").out)
     original = json.loads(out.read_text(encoding="utf-8"))
 

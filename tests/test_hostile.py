@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from reviewing import approve_all
 
 from conftest import new_ledger
 from hostile import FILE_NAMES, HOSTILE, HUGE, LONG_STATEMENTS, MULTILINE, TOO_LONG_NAME
@@ -163,6 +164,7 @@ def import_bundle(cli, tmp_path: Path, *, twin: bool) -> list[str]:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
                             for r in bundle(twin=twin)), encoding="utf-8")
     cli.ok("import", str(path))
+    approve_all(cli.db)  # only approved claims reach a dossier
     people = sorted(cli.json("person", "list"), key=lambda p: p["id"])
     return [p["slug"] for p in people]
 

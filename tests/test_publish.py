@@ -160,6 +160,7 @@ def test_demo_honours_source_date_epoch(cli, tmp_path, monkeypatch) -> None:
 
 @pytest.mark.parametrize("claims_per_person", [2, 6])
 def test_query_count_does_not_grow_with_claims(db, tmp_path, claims_per_person) -> None:
+    from reviewing import approve_all
     from sqlalchemy import event
 
     from ledger import store
@@ -177,13 +178,16 @@ def test_query_count_does_not_grow_with_claims(db, tmp_path, claims_per_person) 
                 store.cite(s, claim=claim, source=source, quote=f"q{n}")
                 store.add_response(s, claim=claim, by=name, kind="denial", date="2023")
                 store.request_reply(s, claim=claim, to=name, sent="2023-01-01")
+    approve_all(engine)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute",
                  lambda *args: statements.append(args[2]))
-    publish(engine, tmp_path / "out", html=True, batch_size=2, jobs=1)  # queries counted here
+    result = publish(engine, tmp_path / "out", html=True, batch_size=2, jobs=1)  # queries counted here
     engine.dispose()
+    assert not result.unapproved and not result.held
     selects = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
     # 7 for the overview (with the events of changed sources) and 1 for the checkpoints,
-    # 7 per batch of people (2 batches: 5 for the claims, 2 for their history), 4 per batch
-    # of sources (1), whatever the number of claims.
-    assert len(selects) == 8 + 2 * 7 + 4, selects
+    # 10 per batch of people (2 batches: 5 for the claims, 2 for their history, 3 for their
+    # reviews), 7 per batch of sources (1: 4, and 3 for the reviews), whatever the number of
+    # claims.
+    assert len(selects) == 8 + 2 * 10 + 7, selects

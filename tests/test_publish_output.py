@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from reviewing import approve_all
 
 
 def _snapshot(folder: Path) -> dict[str, object]:
@@ -123,6 +124,7 @@ def test_a_killed_publish_changes_nothing(story, tmp_path):
     before = _snapshot(out)
     story.ok("person", "add", "Jenny Kwan")
     story.ok("claim", "add", "Kwan was targeted.", "--about", "Jenny Kwan")
+    approve_all(story.db)
     killer = (
         "import os, signal\n"
         "from ledger.db import open_ledger\n"

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from reviewing import approve_all
 from sitecheck import check_site
 
 BASE = "https://news.example/ledger"
@@ -129,7 +130,7 @@ def test_reader_pages_have_masthead_badges_and_footer(site) -> None:
     main = page.split("<main>", 1)[1].split("</main>", 1)[0]
     assert "ledger verify" not in main  # the anchor is in the footer only
     footer = page.split('<footer class="page-footer">', 1)[1]
-    assert "Verify this page: <code>ledger verify --anchor 85:" in footer
+    assert "Verify this page: <code>ledger verify --anchor 95:" in footer
     assert "None recorded" not in page and "No reply request" not in page
     assert "(sourcing:" not in page and "wire-dong</a>" not in page
     assert "[2:1]" not in page
@@ -194,6 +195,7 @@ def test_a_dossier_of_more_than_50_allegations_gets_a_compact_summary(cli, tmp_p
     bundle = tmp_path / "busy.jsonl"
     bundle.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cli.ok("import", str(bundle))
+    approve_all(cli.db)
     out = tmp_path / "site"
     cli.ok("publish", "--out", str(out), "--html")
     markdown = (out / "people" / "busy-person.md").read_text(encoding="utf-8")
@@ -213,7 +215,7 @@ def test_the_footer_template_is_overridable(story, tmp_path) -> None:
     out = tmp_path / "site"
     story.ok("publish", "--out", str(out), "--html", "--templates", str(templates))
     page = (out / "people" / "han-dong.html").read_text(encoding="utf-8")
-    assert '<footer class="page-footer">\n<p>Checked at 85:' in page
+    assert '<footer class="page-footer">\n<p>Checked at 95:' in page
     assert (out / "index.md").read_text(encoding="utf-8").endswith("Questions: desk.\n")
 
 
@@ -269,6 +271,7 @@ def test_a_dossier_of_more_than_100_allegations_is_split_into_parts(cli, tmp_pat
     bundle = tmp_path / "busy.jsonl"
     bundle.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cli.ok("import", str(bundle))
+    approve_all(cli.db)
     out = tmp_path / "site"
     cli.ok("publish", "--out", str(out), "--html", "--base-url", BASE)
     people = out / "people"

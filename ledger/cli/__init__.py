@@ -20,6 +20,7 @@ from ledger.cli import (
     integrity,
     people,
     publishing,
+    reviews,
     search,
     sources,
     transfer,
@@ -36,6 +37,7 @@ app.add_typer(sources.app, name="source")
 app.add_typer(claims.app, name="claim")
 app.add_typer(claims.response_app, name="response")
 app.add_typer(claims.reply_app, name="reply")
+app.add_typer(reviews.app, name="review")
 app.add_typer(database.app, name="db")
 app.command("init")(database.init)
 app.command("log")(history.log)

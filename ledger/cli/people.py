@@ -24,6 +24,9 @@ Aliases = Annotated[list[str] | None, typer.Option(
     "--alias", help="Another name or spelling (repeatable).")]
 Kind = Annotated[str | None, typer.Option("--kind", help="person | organization.")]
 Description = Annotated[str | None, typer.Option("--description", help="One or two lines.")]
+Wikidata = Annotated[str | None, typer.Option(
+    "--wikidata", help="Their Wikidata item, Q and digits (Q2440547): shown on the dossier "
+    "and its sameAs in the JSON-LD, so namesakes can be told apart.", show_default=False)]
 
 
 @app.command("add")
@@ -33,7 +36,7 @@ def add(ctx: typer.Context,
         distinct: Annotated[bool, typer.Option(
             "--distinct", help="Record it although the name looks like an existing person's "
             "name, alias or slug: this is someone else.")] = False,
-        json: Json = False) -> None:
+        wikidata: Wikidata = None, json: Json = False) -> None:
     """Record a person or organization.
 
     A name that looks like one already recorded (case, accents, width, invisible characters
@@ -42,13 +45,14 @@ def add(ctx: typer.Context,
     \b
     Example:
       ledger person add "Han Dong" --alias "Hang Dong" --description "MP for Don Valley North"
+      ledger person add "Douglas Adams" --wikidata Q42
     """
     from ledger import store
 
     with state(ctx).write() as session:
         person = store.add_person(session, name=name, kind=kind or "person",
                                   description=description, aliases=alias or [],
-                                  distinct=distinct)
+                                  distinct=distinct, wikidata=wikidata)
         record = store.person_record(session, person)
     if json:
         emit_json(record)
@@ -102,6 +106,8 @@ def show(ctx: typer.Context, ref: PersonRef, json: Json = False) -> None:
         out(f"  also: {', '.join(record['aliases'])}")
     if record["description"]:
         out(f"  {record['description']}")
+    if record.get("wikidata"):
+        out(f"  wikidata: {record['wikidata']}")
     out(f"  claims: {len(claims)}")
     for claim in record["claims"]:
         out(f"    #{claim['id']} [{claim['status']}] {claim['statement']}")
@@ -116,19 +122,22 @@ def edit(ctx: typer.Context, ref: PersonRef,
                                                          help="Add an alias.")] = None,
          remove_alias: Annotated[list[str] | None, typer.Option(
              "--remove-alias", help="Remove an alias.")] = None,
-         json: Json = False) -> None:
-    """Change a person's name, kind, description or aliases (a new event; history is kept).
+         wikidata: Wikidata = None, json: Json = False) -> None:
+    """Change a person's name, kind, description, aliases or Wikidata item (a new event;
+    history is kept).
 
     \b
     Example:
       ledger person edit han-dong --add-alias "Dong Han"
+      ledger person edit douglas-adams --description "Author" --wikidata Q42
     """
     from ledger import store
 
     with state(ctx).write() as session:
         person = store.edit_person(session, store.get_person(session, ref), name=name,
                                    kind=kind, description=description,
-                                   add_aliases=alias or [], remove_aliases=remove_alias or [])
+                                   add_aliases=alias or [], remove_aliases=remove_alias or [],
+                                   wikidata=wikidata)
         record = store.person_record(session, person)
     if json:
         emit_json(record)

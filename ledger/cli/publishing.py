@@ -19,9 +19,22 @@ OutDir = Annotated[str, typer.Option("--out", help="The folder to publish into."
 HideRetracted = Annotated[bool, typer.Option(
     "--hide-retracted", help="Leave retracted claims out (by default they stay, with their "
     "retraction notice and reason).")]
+Drafts = Annotated[bool, typer.Option(
+    "--drafts", help="Include claims no reviewer has approved yet, each marked as a draft, "
+    "and say on every page that it is a draft (for the desk's review site). Held claims are "
+    "left out all the same.")]
 SkipVerify = Annotated[bool, typer.Option(
     "--skip-verify", help="Build even if `ledger verify` fails (the tables may not be what "
     "the history records).")]
+
+
+def _note_unapproved(count: int) -> None:
+    """Say on stderr that claims were left out for want of an approval, never silently."""
+    if count:
+        info(f"Note: {count} claim{'s were' if count != 1 else ' was'} left out: not approved "
+             "by a reviewer, or changed since (`ledger review list --state needs-review` lists "
+             "them; `ledger review approve ID` approves one; --drafts includes them, marked as "
+             "drafts)")
 
 
 def _verified(session, *, doing: str, skip: bool) -> None:
@@ -43,26 +56,32 @@ def dossier(ctx: typer.Context, person: PersonRef,
                 "--out", help="Write to this file (atomically) instead of stdout.",
                 show_default=False)] = None,
             templates: Templates = None, hide_retracted: HideRetracted = False,
-            skip_verify: SkipVerify = False) -> None:
+            drafts: Drafts = False, skip_verify: SkipVerify = False) -> None:
     """Print one person's dossier: every allegation about them, its sources and quotes,
     every response, the reply status, each allegation's dated updates (status changes,
     edits, retraction, later responses), what they said about other claims, and the sources.
-    Refuses a ledger that does not pass `ledger verify`, unless --skip-verify.
+    Only claims a reviewer approved are shown, each with who reviewed it and when, unless
+    --drafts; held claims never are. Refuses a ledger that does not pass `ledger verify`,
+    unless --skip-verify.
 
     \b
     Example:
       ledger dossier "Han Dong" --as-of 2023-03-22
       ledger dossier han-dong --format html --out han-dong.html
+      ledger dossier "Han Dong" --drafts
     """
     import sys
 
     from ledger.publish import dossier as render_dossier
     from ledger.publish import write_atomically
 
+    left_out: set[int] = set()
     with state(ctx).read() as session:
         _verified(session, doing="dossier", skip=skip_verify)
         text = render_dossier(session, person, fmt=format, as_of=as_of, templates_dir=templates,
-                              include_retracted=not hide_retracted)
+                              include_retracted=not hide_retracted, drafts=drafts,
+                              left_out=left_out)
+    _note_unapproved(len(left_out))
     if out is None:
         sys.stdout.write(text)
         return
@@ -79,7 +98,7 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
                 "served (https://news.example/ledger): makes the ClaimReview URLs in the HTML "
                 "pages absolute, as Google's tools require.", show_default=False)] = None,
             templates: Templates = None, hide_retracted: HideRetracted = False,
-            skip_verify: SkipVerify = False,
+            drafts: Drafts = False, skip_verify: SkipVerify = False,
             jobs: Annotated[int | None, typer.Option(
                 "--jobs", min=1, help="Worker processes that render the pages (default: one per "
                 "core). The files are the same whatever the number.",
@@ -96,17 +115,24 @@ def publish(ctx: typer.Context, out: OutDir = "reports",
     unless --skip-verify (the check runs alongside the rendering, and nothing is published
     unless it passes). On a terminal a progress bar shows on stderr.
 
+    Only claims a reviewer approved (and unchanged since) are published, each saying who
+    reviewed it and when; stderr says how many were left out. --drafts includes the others,
+    marked as drafts on every page, for the desk's review site. Held claims never appear.
+
     \b
     Example:
       ledger publish --out site --html --jobs 2 --base-url https://news.example/ledger
+      ledger publish --out review-site --html --drafts
     """
     from ledger.publish import publish as publish_all
 
     with progress_bar("Publishing") as progress:
         result = publish_all(state(ctx).engine(), out, html=html, templates_dir=templates,
                              base_url=base_url, include_retracted=not hide_retracted,
-                             progress=progress, jobs=jobs, verify=not skip_verify)
+                             progress=progress, jobs=jobs, verify=not skip_verify,
+                             drafts=drafts)
     info(result.summary().capitalize())
+    _note_unapproved(len(result.unapproved))
 
 
 def demo(ctx: typer.Context, out: OutDir = "reports",
@@ -135,6 +161,7 @@ def demo(ctx: typer.Context, out: OutDir = "reports",
     with progress_bar("Publishing") as progress:
         result = publish_all(engine, out, html=True, progress=progress)
     info(result.summary().capitalize())
+    _note_unapproved(len(result.unapproved))
 
 
 def _check_out_file(out: str) -> None:

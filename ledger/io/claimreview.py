@@ -187,9 +187,11 @@ def insert_into_head(page: str, scripts: Iterable[str]) -> str:
 
 def export_reviews(session: Session, *, publisher: str | None = None,
                    base_url: str | None = None) -> Iterator[dict[str, Any]]:
-    """A ClaimReview for every assessed claim, oldest claim first."""
+    """A ClaimReview for every assessed claim a reviewer approved (and unchanged since) and
+    that is not held, oldest claim first."""
     from ledger.store import reads
     from ledger.store.exchange import status_dates
+    from ledger.store.reviews import publishable_ids
 
     name = publisher_name(publisher)
     from ledger.values import base_url as checked_base_url
@@ -197,9 +199,10 @@ def export_reviews(session: Session, *, publisher: str | None = None,
     base = checked_base_url(base_url or os.environ.get("LEDGER_BASE_URL")) or ""
     days = status_dates(session)
     sources = reads.source_infos(session)
+    publishable = publishable_ids(session)
     for view in reads.claim_views(session):
         claim = view.record
-        if claim["status"] not in RATING_SCALE:
+        if claim["status"] not in RATING_SCALE or claim["id"] not in publishable:
             continue
         subjects = [p for p in view.people if p.role == "subject"]
         page = f"people/{subjects[0].slug}.html#claim-{claim['id']}"

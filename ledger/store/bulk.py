@@ -32,7 +32,7 @@ TYPES = ("person", "source", "claim", "response", "reply")
 # Fields each record type may carry; fields `--json` output carries but an import derives.
 DERIVED = {"id", "slug", "text_sha256", "text_length", "quote_status"}
 FIELDS = {
-    "person": {"type", "uid", "name", "aliases", "kind", "description", "distinct"},
+    "person": {"type", "uid", "name", "aliases", "kind", "description", "wikidata", "distinct"},
     "source": {
         "type",
         "uid",
@@ -225,6 +225,7 @@ class Importer:
             kind=_str(record, "kind"),
             description=_str(record, "description"),
             aliases=_list(record, "aliases"),
+            wikidata=_str(record, "wikidata"),
             uid=uid,
             # A record with a uid was accepted by the ledger it came from; "distinct": true
             # is the bundle's --distinct.
@@ -234,7 +235,8 @@ class Importer:
 
     def _compare_unnamed_person(self, record: dict[str, Any], pid: int, name: str) -> None:
         """A person without a uid, matched on its name: what it gives must agree."""
-        given = {k: record[k] for k in ("kind", "description", "aliases") if k in record}
+        given = {k: record[k] for k in ("kind", "description", "aliases", "wikidata")
+                 if k in record}
         if not given:
             return
         cleaned = shapes.clean_person(
@@ -242,6 +244,7 @@ class Importer:
             kind=_str(record, "kind"),
             description=_str(record, "description"),
             aliases=_list(record, "aliases"),
+            wikidata=_str(record, "wikidata"),
         )
         self._compare("person", {k: cleaned[k] for k in given}, pid, name)
 

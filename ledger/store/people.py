@@ -25,12 +25,15 @@ def person_record(session: Session, person: Person, *, with_id: bool = True) -> 
         record["id"] = person.id
     record.update(uid=person.uid, name=person.name, aliases=aliases_of(session, person),
                   kind=person.kind, description=person.description, slug=person.slug)
+    if person.wikidata is not None:
+        record["wikidata"] = person.wikidata
     return record
 
 
 def new_person(unit: Unit, *, name: str | None, kind: str | None = None,
                description: str | None = None, aliases: list[str] | tuple[str, ...] = (),
-               uid: str | None = None, distinct: bool = False) -> int:
+               uid: str | None = None, distinct: bool = False,
+               wikidata: str | None = None) -> int:
     """The rules for a new person, in a unit of work; the new person's id.
 
     A live person with the same exact name is a conflict; the slug is derived from the name
@@ -39,7 +42,7 @@ def new_person(unit: Unit, *, name: str | None, kind: str | None = None,
     characters, confusable letters), unless `distinct` says it is someone else.
     """
     cleaned = shapes.clean_person(name=name, kind=kind, description=description,
-                                  aliases=aliases)
+                                  aliases=aliases, wikidata=wikidata)
     resolver = unit.resolver
     existing = resolver.person_named(cleaned["name"])
     if existing is not None:
@@ -55,24 +58,27 @@ def new_person(unit: Unit, *, name: str | None, kind: str | None = None,
     uid = uid or new_uid()
     pid = unit.add(Person, {"uid": uid, "name": cleaned["name"], "name_key": cleaned["name_key"],
                             "kind": cleaned["kind"], "description": cleaned["description"],
-                            "slug": slug, "merged_into_id": None})
+                            "slug": slug, "wikidata": cleaned["wikidata"],
+                            "merged_into_id": None})
     for alias in cleaned["aliases"]:
         unit.add(PersonAlias, {"person_id": pid, "name": alias, "name_key": values.fold(alias)})
     resolver.index_person(pid=pid, uid=uid, name=cleaned["name"], name_key=cleaned["name_key"],
                           slug=slug, aliases=cleaned["aliases"])
     unit.event(action="add", entity="person", uid=uid, state=shapes.person_state(
         uid=uid, name=cleaned["name"], kind=cleaned["kind"], description=cleaned["description"],
-        slug=slug, aliases=cleaned["aliases"], merged_into=None))
+        slug=slug, aliases=cleaned["aliases"], merged_into=None, wikidata=cleaned["wikidata"]))
     return pid
 
 
 def add_person(session: Session, *, name: str, kind: str = "person",
                description: str | None = None, aliases: list[str] | tuple[str, ...] = (),
-               uid: str | None = None, distinct: bool = False) -> Person:
-    """Record a person or organization (the rules of `new_person`)."""
+               uid: str | None = None, distinct: bool = False,
+               wikidata: str | None = None) -> Person:
+    """Record a person or organization (the rules of `new_person`); `wikidata` is their
+    Wikidata item (`Q` and digits)."""
     with writing(session) as unit:
         pid = new_person(unit, name=name, kind=kind, description=description, aliases=aliases,
-                         uid=uid, distinct=distinct)
+                         uid=uid, distinct=distinct, wikidata=wikidata)
     return session.get(Person, pid)
 
 
@@ -130,9 +136,14 @@ def list_people(session: Session, *, limit: int | None = None, offset: int = 0) 
 def edit_person(session: Session, person: Person, *, name: str | None = None,
                 kind: str | None = None, description: str | None = None,
                 add_aliases: list[str] | tuple[str, ...] = (),
-                remove_aliases: list[str] | tuple[str, ...] = ()) -> Person:
+                remove_aliases: list[str] | tuple[str, ...] = (),
+                wikidata: str | None = None) -> Person:
     """Change a person's fields or aliases; a new event records the new state."""
     changed = False
+    if wikidata is not None:
+        new_item = values.wikidata(wikidata)
+        changed |= new_item != person.wikidata
+        person.wikidata = new_item
     if name is not None:
         new_name = values.line(name, field="name")
         if new_name != person.name:

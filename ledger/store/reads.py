@@ -136,6 +136,8 @@ def person_records(session: Session, *, with_id: bool = True) -> Iterator[dict[s
                 description=row.description,
                 slug=row.slug,
             )
+            if row.wikidata is not None:
+                record["wikidata"] = row.wikidata
             yield record
 
 

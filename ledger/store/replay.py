@@ -33,6 +33,7 @@ from ledger.models import (
     PersonAlias,
     ReplyRequest,
     Response,
+    Review,
     Source,
     SourceLink,
 )
@@ -53,6 +54,7 @@ TABLES: dict[str, Table] = {
     "attribution": Attribution.__table__,
     "response": Response.__table__,
     "reply": ReplyRequest.__table__,
+    "review": Review.__table__,
 }
 _EVENT = Event.__table__
 QUOTE_FIELDS = ("quote_status", "anchor_start", "anchor_end", "anchor_prefix", "anchor_suffix")
@@ -177,7 +179,8 @@ def verify_ledger(
     if chain_only or not report.chain.ok:
         return report
     report.replayed = True
-    for check in (_people, _sources, _links, _claims, _attributions, _responses, _replies):
+    for check in (_people, _sources, _links, _claims, _attributions, _responses, _replies,
+                  _reviews):
         check(session, report)
     for entity in TABLES:
         _missing_rows(session, report, entity)
@@ -635,6 +638,20 @@ def _replies(session: Session, report: VerifyReport) -> None:
                 )
                 for row in rows
             ],
+        )
+
+
+def _reviews(session: Session, report: VerifyReport) -> None:
+    review, claim = TABLES["review"], TABLES["claim"]
+    query = select(review, claim.c.uid.label("claim_uid")).outerjoin(
+        claim, claim.c.id == review.c.claim_id
+    )
+    for rows in _batches(session, query, review):
+        _compare(
+            session,
+            report,
+            "review",
+            [(row.id, row.uid, _state("review", row, claim=row.claim_uid)) for row in rows],
         )
 
 

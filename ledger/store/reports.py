@@ -36,6 +36,7 @@ from ledger.models import (
     SourceLink,
 )
 from ledger.store.events import head
+from ledger.store.reviews import ReviewInfo, review_infos
 from ledger.store.updates import (
     AdditionRow,
     ClaimEventRow,
@@ -56,6 +57,7 @@ class PersonRow(NamedTuple):
     description: str | None
     merged_into_id: int | None
     uid: str = ""
+    wikidata: str | None = None
 
 
 class SourceRow(NamedTuple):
@@ -210,6 +212,11 @@ class Batch:
     # The history behind the claims (person batches only): see ledger.store.updates.
     claim_events: list[ClaimEventRow] = field(default_factory=list)
     additions: list[AdditionRow] = field(default_factory=list)
+    # Where each claim of the batch stands in review (ledger.store.reviews), and the claims
+    # left out of it: not approved (or changed since), and held.
+    reviews: dict[int, ReviewInfo] = field(default_factory=dict)
+    unapproved: set[int] = field(default_factory=set)
+    held: set[int] = field(default_factory=set)
 
     @cached_property
     def claim_events_by_claim(self) -> dict[int, list[ClaimEventRow]]:
@@ -257,7 +264,7 @@ class Batch:
 
 
 _PERSON_COLUMNS = (Person.id, Person.name, Person.slug, Person.kind, Person.description,
-                   Person.merged_into_id, Person.uid)
+                   Person.merged_into_id, Person.uid, Person.wikidata)
 _SOURCE_COLUMNS = (Source.id, Source.key, Source.title, Source.publisher, Source.author,
                    Source.url, Source.published, Source.kind, Source.language,
                    Source.text_sha256, Source.retrieved)
@@ -309,9 +316,12 @@ def _visible_sources(as_of: str):
 
 
 def _load(session: Session, claim_ids, *, as_of: str | None, attribution_filter=None,
-          response_filter=None, with_replies: bool = True) -> Batch:
+          response_filter=None, with_replies: bool = True, drafts: bool = False) -> Batch:
     """The claims whose ids `claim_ids` (a subquery) selects, with their people,
-    attributions, responses and reply requests: five queries.
+    attributions, responses and reply requests: five queries, and three for their reviews.
+
+    Only claims a reviewer approved (and nothing changed since) are kept, or with `drafts`
+    every claim; a held claim never is. The others are named in `unapproved` and `held`.
 
     The statements run on the session's connection, as Core: the rows are plain columns, and
     the ORM's result processing cost more than the query on a large batch."""
@@ -343,11 +353,30 @@ def _load(session: Session, claim_ids, *, as_of: str | None, attribution_filter=
     if with_replies:
         batch.replies = [ReplyRow._make(row) for row in
                          connection.execute(replies.order_by(col(ReplyRequest.id))).all()]
+    return _reviewed(session, batch, claim_ids, drafts=drafts)
+
+
+def _reviewed(session: Session, batch: Batch, claim_ids, *, drafts: bool) -> Batch:
+    """The batch without the claims that may not be published (see `_load`)."""
+    batch.reviews = review_infos(session, claim_ids)
+    for claim_id in batch.claims:
+        info = batch.reviews.get(claim_id)
+        if info is None or info.held:
+            batch.held.add(claim_id)
+        elif not info.approved and not drafts:
+            batch.unapproved.add(claim_id)
+    out = batch.held | batch.unapproved
+    if out:
+        batch.claims = {k: v for k, v in batch.claims.items() if k not in out}
+        batch.roles = [r for r in batch.roles if r.claim_id not in out]
+        batch.attributions = [r for r in batch.attributions if r.claim_id not in out]
+        batch.responses = [r for r in batch.responses if r.claim_id not in out]
+        batch.replies = [r for r in batch.replies if r.claim_id not in out]
     return batch
 
 
 def load_person_batch(session: Session, *, first_id: int, last_id: int,
-                      as_of: str | None = None) -> Batch:
+                      as_of: str | None = None, drafts: bool = False) -> Batch:
     """Every claim that concerns, is alleged by or was answered by a person whose id is in
     first_id..last_id, with everything attached and the history behind it (its events and
     the events that added its responses and reply requests): seven queries, whatever the
@@ -358,13 +387,14 @@ def load_person_batch(session: Session, *, first_id: int, last_id: int,
         select(Claim.id).where(col(Claim.claimant_id).between(first_id, last_id)),
         select(Response.claim_id).where(col(Response.respondent_id).between(first_id, last_id)),
     )
-    batch = _load(session, claim_ids, as_of=as_of)
+    batch = _load(session, claim_ids, as_of=as_of, drafts=drafts)
     batch.claim_events = load_claim_events(session, claim_ids)
     batch.additions = load_additions(session, claim_ids)
     return batch
 
 
-def load_source_batch(session: Session, *, first_id: int, last_id: int) -> Batch:
+def load_source_batch(session: Session, *, first_id: int, last_id: int,
+                      drafts: bool = False) -> Batch:
     """What the sources with ids in first_id..last_id carry: their attributions and the
     responses published in them, with the claims those concern and the claims' people."""
     in_attribution = col(Attribution.source_id).between(first_id, last_id)
@@ -372,4 +402,4 @@ def load_source_batch(session: Session, *, first_id: int, last_id: int) -> Batch
     claim_ids = union(select(Attribution.claim_id).where(in_attribution),
                       select(Response.claim_id).where(in_response))
     return _load(session, claim_ids, as_of=None, attribution_filter=in_attribution,
-                 response_filter=in_response, with_replies=False)
+                 response_filter=in_response, with_replies=False, drafts=drafts)

@@ -83,6 +83,7 @@ def person_state(session: Session, person: Person) -> dict[str, Any]:
         slug=person.slug,
         aliases=aliases_of(session, person),
         merged_into=_uid_of(session, Person, person.merged_into_id),
+        wikidata=person.wikidata,
     )
 
 
