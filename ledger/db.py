@@ -21,14 +21,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
-from ledger.errors import LedgerError, ReadOnly, SchemaMismatch
+from ledger.errors import LedgerError, NotPermitted, ReadOnly, SchemaMismatch
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest migration. A test checks it against alembic's head, so the everyday path can
 # compare revisions without importing alembic.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0009"
 DEFAULT_DB = "ledger.db"
 # Any constant: the key of the PostgreSQL advisory lock that serializes writers.
 _PG_WRITE_LOCK = 0x1ED6E5
@@ -156,7 +156,10 @@ def transaction(
     """One write transaction: commit on success, roll back on any error.
 
     Store functions flush; only this commits. `actor` and `clock` go into every event the
-    transaction appends. A ledger opened read-only (see `make_engine`) refuses at once.
+    transaction appends. A ledger opened read-only (see `make_engine`) refuses at once. On
+    PostgreSQL the database names the actor (the login role, `session_user`) and `actor`
+    becomes "on behalf of" when it names someone else; once the ledger's roles are set up
+    (`ledger db roles`), a login that may not record is refused at once.
     """
     read_only = getattr(engine, "ledger_read_only", None)
     if read_only is not None:
@@ -167,12 +170,58 @@ def transaction(
         connection.execution_options(ledger_write=True)
         with Session(bind=connection, autoflush=False, expire_on_commit=False) as session:
             session.info.update(actor=actor, clock=clock)
+            if connection.dialect.name == "postgresql":
+                _name_the_actor(session, declared=actor)
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+
+# The ledger's group roles on PostgreSQL (see `ledger.store.roles`), strongest first, and the
+# role that owns the tables, triggers and functions.
+LEDGER_ROLES = ("editor", "recorder", "admin", "reader")
+OWNER_ROLE = "ledger_owner"
+
+_WHO = text(
+    "SELECT session_user::text, r.rolsuper, "
+    "(SELECT pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.oid = to_regclass('event')) "
+    f"= '{OWNER_ROLE}', "
+    "ARRAY(SELECT substr(g.rolname, 8) FROM pg_roles g WHERE g.rolname = ANY(:groups) "
+    "AND pg_has_role(session_user, g.oid, 'MEMBER')) "
+    "FROM pg_roles r WHERE r.rolname = session_user"
+)
+
+
+def login_role(session: Session) -> tuple[str, str | None]:
+    """The PostgreSQL login and its ledger role: "superuser", one of `LEDGER_ROLES`, "no
+    ledger role", or None when the ledger's roles are not set up in this database."""
+    login, superuser, guarded, held = session.connection().execute(
+        _WHO, {"groups": [f"ledger_{name}" for name in LEDGER_ROLES]}).one()
+    if superuser:
+        return login, "superuser"
+    if not guarded:
+        return login, None
+    return login, next((name for name in LEDGER_ROLES if name in held), "no ledger role")
+
+
+def _name_the_actor(session: Session, *, declared: str) -> None:
+    login, role = login_role(session)
+    session.info.update(actor=login, on_behalf=None if declared == login else declared,
+                        login=login, ledger_role=role)
+    if role not in (None, "superuser", "recorder", "editor"):
+        raise NotPermitted(f"role {login!r} may not record ({role}); ask an administrator")
+
+
+def require_editor(session: Session, *, doing: str) -> None:
+    """Refuse what only an editor may do (`doing`: "merge people") for a login that is not
+    one; the database's trigger refuses the event too, this says it plainly first."""
+    role = session.info.get("ledger_role")
+    if role not in (None, "superuser", "editor"):
+        raise NotPermitted(f"role {session.info['login']!r} may not {doing} ({role}); "
+                           "ask an editor")
 
 
 @contextmanager
@@ -257,6 +306,20 @@ def known_revisions() -> list[str]:
     """Every migration's revision id, from the shipped scripts' names (NNNN_*.py)."""
     return sorted(path.name.split("_", 1)[0] for path in (migrations_dir() / "versions").glob(
         "[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def assume_owner(connection) -> None:
+    """Migrate as the tables' owner on a PostgreSQL ledger whose roles are set up (an admin
+    may become `ledger_owner`), for this transaction only, so what a migration makes is owned
+    by the owner too."""
+    if connection.dialect.name != "postgresql":
+        return
+    owner = connection.execute(text(
+        "SELECT CASE WHEN pg_get_userbyid(relowner) = :owner "
+        "THEN pg_has_role(session_user, :owner, 'MEMBER') END "
+        "FROM pg_class WHERE oid = to_regclass('event')"), {"owner": OWNER_ROLE}).scalar()
+    if owner:
+        connection.execute(text(f"SET LOCAL ROLE {OWNER_ROLE}"))
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -367,6 +430,40 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     return True
 
 
+# A SQLite ledger's permissions are its access control: you alone, or your group reading.
+FILE_MODES = {"0600": 0o600, "0640": 0o640}
+
+
+def ledger_file_mode(value: str | None) -> int:
+    """The file mode `ledger init --mode` names (0600 when not given)."""
+    if value is None:
+        return 0o600
+    if value not in FILE_MODES:
+        from ledger.errors import InvalidValue
+
+        raise InvalidValue(f"--mode {value!r}: a ledger file is 0600 (you alone) or 0640 (your "
+                           "group may read it)")
+    return FILE_MODES[value]
+
+
+def create_ledger_file(path: Path, mode: int = 0o600) -> None:
+    """Create an empty SQLite ledger file with exactly `mode`, whatever the umask (SQLite
+    gives its -wal and -shm files the same permissions)."""
+    descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode)
+    try:
+        os.fchmod(descriptor, mode)
+    finally:
+        os.close(descriptor)
+
+
+def roles_set_up(engine: Engine) -> bool:
+    """Whether a PostgreSQL ledger's tables belong to `ledger_owner` (`ledger db roles`)."""
+    with engine.connect() as connection:
+        return connection.execute(text(
+            "SELECT pg_get_userbyid(relowner) = :owner FROM pg_class "
+            "WHERE oid = to_regclass('event')"), {"owner": OWNER_ROLE}).scalar() is True
+
+
 def no_ledger(path: Path) -> LedgerError:
     """The error for a SQLite ledger file that is not there (a typo must not make one)."""
     return LedgerError(f"no ledger at {path}; run `ledger init {path}` to create one")
@@ -393,6 +490,8 @@ def open_ledger(db: str | None, *, create: bool = True) -> Engine:
         raise LedgerError(f"the folder for the ledger {str(path)!r} does not exist")
     if not create:
         require_file(url)
+    elif path is not None and not path.exists():
+        create_ledger_file(path)
     engine = make_engine(url)
     try:
         revision = current_revision(engine)

@@ -55,3 +55,7 @@ class AuditFailed(LedgerError):
 
 class ReadOnly(LedgerError):
     """The ledger can be read but not written here (file or folder permissions)."""
+
+
+class NotPermitted(LedgerError):
+    """The login role may not do this (PostgreSQL roles; see `ledger db roles`)."""
