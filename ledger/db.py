@@ -212,7 +212,9 @@ def _name_the_actor(session: Session, *, declared: str) -> None:
     session.info.update(actor=login, on_behalf=None if declared == login else declared,
                         login=login, ledger_role=role)
     if role not in (None, "superuser", "recorder", "editor"):
-        raise NotPermitted(f"role {login!r} may not record ({role}); ask an administrator")
+        whom = ("connect as a recorder or an editor" if role == "admin"
+                else "ask an administrator")
+        raise NotPermitted(f"role {login!r} may not record ({role}); {whom}")
 
 
 def require_editor(session: Session, *, doing: str) -> None:

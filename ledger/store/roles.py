@@ -54,22 +54,29 @@ def _require_postgres(engine: Engine) -> None:
         raise NoRoles(
             "a SQLite ledger has no roles: its access control is the file's permissions "
             "(`ledger init --mode 0600`, or 0640 for a group that reads; see docs/integrity.md, "
-            "\"Who may do what\"). Roles are for a ledger on PostgreSQL"
+            '"Who may do what"). Roles are for a ledger on PostgreSQL'
         )
 
 
 def _caller(connection: Connection) -> tuple[str, bool, bool]:
     """The login, whether it is a superuser, whether it may manage roles (CREATEROLE)."""
-    return tuple(connection.execute(text(
-        "SELECT rolname::text, rolsuper, rolcreaterole FROM pg_roles "
-        "WHERE rolname = session_user")).one())  # type: ignore[return-value]
+    return tuple(
+        connection.execute(
+            text(
+                "SELECT rolname::text, rolsuper, rolcreaterole FROM pg_roles "
+                "WHERE rolname = session_user"
+            )
+        ).one()
+    )  # type: ignore[return-value]
 
 
 def _refuse_unless_admin(connection: Connection, doing: str) -> None:
     login, superuser, createrole = _caller(connection)
     if not (superuser or createrole):
-        raise NotPermitted(f"role {login!r} may not {doing} (only an admin or a superuser "
-                           "may); ask an administrator")
+        raise NotPermitted(
+            f"role {login!r} may not {doing} (only an admin or a superuser "
+            "may); ask an administrator"
+        )
 
 
 def _quote(connection: Connection, name: str) -> str:
@@ -77,8 +84,10 @@ def _quote(connection: Connection, name: str) -> str:
 
 
 def _exists(connection: Connection, name: str) -> bool:
-    return connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"),
-                              {"n": name}).first() is not None
+    return (
+        connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first()
+        is not None
+    )
 
 
 def _create_groups(connection: Connection) -> None:
@@ -92,15 +101,28 @@ def _create_groups(connection: Connection) -> None:
 
 
 def _owned(connection: Connection) -> bool:
-    return connection.execute(text(
-        "SELECT pg_get_userbyid(relowner) = :owner FROM pg_class WHERE oid = to_regclass('event')"
-    ), {"owner": OWNER_ROLE}).scalar() is True
+    return (
+        connection.execute(
+            text(
+                "SELECT pg_get_userbyid(relowner) = :owner FROM pg_class "
+                "WHERE oid = to_regclass('event')"
+            ),
+            {"owner": OWNER_ROLE},
+        ).scalar()
+        is True
+    )
 
 
 def _tables(connection: Connection) -> list[str]:
-    return list(connection.execute(text(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
-    )).scalars())
+    return list(
+        connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
+        ).scalars()
+    )
+
+
+def _schema(connection: Connection) -> str:
+    return connection.execute(text("SELECT current_schema()")).scalar_one()
 
 
 def _apply(connection: Connection) -> None:
@@ -110,11 +132,23 @@ def _apply(connection: Connection) -> None:
         raise LedgerError("this database holds no ledger; run `ledger init URL` first")
     if not _owned(connection):
         for table in tables:
-            connection.execute(text(f"ALTER TABLE {_quote(connection, table)} OWNER TO "
-                                    f"{OWNER_ROLE}"))
+            connection.execute(
+                text(f"ALTER TABLE {_quote(connection, table)} OWNER TO {OWNER_ROLE}")
+            )
         for function in _FUNCTIONS:
             if connection.execute(text("SELECT to_regprocedure(:f)"), {"f": function}).scalar():
                 connection.execute(text(f"ALTER FUNCTION {function} OWNER TO {OWNER_ROLE}"))
+    # Migrations create tables and functions as the owner.
+    if not connection.execute(
+        text("SELECT has_schema_privilege(:owner, current_schema(), 'CREATE')"),
+        {"owner": OWNER_ROLE},
+    ).scalar():
+        connection.execute(
+            text(
+                f"GRANT USAGE, CREATE ON SCHEMA {_quote(connection, _schema(connection))} "
+                f"TO {OWNER_ROLE}"
+            )
+        )
     # Grants made by the owner itself, so an admin re-running this needs no superuser.
     connection.execute(text(f"SET LOCAL ROLE {OWNER_ROLE}"))
     names = ", ".join(_quote(connection, t) for t in tables)
@@ -128,11 +162,15 @@ def _apply(connection: Connection) -> None:
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER_ROLE} GRANT SELECT ON TABLES TO {reader}",
     ):
         connection.execute(text(statement))
-    for sequence in connection.execute(text(
-            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
-    )).scalars():
-        connection.execute(text(f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE "
-                                f"{_quote(connection, sequence)} TO {recorder}"))
+    for sequence in connection.execute(
+        text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+    ).scalars():
+        connection.execute(
+            text(
+                f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE "
+                f"{_quote(connection, sequence)} TO {recorder}"
+            )
+        )
     connection.execute(text("RESET ROLE"))
 
 
@@ -150,12 +188,15 @@ def holders(engine: Engine) -> list[Holder]:
     """Every login that holds a ledger role, with the role (an admin shows as admin)."""
     _require_postgres(engine)
     with engine.connect() as connection:
-        rows = connection.execute(text(
-            "SELECT m.rolname::text, substr(g.rolname, 8) FROM pg_auth_members a "
-            "JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member "
-            "WHERE g.rolname = ANY(:groups) AND m.rolname <> ALL(:groups) "
-            "AND m.rolname <> :owner ORDER BY 1"
-        ), {"groups": list(GROUPS.values()), "owner": OWNER_ROLE}).all()
+        rows = connection.execute(
+            text(
+                "SELECT m.rolname::text, substr(g.rolname, 8) FROM pg_auth_members a "
+                "JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member "
+                "WHERE g.rolname = ANY(:groups) AND m.rolname <> ALL(:groups) "
+                "AND m.rolname <> :owner ORDER BY 1"
+            ),
+            {"groups": list(GROUPS.values()), "owner": OWNER_ROLE},
+        ).all()
     held: dict[str, set[str]] = {}
     for login, role in rows:
         held.setdefault(login, set()).add(role)
@@ -178,10 +219,13 @@ def grant(engine: Engine, *, login: str, role: str) -> bool:
         quoted = _quote(connection, login)
         if created:
             connection.execute(text(f"CREATE ROLE {quoted} LOGIN"))
-        elif connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = :n"),
-                                {"n": login}).scalar():
-            raise Conflict(f"{login!r} is a superuser: it can do anything already, a ledger "
-                           "role would change nothing")
+        elif connection.execute(
+            text("SELECT rolsuper FROM pg_roles WHERE rolname = :n"), {"n": login}
+        ).scalar():
+            raise Conflict(
+                f"{login!r} is a superuser: it can do anything already, a ledger "
+                "role would change nothing"
+            )
         _drop_groups(connection, quoted)
         connection.execute(text(f"GRANT {GROUPS[role]} TO {quoted}"))
         if role == "admin":
@@ -214,5 +258,7 @@ def _drop_groups(connection: Connection, quoted: str) -> None:
 
 def _check_login(login: str) -> None:
     if not _LOGIN.fullmatch(login) or login == OWNER_ROLE or login in GROUPS.values():
-        raise InvalidValue(f"{login!r} is not a login role name this ledger grants to (letters, "
-                           "digits, _ . @ -; not one of the ledger's own roles)")
+        raise InvalidValue(
+            f"{login!r} is not a login role name this ledger grants to (letters, "
+            "digits, _ . @ -; not one of the ledger's own roles)"
+        )

@@ -9,8 +9,9 @@ On PostgreSQL two trigger functions are installed (SQLite gets only the column):
   and refuses a merge or retract event from a login that is not an editor once the ledger's
   roles are set up (`ledger db roles`: the event table is owned by `ledger_owner`).
 - `ledger_change_has_event`, a deferred constraint trigger on each record table: at commit,
-  the record's newest event must have been appended by the same transaction. The table's
-  owner (migrations) is exempt: it could drop the trigger anyway.
+  the record's newest event must have been appended by the same transaction (for a change
+  to where a quote was found alone, the source's: a new capture re-checks its quotes). The
+  table's owner (migrations) is exempt: it could drop the trigger anyway.
 
 Revision ID: 0009
 Revises: 0006
@@ -96,8 +97,11 @@ CHANGE_HAS_EVENT = r"""
 CREATE FUNCTION ledger_change_has_event() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     changed record;
+    record_entity text := TG_ARGV[0];
     record_uid text;
     newest xid;
+    derived text[] := ARRAY['quote_status', 'anchor_start', 'anchor_end', 'anchor_prefix',
+                            'anchor_suffix', 'anchor_sha256'];
 BEGIN
     IF current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID) THEN
         RETURN NULL;
@@ -114,12 +118,19 @@ BEGIN
     ELSE
         record_uid := changed.uid;
     END IF;
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME IN ('attribution', 'response')
+       AND to_jsonb(OLD) - derived = to_jsonb(NEW) - derived THEN
+        -- Only where the quote was found changed: a new capture of the source re-checked it,
+        -- so the source's event is the one this transaction must have appended.
+        record_entity := 'source';
+        SELECT uid INTO record_uid FROM source WHERE id = NEW.source_id;
+    END IF;
     SELECT event.xmin INTO newest FROM event
-        WHERE event.entity = TG_ARGV[0] AND event.uid = record_uid
+        WHERE event.entity = record_entity AND event.uid = record_uid
         ORDER BY event.seq DESC LIMIT 1;
     IF newest IS NULL OR newest <> pg_current_xact_id()::xid THEN
         RAISE EXCEPTION 'a change to % (% %) has no event in the same transaction; the ledger '
-            'records every change in its log', TG_TABLE_NAME, TG_ARGV[0], record_uid
+            'records every change in its log', TG_TABLE_NAME, record_entity, record_uid
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
     RETURN NULL;
@@ -149,11 +160,14 @@ def upgrade() -> None:
 def downgrade() -> None:
     connection = op.get_bind()
     signed = connection.execute(
-        sa.text("SELECT count(*) FROM event WHERE on_behalf IS NOT NULL")).scalar()
+        sa.text("SELECT count(*) FROM event WHERE on_behalf IS NOT NULL")
+    ).scalar()
     if signed:
         # Their hashes cover on_behalf: without it they would no longer verify.
-        raise RuntimeError(f"{signed} event(s) record who they were made on behalf of; "
-                           "schema 0006 cannot hold that, so the ledger cannot go below 0009")
+        raise RuntimeError(
+            f"{signed} event(s) record who they were made on behalf of; "
+            "schema 0006 cannot hold that, so the ledger cannot go below 0009"
+        )
     if connection.dialect.name == "postgresql":
         for table in RECORD_TABLES:
             op.execute(f"DROP TRIGGER IF EXISTS ledger_change_has_event ON {table}")
