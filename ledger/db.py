@@ -384,12 +384,18 @@ def _sqlite_triggers() -> dict[str, str]:
     return triggers
 
 
+# The record tables whose changes PostgreSQL refuses without an event (migration 0009).
+_GUARDED_TABLES = ("person", "person_alias", "source", "source_link", "claim", "claim_person",
+                   "attribution", "response", "reply_request")
+
+
 def trigger_problems(engine: Engine) -> list[str]:
     """The triggers (and PostgreSQL search indexes) that are missing or altered; [] when all hold.
 
     SQLite: the append-only triggers on `event` and the search triggers. PostgreSQL: the
     append-only trigger on `event` (present, enabled, before UPDATE, DELETE and TRUNCATE, its
-    function raising) and the search indexes.
+    function raising), the append check on `event` and the change-has-event trigger on each
+    record table (present, enabled), and the search indexes.
     """
     problems: list[str] = []
     with engine.connect() as connection:
@@ -413,6 +419,15 @@ def trigger_problems(engine: Engine) -> list[str]:
             problems.append("trigger event_append_only on event is disabled")
         elif row[1] & 0b111011 != 0b111010 or "RAISE EXCEPTION" not in row[2]:
             problems.append("trigger event_append_only on event is altered")
+        guards = dict(connection.execute(text(
+            "SELECT c.relname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname IN ('ledger_event_check', 'ledger_change_has_event')")).all())
+        for table in ("event", *_GUARDED_TABLES):
+            name = "ledger_event_check" if table == "event" else "ledger_change_has_event"
+            if table not in guards:
+                problems.append(f"trigger {name} on {table} is missing")
+            elif guards[table] == "D":
+                problems.append(f"trigger {name} on {table} is disabled")
         indexes = set(connection.execute(text(
             "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'search\\_%'")).scalars())
         problems.extend(f"search index search_{table}_tsv is missing" for table in _SEARCHED

@@ -412,3 +412,15 @@ def test_on_behalf_is_hashed() -> None:
     assert event_hash(**fields, on_behalf=None) == plain
     signed = event_hash(**fields, on_behalf="Jane")
     assert signed not in (plain, event_hash(**fields, on_behalf="June"))
+
+
+@pg
+def test_db_check_reports_a_disabled_guard(pg_db, capsys) -> None:
+    su = Cli(pg_db, capsys)
+    with _connect(pg_db) as connection:
+        connection.execute("ALTER TABLE claim DISABLE TRIGGER ledger_change_has_event")
+        connection.execute("DROP TRIGGER ledger_event_check ON event")
+    result = su("db", "check")
+    assert result.code == 1
+    assert "trigger ledger_change_has_event on claim is disabled" in result.err
+    assert "trigger ledger_event_check on event is missing" in result.err
