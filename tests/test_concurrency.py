@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from conftest import login_as
+
 WRITERS = 8
 RECORDER = "rita"  # the PostgreSQL login the writers share (a recorder)
 CLAIMS_EACH = 200
@@ -75,7 +77,7 @@ def test_concurrent_writers(db: str, cli, tmp_path: Path) -> None:
     writers_db = db
     if db.startswith("postgresql://"):
         cli.ok("db", "grant", RECORDER, "--as", "recorder")
-        writers_db = db.replace("://postgres@", f"://{RECORDER}@")
+        writers_db = login_as(db, RECORDER)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("LEDGER_DB", None)
     logs = [tmp_path / f"writer-{w}.log" for w in range(WRITERS)]

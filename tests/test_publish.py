@@ -136,8 +136,13 @@ def test_demo_refuses_a_non_empty_ledger(story, tmp_path) -> None:
 
 
 def test_reports_folder_is_current(cli, tmp_path, update_golden) -> None:
-    """`reports/` holds the output of `ledger demo`; the same on SQLite and PostgreSQL."""
+    """`reports/` holds the output of `ledger demo`; the same on SQLite and PostgreSQL (where
+    the login, "demo" here, is the events' actor)."""
     out = tmp_path / "reports"
+    if cli.db.startswith("postgresql://"):
+        from conftest import login_as
+
+        cli.db = login_as(cli.db, "demo")
     cli.ok("demo", "--out", str(out))
     fresh = _files(out)
     if update_golden:
