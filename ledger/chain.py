@@ -1,10 +1,12 @@
 """The event chain: canonical JSON and the hash that links each event to the one before.
 
 hash = SHA-256 over the UTF-8 bytes of the canonical JSON of
-    {"seq", "at", "actor", "action", "entity", "uid", "state", "prev"}
-where `state` is the record's state (an object, not its JSON text) and `prev` is the previous
-event's hash (64 zeros for the first). Canonical JSON: keys sorted, no spaces, non-ASCII kept as
-UTF-8, integers as integers. Golden vectors in the tests pin this, so an upgrade cannot change it.
+    {"seq", "at", "actor", "action", "entity", "uid", "state", "prev"} (+ "on_behalf")
+where `state` is the record's state (an object, not its JSON text), `prev` is the previous
+event's hash (64 zeros for the first) and "on_behalf" (who the actor recorded for, on
+PostgreSQL) is in the body only when the event has one, so events without it hash as before.
+Canonical JSON: keys sorted, no spaces, non-ASCII kept as UTF-8, integers as integers.
+Golden vectors in the tests pin this, so an upgrade cannot change it.
 """
 
 from __future__ import annotations
@@ -31,16 +33,19 @@ def canonical_json(value: Any) -> str:
 
 
 def event_hash(*, seq: int, at: str, actor: str, action: str, entity: str, uid: str,
-               state: str, prev: str) -> str:
+               state: str, prev: str, on_behalf: str | None = None) -> str:
     """The hash of one event, given its fields and the canonical JSON of its state.
 
     The body is the canonical JSON of the event with the state embedded as an object. `state`
     is canonical JSON already, so the body is assembled around it (keys in sorted order)
-    rather than parsed and written again: the same bytes, without the work.
+    rather than parsed and written again: the same bytes, without the work. PostgreSQL's
+    trigger `ledger_event_check` (migration 0009) builds the same body with `to_json(text)`,
+    which escapes exactly the characters `encode_basestring` does (a test pins it).
     """
     text = _STRING
+    behalf = "" if on_behalf is None else f'"on_behalf":{text(on_behalf)},'
     body = (f'{{"action":{text(action)},"actor":{text(actor)},"at":{text(at)},'
-            f'"entity":{text(entity)},"prev":{text(prev)},"seq":{int(seq)},'
+            f'"entity":{text(entity)},{behalf}"prev":{text(prev)},"seq":{int(seq)},'
             f'"state":{state},"uid":{text(uid)}}}')
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
@@ -64,7 +69,8 @@ def verify_rows(rows: Iterable[Any], *, anchor: tuple[int, str] | None = None,
                 validate: Callable[[Any, Any], str | None] | None = None) -> ChainReport:
     """Recompute the chain over event rows in sequence order.
 
-    Each row needs seq, at, actor, action, entity, uid, state, prev_hash and hash. The
+    Each row needs seq, at, actor, action, entity, uid, state, prev_hash and hash (and
+    on_behalf, read as None when the row has no such field). The
     sequence must run 1, 2, 3 ... without gaps, each state must be stored as its canonical
     JSON, each prev_hash must be the previous hash and each hash must recompute. With
     `anchor` (seq, hash), that event must be in the log with exactly that hash: this catches
@@ -93,7 +99,8 @@ def verify_rows(rows: Iterable[Any], *, anchor: tuple[int, str] | None = None,
         if canonical != row.state:
             return bad(row.seq, "its stored state is not the canonical JSON that was hashed")
         recomputed = event_hash(seq=row.seq, at=row.at, actor=row.actor, action=row.action,
-                                entity=row.entity, uid=row.uid, state=canonical, prev=prev)
+                                entity=row.entity, uid=row.uid, state=canonical, prev=prev,
+                                on_behalf=getattr(row, "on_behalf", None))
         if recomputed != row.hash:
             return bad(row.seq, "its content does not match its hash")
         problem = validate(row, parsed) if validate is not None else None

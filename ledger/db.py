@@ -9,6 +9,7 @@ ledger replays the schema they leave, recorded in `sqlite_schema.sql` (see `crea
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.errors import LedgerError, ReadOnly, SchemaMismatch
+from ledger.errors import LedgerError, NotPermitted, ReadOnly, SchemaMismatch
 
 if TYPE_CHECKING:
     import sqlite3
@@ -161,7 +162,10 @@ def transaction(
     """One write transaction: commit on success, roll back on any error.
 
     Store functions flush; only this commits. `actor` and `clock` go into every event the
-    transaction appends. A ledger opened read-only (see `make_engine`) refuses at once.
+    transaction appends. A ledger opened read-only (see `make_engine`) refuses at once. On
+    PostgreSQL the database names the actor (the login role, `session_user`) and `actor`
+    becomes "on behalf of" when it names someone else; once the ledger's roles are set up
+    (`ledger db roles`), a login that may not record is refused at once.
     """
     from sqlmodel import Session
 
@@ -174,12 +178,62 @@ def transaction(
         connection.execution_options(ledger_write=True)
         with Session(bind=connection, autoflush=False, expire_on_commit=False) as session:
             session.info.update(actor=actor, clock=clock)
+            if connection.dialect.name == "postgresql":
+                _name_the_actor(session, declared=actor)
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+
+# The ledger's group roles on PostgreSQL (see `ledger.store.roles`), strongest first, and the
+# role that owns the tables, triggers and functions.
+LEDGER_ROLES = ("editor", "recorder", "admin", "reader")
+OWNER_ROLE = "ledger_owner"
+
+_WHO = (
+    "SELECT session_user::text, r.rolsuper, "
+    "(SELECT pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.oid = to_regclass('event')) "
+    f"= '{OWNER_ROLE}', "
+    "ARRAY(SELECT substr(g.rolname, 8) FROM pg_roles g WHERE g.rolname = ANY(:groups) "
+    "AND pg_has_role(session_user, g.oid, 'MEMBER')) "
+    "FROM pg_roles r WHERE r.rolname = session_user"
+)
+
+
+def login_role(session: Session) -> tuple[str, str | None]:
+    """The PostgreSQL login and its ledger role: "superuser", one of `LEDGER_ROLES`, "no
+    ledger role", or None when the ledger's roles are not set up in this database."""
+    from sqlalchemy import text
+
+    login, superuser, guarded, held = session.connection().execute(
+        text(_WHO), {"groups": [f"ledger_{name}" for name in LEDGER_ROLES]}).one()
+    if superuser:
+        return login, "superuser"
+    if not guarded:
+        return login, None
+    return login, next((name for name in LEDGER_ROLES if name in held), "no ledger role")
+
+
+def _name_the_actor(session: Session, *, declared: str) -> None:
+    login, role = login_role(session)
+    session.info.update(actor=login, on_behalf=None if declared == login else declared,
+                        login=login, ledger_role=role)
+    if role not in (None, "superuser", "recorder", "editor"):
+        whom = ("connect as a recorder or an editor" if role == "admin"
+                else "ask an administrator")
+        raise NotPermitted(f"role {login!r} may not record ({role}); {whom}")
+
+
+def require_editor(session: Session, *, doing: str) -> None:
+    """Refuse what only an editor may do (`doing`: "merge people") for a login that is not
+    one; the database's trigger refuses the event too, this says it plainly first."""
+    role = session.info.get("ledger_role")
+    if role not in (None, "superuser", "editor"):
+        raise NotPermitted(f"role {session.info['login']!r} may not {doing} ({role}); "
+                           "ask an editor")
 
 
 @contextmanager
@@ -271,6 +325,22 @@ def known_revisions() -> list[str]:
         "[0-9][0-9][0-9][0-9]_*.py"))
 
 
+def assume_owner(connection) -> None:
+    """Migrate as the tables' owner on a PostgreSQL ledger whose roles are set up (an admin
+    may become `ledger_owner`), for this transaction only, so what a migration makes is owned
+    by the owner too."""
+    if connection.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    owner = connection.execute(text(
+        "SELECT CASE WHEN pg_get_userbyid(relowner) = :owner "
+        "THEN pg_has_role(session_user, :owner, 'MEMBER') END "
+        "FROM pg_class WHERE oid = to_regclass('event')"), {"owner": OWNER_ROLE}).scalar()
+    if owner:
+        connection.execute(text(f"SET LOCAL ROLE {OWNER_ROLE}"))
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the schema up to `revision`."""
     from alembic import command
@@ -339,8 +409,9 @@ def write_sqlite_schema(connection: sqlite3.Connection, revision: str) -> None:
     )
 
 
-def create_sqlite(path: Path) -> bool:
-    """Make a new SQLite ledger at `path` from the recorded schema, stamped at HEAD_REVISION.
+def create_sqlite(path: Path, *, mode: int = 0o600) -> bool:
+    """Make a new SQLite ledger at `path` from the recorded schema, stamped at HEAD_REVISION;
+    a new file gets exactly `mode` (see `create_ledger_file`).
 
     Returns False, having made nothing, when `path` is already a database with tables or the
     recording is not at HEAD_REVISION (the caller then runs the migrations). One IMMEDIATE
@@ -353,6 +424,9 @@ def create_sqlite(path: Path) -> bool:
     revision, statements = recorded_sqlite_schema()
     if revision != HEAD_REVISION:
         return False
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another `ledger init` made it just now
+            create_ledger_file(path, mode)
     try:
         connection = sqlite3.connect(path, isolation_level=None, timeout=60)
         try:
@@ -420,12 +494,18 @@ def _sqlite_triggers() -> dict[str, str]:
     return triggers
 
 
+# The record tables whose changes PostgreSQL refuses without an event (migration 0009).
+_GUARDED_TABLES = ("person", "person_alias", "source", "source_link", "claim", "claim_person",
+                   "attribution", "response", "reply_request", "review")
+
+
 def trigger_problems(engine: Engine) -> list[str]:
     """The triggers (and PostgreSQL search indexes) that are missing or altered; [] when all hold.
 
     SQLite: the append-only triggers on `event` and the search triggers. PostgreSQL: the
     append-only trigger on `event` (present, enabled, before UPDATE, DELETE and TRUNCATE, its
-    function raising) and the search indexes.
+    function raising), the append check on `event` and the change-has-event trigger on each
+    record table (present, enabled), and the search indexes.
     """
     from sqlalchemy import text
 
@@ -451,6 +531,15 @@ def trigger_problems(engine: Engine) -> list[str]:
             problems.append("trigger event_append_only on event is disabled")
         elif row[1] & 0b111011 != 0b111010 or "RAISE EXCEPTION" not in row[2]:
             problems.append("trigger event_append_only on event is altered")
+        guards = dict(connection.execute(text(
+            "SELECT c.relname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname IN ('ledger_event_check', 'ledger_change_has_event')")).all())
+        for table in ("event", *_GUARDED_TABLES):
+            name = "ledger_event_check" if table == "event" else "ledger_change_has_event"
+            if table not in guards:
+                problems.append(f"trigger {name} on {table} is missing")
+            elif guards[table] == "D":
+                problems.append(f"trigger {name} on {table} is disabled")
         indexes = set(connection.execute(text(
             "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'search\\_%'")).scalars())
         problems.extend(f"search index search_{table}_tsv is missing" for table in _SEARCHED
@@ -468,6 +557,42 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     if type_ in ("table", "index") and name is not None:
         return name not in UNMODELLED_TABLES and not name.startswith(UNMODELLED_PREFIXES)
     return True
+
+
+# A SQLite ledger's permissions are its access control: you alone, or your group reading.
+FILE_MODES = {"0600": 0o600, "0640": 0o640}
+
+
+def ledger_file_mode(value: str | None) -> int:
+    """The file mode `ledger init --mode` names (0600 when not given)."""
+    if value is None:
+        return 0o600
+    if value not in FILE_MODES:
+        from ledger.errors import InvalidValue
+
+        raise InvalidValue(f"--mode {value!r}: a ledger file is 0600 (you alone) or 0640 (your "
+                           "group may read it)")
+    return FILE_MODES[value]
+
+
+def create_ledger_file(path: Path, mode: int = 0o600) -> None:
+    """Create an empty SQLite ledger file with exactly `mode`, whatever the umask (SQLite
+    gives its -wal and -shm files the same permissions)."""
+    descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode)
+    try:
+        os.fchmod(descriptor, mode)
+    finally:
+        os.close(descriptor)
+
+
+def roles_set_up(engine: Engine) -> bool:
+    """Whether a PostgreSQL ledger's tables belong to `ledger_owner` (`ledger db roles`)."""
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        return connection.execute(text(
+            "SELECT pg_get_userbyid(relowner) = :owner FROM pg_class "
+            "WHERE oid = to_regclass('event')"), {"owner": OWNER_ROLE}).scalar() is True
 
 
 def no_ledger(path: Path) -> LedgerError:
@@ -496,8 +621,10 @@ def open_ledger(db: str | None, *, create: bool = True) -> Engine:
         raise LedgerError(f"the folder for the ledger {str(path)!r} does not exist")
     if not create:
         require_file(url)
-    if create and path is not None and create_sqlite(path):
+    elif path is not None and create_sqlite(path):
         return make_engine(url)
+    elif path is not None and not path.exists():
+        create_ledger_file(path)
     from sqlalchemy.exc import OperationalError
 
     engine = make_engine(url)

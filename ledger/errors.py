@@ -59,3 +59,7 @@ class ReadOnly(LedgerError):
 
 class ReviewRefused(LedgerError):
     """A review rule refuses the decision (a second pair of eyes, audit errors)."""
+
+
+class NotPermitted(LedgerError):
+    """The login role may not do this (PostgreSQL roles; see `ledger db roles`)."""

@@ -149,6 +149,9 @@ class EventValidator:
             return f"its action {row.action!r} is not one of {', '.join(sorted(ACTIONS))}"
         if row.entity not in ENTITIES:
             return f"its entity {row.entity!r} is not one of {', '.join(sorted(ENTITIES))}"
+        on_behalf = getattr(row, "on_behalf", None)
+        if on_behalf is not None and (not on_behalf.strip() or not on_behalf.isprintable()):
+            return f"its on-behalf-of {on_behalf!r} is empty or not one printable line"
         return state_problem(row.entity, row.uid, state)
 
 

@@ -221,7 +221,10 @@ class Event(SQLModel, table=True):
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     at: str = Field(nullable=False)  # UTC, ISO 8601 with microseconds and "Z"
+    # On PostgreSQL the login role (the database sets it); on SQLite the declared actor.
     actor: str = Field(nullable=False)
+    # On PostgreSQL the declared actor (--actor) when it is not the login; hashed when set.
+    on_behalf: str | None = None
     action: str = Field(nullable=False)
     entity: str = Field(nullable=False)
     uid: str = Field(max_length=32, nullable=False)

@@ -1,4 +1,4 @@
--- revision 0006
+-- revision 0010
 -- The schema the migrations leave on SQLite (see ledger.db.SQLITE_SCHEMA). Generated:
 -- pytest tests/test_fast_init.py --update-golden
 
@@ -16,7 +16,7 @@ CREATE TABLE event (
 	uid VARCHAR(32) NOT NULL, 
 	state TEXT NOT NULL, 
 	prev_hash VARCHAR(64) NOT NULL, 
-	hash VARCHAR(64) NOT NULL, 
+	hash VARCHAR(64) NOT NULL, on_behalf VARCHAR, 
 	CONSTRAINT pk_event PRIMARY KEY (seq)
 );
 
@@ -30,7 +30,7 @@ CREATE TABLE person (
 	kind VARCHAR NOT NULL, 
 	description TEXT, 
 	slug VARCHAR NOT NULL, 
-	merged_into_id INTEGER, 
+	merged_into_id INTEGER, wikidata VARCHAR, 
 	CONSTRAINT pk_person PRIMARY KEY (id), 
 	CONSTRAINT ck_person_kind CHECK (kind IN ('person', 'organization')), 
 	CONSTRAINT fk_person_merged_into_id_person FOREIGN KEY(merged_into_id) REFERENCES person (id), 
@@ -244,4 +244,23 @@ CREATE TABLE checkpoint (
 CREATE INDEX ix_checkpoint_seq ON checkpoint (seq);
 
 CREATE TRIGGER event_no_replace BEFORE INSERT ON event WHEN EXISTS (SELECT 1 FROM event WHERE seq = new.seq) BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+
+CREATE TABLE review (
+	id INTEGER NOT NULL, 
+	uid VARCHAR(32) NOT NULL, 
+	claim_id INTEGER NOT NULL, 
+	decision VARCHAR, 
+	approved_seq INTEGER, 
+	approved_hash VARCHAR(64), 
+	note TEXT, 
+	reason TEXT, 
+	override TEXT, 
+	held BOOLEAN NOT NULL, 
+	hold_reason TEXT, 
+	CONSTRAINT pk_review PRIMARY KEY (id), 
+	CONSTRAINT ck_review_decision CHECK (decision IN ('approved', 'rejected')), 
+	CONSTRAINT fk_review_claim_id_claim FOREIGN KEY(claim_id) REFERENCES claim (id), 
+	CONSTRAINT uq_review_claim_id UNIQUE (claim_id), 
+	CONSTRAINT uq_review_uid UNIQUE (uid)
+);
 

@@ -4,7 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import ledger.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from ledger.db import database_url, include_object, make_engine
+from ledger.db import assume_owner, database_url, include_object, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -40,6 +40,7 @@ def run_migrations_online() -> None:
         connection.execution_options(ledger_write=True)
         context.configure(connection=connection, **OPTIONS)
         with context.begin_transaction():
+            assume_owner(connection)
             context.run_migrations()
             if connection.dialect.name == "sqlite":
                 problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

@@ -42,9 +42,25 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
 
 
+# On PostgreSQL the database names each event's actor: the login. The tests log in as
+# superusers named as the tests' actors, so the same writes hash the same on both backends
+# (and "demo" for the example ledger, which `ledger demo` records as "demo").
+TEST_LOGINS = ("tester", "demo")
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[pgcluster.PgCluster]:
-    yield from pgcluster.pg_cluster_fixture()
+    for cluster in pgcluster.pg_cluster_fixture():
+        with cluster._admin() as admin:
+            for login in TEST_LOGINS:
+                admin.execute(f"CREATE ROLE {login} SUPERUSER LOGIN")
+        yield cluster
+
+
+def login_as(url: str, login: str) -> str:
+    """`url` with another PostgreSQL login."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{login}@{rest.split('@', 1)[1]}"
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +103,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     except Exception as exc:  # the server is gone: say why, from its own log
         pytest.fail(f"the test PostgreSQL cluster is unreachable ({exc}); its log ends:\n"
                     f"{cluster._log_tail(40)}")
-    url = cluster.url(name)
+    url = login_as(cluster.url(name), "tester")
     yield url.replace("postgresql+psycopg://", "postgresql://")
     _dispose_engines()
     cluster.drop_database(name)

@@ -1,5 +1,9 @@
 """Concurrent writers: 8 processes x 200 `ledger claim add` against one ledger.
 
+On PostgreSQL the writers are recorders: one login holding the ledger's recorder role (its
+roles set up by `ledger db roles`), each writer saying who it records for with --actor; the
+database names the login as every event's actor and checks each append.
+
 Each writer is a separate OS process running the command line in a loop (the same code path as
 the `ledger` console script, without paying interpreter start-up 1,600 times). Nothing may be
 refused with "database is locked", every claim and its event must be there, the event sequence
@@ -21,7 +25,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from conftest import login_as
+
 WRITERS = 8
+RECORDER = "rita"  # the PostgreSQL login the writers share (a recorder)
 CLAIMS_EACH = 200
 LEDGER = Path(sys.executable).with_name("ledger")
 
@@ -67,6 +74,10 @@ def _count_claims(db: str) -> int:
 @pytest.mark.slow
 def test_concurrent_writers(db: str, cli, tmp_path: Path) -> None:
     cli.ok("person", "add", "Han Dong")
+    writers_db = db
+    if db.startswith("postgresql://"):
+        cli.ok("db", "grant", RECORDER, "--as", "recorder")
+        writers_db = login_as(db, RECORDER)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("LEDGER_DB", None)
     logs = [tmp_path / f"writer-{w}.log" for w in range(WRITERS)]
@@ -78,7 +89,7 @@ def test_concurrent_writers(db: str, cli, tmp_path: Path) -> None:
         for writer, log in enumerate(logs):
             with log.open("w") as stream:
                 processes.append(subprocess.Popen(
-                    [sys.executable, "-c", WORKER, db, str(writer), str(CLAIMS_EACH)],
+                    [sys.executable, "-c", WORKER, writers_db, str(writer), str(CLAIMS_EACH)],
                     stdout=subprocess.DEVNULL, stderr=stream, env=env))
         if not db.startswith("postgresql://"):
             # Take the backup once the writers are well under way, while they still write.
@@ -140,6 +151,9 @@ def _assert_complete(db: str, *, claims: int) -> None:
                 text("SELECT uid FROM event WHERE entity = 'claim' AND action = 'add'"))]
             actors = dict(connection.execute(text(
                 "SELECT actor, count(*) FROM event WHERE entity = 'claim' GROUP BY actor")).all())
+            behalf = dict(connection.execute(text(
+                "SELECT on_behalf, count(*) FROM event WHERE entity = 'claim' "
+                "GROUP BY on_behalf")).all())
     finally:
         engine.dispose()
     assert seqs == list(range(1, claims + 2)), "sequence numbers are not unique and gap-free"
@@ -147,7 +161,13 @@ def _assert_complete(db: str, *, claims: int) -> None:
                 for w in range(WRITERS) for n in range(CLAIMS_EACH)}
     assert statements == expected
     assert sorted(event_uids) == sorted(claim_uids)
-    assert actors == {f"writer-{w}": CLAIMS_EACH for w in range(WRITERS)}
+    declared = {f"writer-{w}": CLAIMS_EACH for w in range(WRITERS)}
+    if db.startswith("postgresql://"):  # the database names the login; --actor is beside it
+        assert actors == {RECORDER: claims}
+        assert behalf == declared
+    else:
+        assert actors == declared
+        assert behalf == {None: claims}
 
 
 def test_backup_says_how_on_postgres_and_never_overwrites(db: str, cli, tmp_path: Path) -> None:

@@ -115,7 +115,8 @@ def test_init_of_a_new_file_imports_no_sqlalchemy(tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     )
-    assert done.stdout.splitlines() == [f"Created a ledger at schema {db.HEAD_REVISION}", "[]"]
+    assert done.stdout.splitlines() == [
+        f"Created a ledger at schema {db.HEAD_REVISION}, file mode 0600", "[]"]
     assert master(path) == master_of_fresh_migration(tmp_path)
 
 

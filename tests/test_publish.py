@@ -136,8 +136,13 @@ def test_demo_refuses_a_non_empty_ledger(story, tmp_path) -> None:
 
 
 def test_reports_folder_is_current(cli, tmp_path, update_golden) -> None:
-    """`reports/` holds the output of `ledger demo`; the same on SQLite and PostgreSQL."""
+    """`reports/` holds the output of `ledger demo`; the same on SQLite and PostgreSQL (where
+    the login, "demo" here, is the events' actor)."""
     out = tmp_path / "reports"
+    if cli.db.startswith("postgresql://"):
+        from conftest import login_as
+
+        cli.db = login_as(cli.db, "demo")
     cli.ok("demo", "--out", str(out))
     fresh = _files(out)
     if update_golden:
@@ -182,7 +187,8 @@ def test_query_count_does_not_grow_with_claims(db, tmp_path, claims_per_person) 
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute",
                  lambda *args: statements.append(args[2]))
-    result = publish(engine, tmp_path / "out", html=True, batch_size=2, jobs=1)  # queries counted here
+    # jobs=1: the queries are counted in this process
+    result = publish(engine, tmp_path / "out", html=True, batch_size=2, jobs=1)
     engine.dispose()
     assert not result.unapproved and not result.held
     selects = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]

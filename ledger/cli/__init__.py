@@ -61,7 +61,8 @@ def root(ctx: typer.Context,
              "[default: ./ledger.db].", show_default=False)] = None,
          actor: Annotated[str | None, typer.Option(
              "--actor", envvar="LEDGER_ACTOR", help="Who is recording, for the history "
-             "[default: your login name].", show_default=False)] = None) -> None:
+             "[default: your login name]. On PostgreSQL the actor is the database login and "
+             "this is recorded as on behalf of.", show_default=False)] = None) -> None:
     """A claim-and-response fact ledger."""
     ctx.obj = State(db=db) if actor is None else State(db=db, actor=actor)
     # Close the ledger's connections when the command ends, so `run()` called in a loop

@@ -1,4 +1,5 @@
-"""`ledger init` and `ledger db upgrade|current|check`: the schema, through alembic."""
+"""`ledger init`, `ledger db upgrade|current|check` (the schema, through alembic) and
+`ledger db roles|grant|revoke` (who may do what on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import info, new_app, out, state
+from ledger.cli.common import info, new_app, out, state, table
 
 app = new_app("The database schema: migrations (alembic under the hood).")
 
@@ -33,30 +34,52 @@ def _engine(ctx: typer.Context, *, create: bool = False, db: str | None = None):
 def init(ctx: typer.Context,
          path: Annotated[str | None, typer.Argument(
              help="The ledger file or postgresql:// URL [default: --db].",
-             show_default=False)] = None) -> None:
+             show_default=False)] = None,
+         mode: Annotated[str | None, typer.Option(
+             "--mode", help="A SQLite file's permissions: 0600 (you alone) or 0640 (your group "
+             "may read) [default: 0600 for a new file].", show_default=False)] = None) -> None:
     """Create the ledger database at the latest schema, or report that it is current.
 
     Only `ledger init` and `ledger demo` create a ledger; every other command refuses a
-    ledger file that does not exist.
+    ledger file that does not exist. A new SQLite file is made 0600 whatever the umask (its
+    permissions are its access control); --mode 0640 lets your group read it, and on an
+    existing file sets its mode. On PostgreSQL use `ledger db roles` instead.
 
     \b
     Example:
-      ledger init newsroom.db
+      ledger init newsroom.db --mode 0640
     """
     from ledger import db
 
+    file_mode = db.ledger_file_mode(mode)
     url = _url(ctx, create=True, db=path)
-    file = db.sqlite_path(url)
-    if file is not None and db.create_sqlite(file):  # a new file: no migrations to run
-        out(f"Created a ledger at schema {db.HEAD_REVISION}")
+    target = db.sqlite_path(url)
+    if mode is not None and target is None:
+        from ledger.errors import LedgerError
+
+        raise LedgerError("--mode is a SQLite file's permissions; a PostgreSQL ledger's access "
+                          "control is its roles (`ledger db roles`)")
+    if target is not None and db.create_sqlite(target, mode=file_mode):
+        # A new file from the recorded schema: no migrations to run.
+        out(f"Created a ledger at schema {db.HEAD_REVISION}, file mode {file_mode:04o}")
         return
     engine = db.make_engine(url)
-    revision = db.current_revision(engine)
+    revision = db.current_revision(engine) if target is None or target.exists() else None
     if revision is None:
+        if target is not None and not target.exists():
+            db.create_ledger_file(target, file_mode)
         db.upgrade(engine)
-        out(f"Created a ledger at schema {db.HEAD_REVISION}")
+        shown = f", file mode {file_mode:04o}" if target is not None else ""
+        out(f"Created a ledger at schema {db.HEAD_REVISION}{shown}")
     elif revision == db.HEAD_REVISION:
-        out(f"The ledger is current (schema {revision})")
+        if mode is not None and target is not None:
+            for file in (target, *(target.with_name(target.name + end)
+                                   for end in ("-wal", "-shm"))):
+                if file.exists():
+                    file.chmod(file_mode)
+            out(f"The ledger is current (schema {revision}); file mode set to {file_mode:04o}")
+        else:
+            out(f"The ledger is current (schema {revision})")
     else:
         from ledger.errors import SchemaMismatch
 
@@ -78,6 +101,10 @@ def upgrade(ctx: typer.Context) -> None:
     before = db.current_revision(engine)
     db.upgrade(engine)
     after = db.current_revision(engine)
+    if engine.dialect.name == "postgresql" and db.roles_set_up(engine):
+        from ledger.store import roles
+
+        roles.setup(engine)  # grants on what the migrations made
     if before == after:
         out(f"Already at the latest schema ({after})")
     else:
@@ -131,3 +158,73 @@ def check(ctx: typer.Context) -> None:
                              "(listed above): the database was changed outside the ledger; "
                              "restore it from a backup, then run `ledger verify`")
     out(f"ok: schema {revision}, matching the models, triggers in place")
+
+
+# --- roles (PostgreSQL) --------------------------------------------------------------------
+
+
+def _ledger(ctx: typer.Context):
+    return state(ctx).engine()
+
+
+@app.command("roles")
+def roles(ctx: typer.Context) -> None:
+    """Make the ledger's PostgreSQL roles (idempotent) and list which logins hold which.
+
+    reader: reads only. recorder: records and edits, appends events. editor: a recorder who
+    may also merge people and retract claims. admin: migrations and roles. The tables belong
+    to ledger_owner, a role no one logs in as. Run it first as a PostgreSQL superuser; an
+    admin may run it again. On SQLite the file's permissions are the access control.
+
+    \b
+    Example:
+      ledger --db postgresql://postgres@localhost/newsroom db roles
+    """
+    from ledger.store import roles as store_roles
+
+    holders = store_roles.setup(_ledger(ctx))
+    out("Roles ready: ledger_owner (owns the tables), ledger_reader, ledger_recorder, "
+        "ledger_editor, ledger_admin")
+    if holders:
+        table([[h.login, h.role] for h in holders], ["login", "role"])
+    else:
+        out("No login holds a ledger role yet; add one with `ledger db grant LOGIN --as ROLE`")
+
+
+@app.command("grant")
+def grant(ctx: typer.Context,
+          login: Annotated[str, typer.Argument(help="The PostgreSQL login role (made if "
+                                               "missing, without a password).",
+                                               show_default=False)],
+          role: Annotated[str, typer.Option("--as", help="reader | recorder | editor | admin.",
+                                            show_default=False)]) -> None:
+    """Give a login one ledger role (in place of any it held); makes the roles if needed.
+
+    \b
+    Example:
+      ledger --db postgresql://postgres@localhost/newsroom db grant alice --as recorder
+    """
+    from ledger.store import roles as store_roles
+
+    created = store_roles.grant(_ledger(ctx), login=login, role=role)
+    if created:
+        info(f"Created the login role {login!r} without a password: set one in psql "
+             f"(\\password {login}) or authenticate it in pg_hba.conf")
+    out(f"{login} is now a ledger {role}")
+
+
+@app.command("revoke")
+def revoke(ctx: typer.Context,
+           login: Annotated[str, typer.Argument(help="The PostgreSQL login role.",
+                                                show_default=False)]) -> None:
+    """Take every ledger role from a login (the login itself stays).
+
+    \b
+    Example:
+      ledger --db postgresql://postgres@localhost/newsroom db revoke alice
+    """
+    from ledger.store import roles as store_roles
+
+    before = store_roles.revoke(_ledger(ctx), login=login)
+    out(f"{login} no longer holds a ledger role" + (f" (was {before})" if before else
+                                                     " (it held none)"))

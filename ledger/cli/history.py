@@ -35,6 +35,8 @@ def log(ctx: typer.Context,
                       "entity": e.entity, "uid": e.uid,
                       "state": parsed if parsed is not None else e.state,
                       "prev_hash": e.prev_hash, "hash": e.hash}
+            if e.on_behalf is not None:  # PostgreSQL: the login recorded for someone
+                record["on_behalf"] = e.on_behalf
             if parsed is None:
                 record["malformed"] = True
             records.append(record)
@@ -50,7 +52,8 @@ def log(ctx: typer.Context,
             label = (r["state"].get("name") or r["state"].get("key")
                      or r["state"].get("statement") or r["state"].get("kind")
                      or r["state"].get("relation") or "")
-        out(one_line(f"{r['seq']:>6}  {r['at'][:19]}Z  {r['actor']:<12} {r['action']:<8} "
+        actor = r["actor"] + (f" for {r['on_behalf']}" if "on_behalf" in r else "")
+        out(one_line(f"{r['seq']:>6}  {r['at'][:19]}Z  {actor:<12} {r['action']:<8} "
                      f"{r['entity']:<11} {str(label)[:60]}"))
 
 

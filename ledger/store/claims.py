@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ledger import shapes, values
+from ledger.db import require_editor
 from ledger.errors import Conflict, InvalidValue, NotFound
 from ledger.models import (
     Attribution,
@@ -265,6 +266,7 @@ def edit_claim(session: Session, claim: Claim, *, statement: str | None = None,
 
 def retract_claim(session: Session, claim: Claim, *, reason: str) -> Claim:
     """Retract a claim: its status becomes retracted, with the reason; nothing is deleted."""
+    require_editor(session, doing="retract claims")
     reason = values.text(reason, field="reason").strip()
     if claim.status == "retracted":
         raise Conflict(f"claim {claim.id} is already retracted ({claim.retraction_reason})")

@@ -47,14 +47,15 @@ class EventAppender:
         last, prev = self.head
         seq = last + 1
         actor = self.session.info["actor"]
+        on_behalf = self.session.info.get("on_behalf")
         at = self.at or self.session.info["clock"]()
         state_json = canonical_json(state)
         digest = event_hash(seq=seq, at=at, actor=actor, action=action, entity=entity,
-                            uid=uid, state=state_json, prev=prev)
+                            uid=uid, state=state_json, prev=prev, on_behalf=on_behalf)
         self.head = (seq, digest)
-        return {"seq": seq, "at": at, "actor": actor, "action": action,
-                "entity": entity, "uid": uid, "state": state_json, "prev_hash": prev,
-                "hash": digest}
+        return {"seq": seq, "at": at, "actor": actor, "on_behalf": on_behalf,
+                "action": action, "entity": entity, "uid": uid, "state": state_json,
+                "prev_hash": prev, "hash": digest}
 
 
 def append_event(session: Session, *, action: str, entity: str, uid: str,
@@ -121,6 +122,7 @@ class EventRow(NamedTuple):
     state: str
     prev_hash: str
     hash: str
+    on_behalf: str | None
 
 
 def _event_rows(session: Session, *, batch: int = 10_000) -> Iterator[EventRow]:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ledger import shapes, values
+from ledger.db import require_editor
 from ledger.errors import Conflict, InvalidValue, NotFound
 from ledger.models import Claim, ClaimPerson, Person, PersonAlias, ReplyRequest, Response, new_uid
 from ledger.store.resolve import ambiguous, suggest
@@ -186,6 +187,7 @@ def merge_people(session: Session, *, keep: Person, duplicate: Person) -> Person
     The duplicate's record stays (nothing is destroyed), marked as merged; its name and
     aliases become aliases of `keep`, so every old reference still resolves.
     """
+    require_editor(session, doing="merge people")
     if keep.id == duplicate.id:
         raise Conflict(f"cannot merge {keep.name!r} into itself")
     _add_aliases(session, keep, [duplicate.name, *aliases_of(session, duplicate)])

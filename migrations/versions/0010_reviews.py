@@ -6,7 +6,7 @@ reviewer approves claims (`ledger review approve ID`), or `--drafts` publishes t
 drafts; publish says so on stderr.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -44,9 +44,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("person") as batch:
         batch.add_column(sa.Column("wikidata", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        # As every record table (0009): a change to a review needs its event in the same
+        # transaction.
+        op.execute(
+            "CREATE CONSTRAINT TRIGGER ledger_change_has_event AFTER INSERT OR UPDATE OR DELETE "
+            "ON review DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            "EXECUTE FUNCTION ledger_change_has_event('review')"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS ledger_change_has_event ON review")
     with op.batch_alter_table("person") as batch:
         batch.drop_column("wikidata")
     op.drop_table("review")
