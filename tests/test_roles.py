@@ -145,7 +145,8 @@ def test_an_admin_manages_roles_and_migrates_but_does_not_record(newsroom, pg_db
     engine = db.make_engine(db.database_url(pg_db))
     db.downgrade(engine, "0006")
     engine.dispose()
-    assert adam.ok("db", "upgrade").out.startswith(f"Upgraded the schema from 0006 to {HEAD_REVISION}")
+    upgraded = adam.ok("db", "upgrade").out
+    assert upgraded.startswith(f"Upgraded the schema from 0006 to {HEAD_REVISION}")
     adam.ok("db", "check")
     adam.ok("verify")
     with _connect(_as(pg_db, "rita")) as connection:
