@@ -422,3 +422,19 @@ def test_db_check_reports_a_disabled_guard(pg_db, capsys) -> None:
     assert result.code == 1
     assert "trigger ledger_change_has_event on claim is disabled" in result.err
     assert "trigger ledger_event_check on event is missing" in result.err
+
+
+@pg
+def test_the_second_pair_of_eyes_is_the_login_whatever_actor_says(newsroom) -> None:
+    """Issue 18's rule on a shared ledger: the approver is the database-named login, so a
+    recorder cannot approve its own claim by declaring someone else with --actor."""
+    rita, eddie = newsroom["rita"], newsroom["eddie"]
+    rita.ok("--actor", "Desk Intern", "claim", "add", "Dong met a consul", "--about", "Han Dong")
+    before = _events(newsroom["postgres"])
+    refused = rita("--actor", "Chief Editor", "review", "approve", "1")
+    assert refused.code == 1
+    assert refused.err.startswith("Error: a second pair of eyes: rita recorded or changed claim 1")
+    assert _events(newsroom["postgres"]) == before
+    eddie.ok("review", "approve", "1")
+    approval = _events(newsroom["postgres"])[0]
+    assert (approval["action"], approval["actor"]) == ("approve", "eddie")

@@ -14,7 +14,11 @@ needs review again.
 Rules (each refusal names its rule and exits 1):
 
 - a second pair of eyes: the approver is not the actor of any event touching the claim since
-  its last approval (since it was first recorded, if never approved);
+  its last approval (since it was first recorded, if never approved). On PostgreSQL the
+  approver is the login (the database-named actor), whatever `--actor` declares, and an event
+  counts as the approver's when its login or its "on behalf of" is that login; only a
+  superuser's session, which the database cannot hold to anything, is judged by the declared
+  actor (see docs/integrity.md, "Who may do what");
 - no approval while the audit finds errors in the claim, unless an override reason is given
   (recorded, shown to reviewers, never to readers);
 - a held claim is never published, whatever its decision; `release` lifts the hold.
@@ -105,6 +109,7 @@ class TouchingEvent(NamedTuple):
     action: str
     entity: str
     uid: str
+    on_behalf: str | None
 
 
 def _touching(claim_ids: Any, columns: tuple) -> Any:
@@ -158,6 +163,7 @@ def touching_events(session: Session, claim_id: int, *, after: int = 0) -> list[
         col(Event.action).label("action"),
         col(Event.entity).label("entity"),
         col(Event.uid).label("uid"),
+        col(Event.on_behalf).label("on_behalf"),
     )
     touching = _touching([claim_id], columns).subquery()
     rows = session.connection().execute(
@@ -179,7 +185,7 @@ def review_infos(session: Session, claim_ids: Any) -> dict[int, ReviewInfo]:
     held: dict[str, tuple[str, str]] = {}
     # Always run, reviews or not, so a publish makes the same queries whatever it holds.
     events = connection.execute(
-        select(Event.uid, Event.action, Event.actor, Event.at)
+        select(Event.uid, Event.action, Event.actor, Event.at, Event.on_behalf)
         .where(
             Event.entity == "review",
             col(Event.uid).in_(select(table.c.uid).where(table.c.claim_id.in_(claim_ids))),
@@ -187,8 +193,9 @@ def review_infos(session: Session, claim_ids: Any) -> dict[int, ReviewInfo]:
         )
         .order_by(col(Event.seq))
     )
-    for uid, action, actor, at in events:
-        (held if action == "hold" else decided)[uid] = (actor, at)
+    # The reviewer a reader is shown: the person the login acted for, when it declared one.
+    for uid, action, actor, at, on_behalf in events:
+        (held if action == "hold" else decided)[uid] = (on_behalf or actor, at)
     found = {}
     for claim_id, seq in newest.items():
         row = reviews.get(claim_id)
@@ -293,6 +300,15 @@ def audit_errors(session: Session, claim: Claim) -> list[str]:
     return [f.code for f in audit(session, claim=claim.id) if f.severity == "error"]
 
 
+def reviewer_identity(session: Session) -> str:
+    """Who approves, for the second pair of eyes: the login on PostgreSQL (the database names
+    it), the declared actor on SQLite and for a PostgreSQL superuser (who could do anything
+    anyway): then the person it declares, `on_behalf` when the login acts for someone."""
+    if session.info.get("ledger_role") == "superuser":
+        return session.info.get("on_behalf") or session.info["actor"]
+    return session.info["actor"]
+
+
 def approve_claim(
     session: Session, *, claim: Claim, note: str | None = None, override: str | None = None
 ) -> Review:
@@ -306,9 +322,10 @@ def approve_claim(
             f"claim {claim.id} is already approved (by {info.reviewer}, on "
             f"{(info.reviewed_at or '')[:10]}) and unchanged since; nothing to do"
         )
-    actor = session.info["actor"]
+    actor = reviewer_identity(session)
     since = last_approval(session, info.uid)
-    mine = [e for e in touching_events(session, claim.id, after=since) if e.actor == actor]
+    mine = [e for e in touching_events(session, claim.id, after=since)
+            if actor in (e.actor, e.on_behalf)]
     if mine:
         what = "recorded or changed" if since == 0 else "changed"
         when = "" if since == 0 else f" since its last approval (event {since})"
