@@ -45,7 +45,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 # On PostgreSQL the database names each event's actor: the login. The tests log in as
 # superusers named as the tests' actors, so the same writes hash the same on both backends
 # (and "demo" for the example ledger, which `ledger demo` records as "demo").
-TEST_LOGINS = ("tester", "demo")
+TEST_LOGINS = ("tester", "demo", "reviewer")
 
 
 @pytest.fixture(scope="session")

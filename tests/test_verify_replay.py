@@ -401,6 +401,7 @@ class Log:
                 uid=row["uid"],
                 state=row["state"],
                 prev=prev,
+                on_behalf=row.get("on_behalf"),
             )
         self._replace(rows)
 

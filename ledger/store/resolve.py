@@ -329,13 +329,21 @@ class Resolver:
         by_id = self.follow(int(raw)) if int(raw) in self.people else None
         if by_id is None and named is None:
             raise NotFound(f"no person with id {raw} and no person named {raw!r}")
-        if by_id is not None and named is not None and by_id != named:
+        if by_id is not None and named is not None and by_id != named and (
+            self._written_as(named, raw)
+        ):
             # "1984" is a name as well as an id: never guess which one was meant.
             raise Ambiguous(
                 f"{raw!r} is both the id of {self.people[by_id].name!r} and the name of "
                 f"{self.people[named].name!r} (id {named}); write #{by_id} or #{named}"
             )
         return by_id if by_id is not None else named
+
+    def _written_as(self, pid: int, raw: str) -> bool:
+        """Whether the person's name or one of their aliases is `raw` as written: digits that
+        only a slug or a folded name reaches ("2:" has the slug "2") stay an id."""
+        name = values.nfc(raw)
+        return self.people[pid].name == name or name in self.aliases.get(pid, ())
 
     def _person_named(self, raw: str) -> int | None:
         """The person a reference other than an id names (uid, slug, name, alias), or None."""
