@@ -828,10 +828,13 @@ def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: 
 
 
 def _reopenable(engine) -> bool:
-    """True when a worker can open the same database (not an in-memory SQLite one)."""
+    """True when forked workers can open the same database: a SQLite file (not an in-memory
+    database). A PostgreSQL ledger renders in one process for now: a forked worker inherits
+    the parent's open libpq connections, and a publish was seen to hang on PostgreSQL with its
+    workers gone."""
     url = getattr(engine, "url", None)
-    return url is not None and not (url.get_backend_name() == "sqlite"
-                                    and url.database in (None, "", ":memory:"))
+    return url is not None and url.get_backend_name() == "sqlite" and url.database not in (
+        None, "", ":memory:")
 
 
 def _start_worker() -> None:
