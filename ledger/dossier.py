@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Container, Iterable, Iterator
+from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import pairwise
 from typing import Any
@@ -44,6 +44,7 @@ from ledger.store.reports import (
     ClaimEventRow,
     ClaimRow,
     Overview,
+    PersonClaims,
     ReplyRow,
     ResponseRow,
     SourceRow,
@@ -649,11 +650,17 @@ class _Builder:
         self.overview, self.batch, self.graph, self.pages = overview, batch, graph, pages
         self.reference, self.as_of = reference, as_of
         self.people_refs = {} if people_refs is None else people_refs
+        self._numbers: dict[int, SourceRef] = {}
+        self.use(batch)
+
+    def use(self, batch: Batch) -> None:
+        """Build from `batch` from now on, keeping the footnote numbers and people so far
+        (a dossier read in claim batches)."""
+        self.batch = batch
         self.roles = _Lists(batch.roles_by_claim)
         self.attributions = _Lists(batch.attributions_by_claim)
         self.responses = _Lists(batch.responses_by_claim)
         self.replies = _Lists(batch.replies_by_claim)
-        self._numbers: dict[int, SourceRef] = {}
 
     # people and sources
 
@@ -679,7 +686,24 @@ class _Builder:
         return ref
 
     def cited_sources(self) -> tuple[SourceRef, ...]:
-        return tuple(self._numbers.values())
+        return tuple(sorted(self._numbers.values(), key=lambda ref: ref.number))
+
+    def number_sources(self, claim_id: int) -> tuple[list[int], list[int]]:
+        """Number the footnotes of the sources an allegation cites, in the order it first
+        cites them: its attributions' sources, its independent origins, its responses'
+        sources (its updates cite only its attributions' sources). Returns the sources and
+        the origins. One definition of the order, so a dossier read in claim batches can
+        number its footnotes in claim order before it builds its allegations in page order.
+        """
+        source_ids = list(dict.fromkeys(row.source_id for row in self.attributions[claim_id]))
+        origin_ids = sorted(self.graph.independent_origins(source_ids),
+                            key=lambda sid: self.overview.sources[sid].key)
+        for source_id in source_ids + origin_ids:
+            self.source_ref(source_id)
+        for row in sorted(self.responses[claim_id], key=_response_order):
+            if row.source_id is not None:
+                self.source_ref(row.source_id)
+        return source_ids, origin_ids
 
     def reset_numbers(self) -> None:
         self._numbers = {}
@@ -730,13 +754,11 @@ class _Builder:
                          answered_on=answered_on, overdue=status.overdue, status=text)
 
     def allegation(self, claim: ClaimRow, roles: tuple[str, ...]) -> Allegation:
+        source_ids, origin_ids = self.number_sources(claim.id)
         by_role: dict[str, list] = defaultdict(list)
         for row in self.roles[claim.id]:
             by_role[row.role].append(self.person(row.person_id))
         evidence = tuple(self.evidence(row) for row in self.attributions[claim.id])
-        source_ids = list(dict.fromkeys(row.source_id for row in self.attributions[claim.id]))
-        origin_ids = sorted(self.graph.independent_origins(source_ids),
-                            key=lambda sid: self.overview.sources[sid].key)
         origins = tuple(self.source_ref(sid) for sid in origin_ids)
         dates = [self.overview.sources[sid].published for sid in source_ids]
         dates = sorted((d for d in dates if d), key=_earliest)
@@ -904,7 +926,6 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
     """
     builder = _Builder(overview, batch, graph, pages, reference_day(overview, as_of),
                        people_refs, as_of=as_of)
-    person = overview.people[person_id]
     mine: dict[int, list[str]] = defaultdict(list)
     for row in batch.roles_by_person.get(person_id, ()):
         mine[row.claim_id].append(row.role)
@@ -921,6 +942,17 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
         roles = tuple(dict.fromkeys(mine[claim_id]))
         allegation = builder.allegation(batch.claims[claim_id], roles)
         (against if "subject" in roles else concerning).append(allegation)
+    statements, alleges = _said(builder, batch, person_id, mine=mine, known=known)
+    return _dossier_context(builder, person_id, against=tuple(against),
+                            concerning=tuple(concerning), statements=statements,
+                            alleges=alleges, sources=builder.cited_sources(),
+                            checkpoint=checkpoint, drafts=drafts)
+
+
+def _said(builder: _Builder, batch: Batch, person_id: int, *, mine: Container[int],
+          known: Callable[[int], bool]) -> tuple[tuple[Statement, ...], tuple[ClaimRef, ...]]:
+    """What the person said: their responses to claims not in `mine` (the claims they have a
+    role in), and the claims they allege."""
     statements = []
     for row in sorted((r for r in batch.responses_by_respondent.get(person_id, ())
                        if r.claim_id not in mine),
@@ -930,53 +962,156 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
                                         response=builder.response(row)))
     alleges = tuple(builder.claim_ref(claim)
                     for claim in batch.claims_by_claimant.get(person_id, ()) if known(claim.id))
+    return tuple(statements), alleges
+
+
+def _dossier_context(builder: _Builder, person_id: int, *, against: tuple[Allegation, ...],
+                     concerning: tuple[Allegation, ...], statements: tuple[Statement, ...],
+                     alleges: tuple[ClaimRef, ...], sources: tuple[SourceRef, ...],
+                     checkpoint: CheckpointRef | None, drafts: bool) -> DossierContext:
+    overview, pages = builder.overview, builder.pages
+    person = overview.people[person_id]
     return DossierContext(
         title=f"Dossier: {person.name}", slug=person.slug, name=person.name, kind=person.kind,
         description=person.description, aliases=tuple(overview.aliases.get(person_id, ())),
         sequence=overview.sequence, head_hash=overview.head_hash, anchor=overview.anchor,
-        as_of=as_of, reference_day=builder.reference, against=tuple(against),
-        concerning=tuple(concerning), statements=tuple(statements), alleges=alleges,
-        sources=builder.cited_sources(),
+        as_of=builder.as_of, reference_day=builder.reference, against=against,
+        concerning=concerning, statements=statements, alleges=alleges, sources=sources,
         index_page=f"{pages.prefix}index.md" if pages is not NO_PAGES else None,
         checkpoint=checkpoint, drafts=drafts, wikidata=person.wikidata)
+
+
+#: Claims read and built at a time by `stream_dossier`.
+CLAIM_BATCH_SIZE = 1_000
+
+
+def stream_dossier(*, person_id: int, overview: Overview, claims: PersonClaims,
+                   load: Callable[[list[int]], Batch],
+                   load_sources: Callable[[list[int]], Batch],
+                   load_statements: Callable[[], Batch], graph: OriginGraph, stem: str,
+                   taken: set[str], pages: Pages = NO_PAGES,
+                   people_refs: dict[int, PersonRef] | None = None,
+                   include_retracted: bool = True, checkpoint: CheckpointRef | None = None,
+                   drafts: bool = False, part_size: int = DOSSIER_PART_SIZE,
+                   claim_batch: int = CLAIM_BATCH_SIZE
+                   ) -> Iterator[tuple[str, DossierContext]]:
+    """One person's published dossier, read and built `claim_batch` claims at a time, so a
+    person with tens of thousands of claims holds one batch in memory (and the first page's
+    one line per allegation), not every allegation at once.
+
+    Yields (file stem, context) for each page, the same pages `build_dossier` gives for the
+    whole batch: one page for at most `part_size` allegations; else the part pages `stem.2`,
+    `stem.3` ... (a name in `taken`, another page's, gets `-part` added), each as soon as
+    it is built, then the first page, with the summary (`listed`) and the statements. The
+    listed allegations on the first page carry what the summary shows (statement, status,
+    roles, dates, origins in words, response status, review, the `page` that shows it), not
+    their evidence, responses, replies or updates: those are on the parts.
+
+    `claims` is the page index (`ledger.store.reports.load_person_claims`); `load(ids)` reads
+    claims in full, `load_sources(ids)` only their attributions and responses (to number the
+    footnotes in claim order first, as `build_dossier` does) and `load_statements()` what
+    the person alleges and answered outside their own claims.
+    """
+    builder = _Builder(overview, Batch(), graph, pages, reference_day(overview, None),
+                       people_refs)
+    shown = [claim_id for claim_id in claims.roles
+             if include_retracted or claim_id not in claims.retracted]
+    against = [claim_id for claim_id in shown if "subject" in claims.roles[claim_id]]
+    subject = set(against)
+    order = against + [claim_id for claim_id in shown if claim_id not in subject]
+    del shown, subject
+    # Footnotes are numbered in claim order over the whole dossier, as `build_dossier`
+    # numbers them; the pages show the allegations against, then concerning.
+    in_claim_order = sorted(order)
+    for start in range(0, len(in_claim_order), claim_batch):
+        ids = in_claim_order[start:start + claim_batch]
+        builder.use(load_sources(ids))
+        for claim_id in ids:
+            builder.number_sources(claim_id)
+    del in_claim_order
+    built: list[Allegation] = []
+    listed: list[Allegation] = []
+    parts = _part_pages(len(order), stem=stem, taken=taken, part_size=part_size)
+    base = _dossier_context(builder, person_id, against=(), concerning=(), statements=(),
+                            alleges=(), sources=(), checkpoint=checkpoint, drafts=drafts)
+    for start in range(0, len(order), claim_batch):
+        ids = order[start:start + claim_batch]
+        batch = load(ids)
+        builder.use(batch)
+        for claim_id in ids:
+            built.append(builder.allegation(batch.claims[claim_id], claims.roles[claim_id]))
+            if parts and (len(built) == part_size
+                          or len(listed) + len(built) == len(order)):
+                part = parts[len(listed) // part_size]
+                yield part.page[:-3], _part_context(base, built, part=part, parts=parts,
+                                                    stem=stem)
+                listed.extend(_listed(allegation, part.page) for allegation in built)
+                built = []
+        del batch
+    builder.use(load_statements())
+    statements, alleges = _said(builder, builder.batch, person_id, mine=claims.roles,
+                                known=lambda _claim_id: True)
+    if not parts:
+        yield stem, _dossier_context(
+            builder, person_id, against=tuple(a for a in built if "subject" in a.roles),
+            concerning=tuple(a for a in built if "subject" not in a.roles),
+            statements=statements, alleges=alleges, sources=builder.cited_sources(),
+            checkpoint=checkpoint, drafts=drafts)
+        return
+    yield stem, replace(base, statements=statements, alleges=alleges, listed=tuple(listed),
+                        parts=parts, sources=_sources_of(s.response for s in statements))
+
+
+def _part_pages(count: int, *, stem: str, taken: set[str],
+                part_size: int) -> tuple[ListPage, ...]:
+    """The part pages of a dossier of `count` allegations (none when one page holds them)."""
+    if count <= part_size:
+        return ()
+    pages = []
+    for index, start in enumerate(range(0, count, part_size)):
+        name = f"{stem}.{index + 2}"
+        size = min(part_size, count - start)
+        pages.append(ListPage(label=f"allegations {start + 1}-{start + size}",
+                              page=f"{name}-part.md" if name in taken else f"{name}.md",
+                              count=size))
+    return tuple(pages)
 
 
 def split_dossier(context: DossierContext, *, stem: str, taken: set[str],
                   part_size: int = DOSSIER_PART_SIZE
                   ) -> tuple[DossierContext, list[tuple[str, DossierContext]]]:
-    """A dossier of more than `part_size` allegations as a first page and part pages.
-
-    `stem` is the first page's file name (without `.md`); the parts are `stem.2`, `stem.3`
-    ... in the same folder, so every relative link stays right (a name in `taken`, another
-    page's, gets `-part` added). Returns the first page and (stem, context) of each part.
-    """
-    from dataclasses import replace
-
+    """A dossier of more than `part_size` allegations, built whole, as a first page and part
+    pages: the same pages `stream_dossier` yields (see there). Returns the first page and
+    (stem, context) of each part."""
     everything = context.allegations
-    against_ids = {a.id for a in context.against}
-    chunks = [everything[i:i + part_size] for i in range(0, len(everything), part_size)]
-    stems = []
-    for number in range(2, len(chunks) + 2):
-        name = f"{stem}.{number}"
-        stems.append(f"{name}-part" if name in taken else name)
-    parts = tuple(ListPage(label=f"allegations {i * part_size + 1}-{i * part_size + len(c)}",
-                           page=f"{name}.md", count=len(c))
-                  for i, (name, c) in enumerate(zip(stems, chunks, strict=True)))
-    listed = tuple(replace(a, page=part.page)
-                   for part, chunk in zip(parts, chunks, strict=True) for a in chunk)
-    main_sources = _sources_of(response for s in context.statements for response in [s.response])
-    main = replace(context, against=(), concerning=(), listed=listed, parts=parts,
-                   sources=main_sources)
-    pages = []
-    for number, (name, chunk) in enumerate(zip(stems, chunks, strict=True), start=1):
-        label = parts[number - 1].label
-        pages.append((name, replace(
-            context, title=f"{context.title} ({label})",
-            against=tuple(a for a in chunk if a.id in against_ids),
-            concerning=tuple(a for a in chunk if a.id not in against_ids),
-            statements=(), alleges=(), sources=_sources_of_allegations(chunk),
-            part=number, parts=parts, main_page=f"{stem}.md")))
+    parts = _part_pages(len(everything), stem=stem, taken=taken, part_size=part_size)
+    pages, listed = [], []
+    for number, part in enumerate(parts):
+        chunk = everything[number * part_size:(number + 1) * part_size]
+        pages.append((part.page[:-3], _part_context(context, chunk, part=part, parts=parts,
+                                                    stem=stem)))
+        listed.extend(_listed(allegation, part.page) for allegation in chunk)
+    main = replace(context, against=(), concerning=(), listed=tuple(listed), parts=parts,
+                   sources=_sources_of(s.response for s in context.statements))
     return main, pages
+
+
+def _part_context(base: DossierContext, chunk: Iterable[Allegation], *, part: ListPage,
+                  parts: tuple[ListPage, ...], stem: str) -> DossierContext:
+    """Part page `part` of a split dossier, showing the allegations `chunk` in full."""
+    chunk = tuple(chunk)
+    return replace(base, title=f"{base.title} ({part.label})",
+                   against=tuple(a for a in chunk if "subject" in a.roles),
+                   concerning=tuple(a for a in chunk if "subject" not in a.roles),
+                   statements=(), alleges=(), sources=_sources_of_allegations(chunk),
+                   part=parts.index(part) + 1, parts=parts, main_page=f"{stem}.md")
+
+
+def _listed(allegation: Allegation, page: str) -> Allegation:
+    """An allegation as a split dossier's first page lists it: what the summary shows, and
+    the part page that shows the rest."""
+    return replace(allegation, page=page, evidence=(), origins=(), responses=(), replies=(),
+                   updates=())
 
 
 def _sources_of(responses: Iterable[ResponseView]) -> tuple[SourceRef, ...]:
@@ -1048,9 +1183,12 @@ def origin_graph(overview: Overview) -> OriginGraph:
 
 
 def index_entry(context: DossierContext, person: PersonRef, kind: str) -> IndexEntry:
-    """One person's line in the index, from their dossier."""
-    return IndexEntry(person=person, kind=kind, against=len(context.against),
-                      concerning=len(context.concerning), statements=len(context.statements),
+    """One person's line in the index, from their dossier (or a split dossier's first page,
+    which lists every allegation)."""
+    shown = context.listed or context.allegations
+    against = sum(1 for allegation in shown if "subject" in allegation.roles)
+    return IndexEntry(person=person, kind=kind, against=against,
+                      concerning=len(shown) - against, statements=len(context.statements),
                       alleges=len(context.alleges))
 
 

@@ -56,6 +56,13 @@ MAX_NAME_BYTES = 100
 # role, so a smaller batch bounds memory at a million claims (measured: 500 people read ~15%
 # of a synthetic ledger's claims); queries stay a fixed handful per batch, whatever the claims.
 BATCH_SIZE = 100
+# A person whose dossier reads more claim rows than this (their roles in claims, the claims
+# they allege, the responses they gave) is read and built in claim batches, alone
+# (`ledger.dossier.stream_dossier`); the others a group of people at a time, at most
+# BATCH_CLAIMS claim rows per group. So a batch holds a bounded number of claims, whoever
+# holds them: a person with 50,000 claims publishes in well under 500 MB.
+STREAM_CLAIMS = 1_000
+BATCH_CLAIMS = 5_000
 FORMATS = ("md", "html")
 FOOTER = "_footer.md.j2"
 # An index list longer than this is split into pages (people by initial, sources by number),
@@ -689,30 +696,37 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
         return done
     overview = site.overview
     if kind == "people":
-        batch = reports.load_person_batch(session, first_id=chunk[0], last_id=chunk[-1],
-                                          drafts=site.drafts)
-        done.unapproved, done.held = set(batch.unapproved), set(batch.held)
         taken = set(site.people_names.values())
-        for person_id in chunk:
-            context = contexts.build_dossier(person_id=person_id, overview=overview,
-                                             batch=batch, graph=site.graph, pages=site.pages,
-                                             people_refs=people_refs,
-                                             include_retracted=site.include_retracted,
-                                             checkpoint=site.footer["../"],
-                                             drafts=site.drafts)
-            stem = site.people_names[person_id]
-            if len(context.allegations) > contexts.DOSSIER_PART_SIZE:
-                first, parts = contexts.split_dossier(context, stem=stem, taken=taken)
-                _emit(site, output, f"people/{stem}", "dossier.md.j2", "d", first, 1)
-                for part_stem, part in parts:
-                    _emit(site, output, f"people/{part_stem}", "dossier.md.j2", "d", part, 1,
+        sizes = reports.person_claim_counts(session, first_id=chunk[0], last_id=chunk[-1])
+        for group in _person_groups(chunk, sizes):
+            if sizes.get(group[0], 0) > STREAM_CLAIMS:
+                _emit_streamed(site, output, session, group[0], taken, people_refs, done)
+                continue
+            batch = reports.load_person_batch(session, first_id=group[0], last_id=group[-1],
+                                              drafts=site.drafts)
+            done.unapproved |= batch.unapproved
+            done.held |= batch.held
+            for person_id in group:
+                context = contexts.build_dossier(person_id=person_id, overview=overview,
+                                                 batch=batch, graph=site.graph,
+                                                 pages=site.pages, people_refs=people_refs,
+                                                 include_retracted=site.include_retracted,
+                                                 checkpoint=site.footer["../"],
+                                                 drafts=site.drafts)
+                stem = site.people_names[person_id]
+                part_size = contexts.DOSSIER_PART_SIZE
+                if len(context.allegations) > part_size:
+                    first, parts = contexts.split_dossier(context, stem=stem, taken=taken,
+                                                          part_size=part_size)
+                    for part_stem, part in parts:
+                        _emit(site, output, f"people/{part_stem}", "dossier.md.j2", "d", part,
+                              1, reviews=True)
+                    _emit(site, output, f"people/{stem}", "dossier.md.j2", "d", first, 1)
+                    context = first
+                else:
+                    _emit(site, output, f"people/{stem}", "dossier.md.j2", "d", context, 1,
                           reviews=True)
-            else:
-                _emit(site, output, f"people/{stem}", "dossier.md.j2", "d", context, 1,
-                      reviews=True)
-            row = overview.people[person_id]
-            done.entries.append(contexts.index_entry(context, contexts.PersonRef(
-                name=row.name, slug=row.slug, page=f"people/{stem}.md"), row.kind))
+                done.entries.append(_index_entry(site, person_id, context))
         return done
     batch = reports.load_source_batch(session, first_id=chunk[0], last_id=chunk[-1],
                                       drafts=site.drafts)
@@ -726,6 +740,66 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
               context, 1)
         done.counts[source_id] = (len(context.claims), len(context.responses))
     return done
+
+
+def _person_groups(chunk: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+    """A batch of people cut into the groups read together: consecutive people holding at
+    most `BATCH_CLAIMS` claim rows in all, and alone each person holding more than
+    `STREAM_CLAIMS` (read in claim batches)."""
+    group: list[int] = []
+    held = 0
+    for person_id in chunk:
+        size = sizes.get(person_id, 0)
+        if group and (size > STREAM_CLAIMS or held + size > BATCH_CLAIMS):
+            yield group
+            group, held = [], 0
+        if size > STREAM_CLAIMS:
+            yield [person_id]
+            continue
+        group.append(person_id)
+        held += size
+    if group:
+        yield group
+
+
+def _emit_streamed(site: _Site, output: _Output, session: Session, person_id: int,
+                   taken: set[str], people_refs: dict, done: _Done) -> None:
+    """One person's dossier read, built and written in claim batches
+    (`contexts.stream_dossier`): memory held to a batch, whatever their number of claims."""
+    claims = reports.load_person_claims(session, person_id=person_id, drafts=site.drafts)
+    done.unapproved |= claims.unapproved
+    done.held |= claims.held
+    statements: list[reports.Batch] = []
+
+    def load_statements() -> reports.Batch:
+        statements.append(reports.load_person_statements(session, person_id=person_id,
+                                                         drafts=site.drafts))
+        return statements[-1]
+
+    stem = site.people_names[person_id]
+    pages = contexts.stream_dossier(
+        person_id=person_id, overview=site.overview, claims=claims,
+        load=lambda ids: reports.load_claim_batch(session, claim_ids=ids, drafts=site.drafts),
+        load_sources=lambda ids: reports.load_claim_sources(session, claim_ids=ids),
+        load_statements=load_statements, graph=site.graph, stem=stem, taken=taken,
+        pages=site.pages, people_refs=people_refs, include_retracted=site.include_retracted,
+        checkpoint=site.footer["../"], drafts=site.drafts,
+        part_size=contexts.DOSSIER_PART_SIZE, claim_batch=contexts.CLAIM_BATCH_SIZE)
+    for page_stem, context in pages:
+        # Only a split dossier's first page has no ClaimReview JSON-LD: it shows no
+        # allegation in full.
+        _emit(site, output, f"people/{page_stem}", "dossier.md.j2", "d", context, 1,
+              reviews=not context.parts or bool(context.part))
+    done.unapproved |= statements[0].unapproved
+    done.held |= statements[0].held
+    done.entries.append(_index_entry(site, person_id, context))
+
+
+def _index_entry(site: _Site, person_id: int, context) -> contexts.IndexEntry:
+    row = site.overview.people[person_id]
+    return contexts.index_entry(context, contexts.PersonRef(
+        name=row.name, slug=row.slug, page=f"people/{site.people_names[person_id]}.md"),
+        row.kind)
 
 
 def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path, env, *,

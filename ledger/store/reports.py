@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-from sqlalchemy import String, and_, func, literal, or_, select, union
+from sqlalchemy import String, and_, false, func, literal, or_, select, union, union_all
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -356,14 +356,23 @@ def _load(session: Session, claim_ids, *, as_of: str | None, attribution_filter=
     return _reviewed(session, batch, claim_ids, drafts=drafts)
 
 
+def _left_out(info: ReviewInfo | None, *, drafts: bool) -> str | None:
+    """Why a claim may not be published ("held", "unapproved"), or None when it may."""
+    if info is None or info.held:
+        return "held"
+    if not info.approved and not drafts:
+        return "unapproved"
+    return None
+
+
 def _reviewed(session: Session, batch: Batch, claim_ids, *, drafts: bool) -> Batch:
     """The batch without the claims that may not be published (see `_load`)."""
     batch.reviews = review_infos(session, claim_ids)
     for claim_id in batch.claims:
-        info = batch.reviews.get(claim_id)
-        if info is None or info.held:
+        why = _left_out(batch.reviews.get(claim_id), drafts=drafts)
+        if why == "held":
             batch.held.add(claim_id)
-        elif not info.approved and not drafts:
+        elif why == "unapproved":
             batch.unapproved.add(claim_id)
     out = batch.held | batch.unapproved
     if out:
@@ -391,6 +400,106 @@ def load_person_batch(session: Session, *, first_id: int, last_id: int,
     batch.claim_events = load_claim_events(session, claim_ids)
     batch.additions = load_additions(session, claim_ids)
     return batch
+
+
+def person_claim_counts(session: Session, *, first_id: int, last_id: int) -> dict[int, int]:
+    """For each person whose id is in first_id..last_id, how many claim rows their dossier
+    reads: their roles in claims, the claims they allege and the responses they gave (one
+    query). A person with none is not in the result."""
+    rows = union_all(
+        select(ClaimPerson.person_id.label("person_id"))
+        .where(col(ClaimPerson.person_id).between(first_id, last_id)),
+        select(Claim.claimant_id).where(col(Claim.claimant_id).between(first_id, last_id)),
+        select(Response.respondent_id)
+        .where(col(Response.respondent_id).between(first_id, last_id)),
+    ).subquery()
+    query = select(rows.c.person_id, func.count()).group_by(rows.c.person_id)
+    return {person_id: count for person_id, count in session.connection().execute(query)}
+
+
+@dataclass
+class PersonClaims:
+    """The page index of one person's dossier read in claim batches: the claims they have a
+    role in that may be published (`roles`: claim id -> their roles in it, in the order
+    recorded; ids ascending), which of those are retracted, and the claims left out (not
+    approved, or changed since; held)."""
+
+    roles: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    retracted: set[int] = field(default_factory=set)
+    unapproved: set[int] = field(default_factory=set)
+    held: set[int] = field(default_factory=set)
+
+
+def load_person_claims(session: Session, *, person_id: int, drafts: bool = False,
+                       chunk: int = 5_000) -> PersonClaims:
+    """The claims one person has a role in, with their roles, status and review (`PersonClaims`),
+    but nothing attached to them: one query, then three per `chunk` claims for their reviews
+    and status. `load_claim_batch` then reads them a batch at a time."""
+    connection = session.connection()
+    grouped: dict[int, list[str]] = {}
+    for claim_id, role in connection.execute(
+            select(ClaimPerson.claim_id, ClaimPerson.role)
+            .where(ClaimPerson.person_id == person_id).order_by(col(ClaimPerson.id))):
+        grouped.setdefault(claim_id, []).append(role)
+    found = PersonClaims()
+    ids = sorted(grouped)
+    for start in range(0, len(ids), chunk):
+        first, last = ids[start], ids[min(start + chunk, len(ids)) - 1]
+        claim_ids = (select(ClaimPerson.claim_id)
+                     .where(ClaimPerson.person_id == person_id,
+                            col(ClaimPerson.claim_id).between(first, last)))
+        infos = review_infos(session, claim_ids)
+        statuses = dict(connection.execute(
+            select(Claim.id, Claim.status).where(col(Claim.id).in_(claim_ids))).all())
+        for claim_id in ids[start:start + chunk]:
+            why = _left_out(infos.get(claim_id), drafts=drafts)
+            if why == "held":
+                found.held.add(claim_id)
+            elif why == "unapproved":
+                found.unapproved.add(claim_id)
+            else:
+                found.roles[claim_id] = tuple(dict.fromkeys(grouped[claim_id]))
+                if statuses.get(claim_id) == "retracted":
+                    found.retracted.add(claim_id)
+    return found
+
+
+def load_claim_batch(session: Session, *, claim_ids: list[int], drafts: bool = False) -> Batch:
+    """The claims with these ids (a list: keep it to a few thousand), with everything
+    attached and the history behind them, as `load_person_batch` reads them: ten queries."""
+    batch = _load(session, claim_ids, as_of=None, drafts=drafts)
+    batch.claim_events = load_claim_events(session, claim_ids)
+    batch.additions = load_additions(session, claim_ids)
+    return batch
+
+
+def load_claim_sources(session: Session, *, claim_ids: list[int]) -> Batch:
+    """Only the attributions and responses of these claims (two queries): which sources a
+    dossier cites for them, and in what order, before the claims are read in full."""
+    connection = session.connection()
+    batch = Batch()
+    batch.attributions = [AttributionRow._make(row) for row in connection.execute(
+        select(*_ATTRIBUTION_COLUMNS).where(col(Attribution.claim_id).in_(claim_ids))
+        .order_by(col(Attribution.id))).all()]
+    batch.responses = [ResponseRow._make(row) for row in connection.execute(
+        select(*_RESPONSE_COLUMNS).where(col(Response.claim_id).in_(claim_ids))
+        .order_by(col(Response.id))).all()]
+    return batch
+
+
+def load_person_statements(session: Session, *, person_id: int,
+                           drafts: bool = False) -> Batch:
+    """The claims one person alleges, and those they answered without a role in them, with
+    their people and responses (no attributions, replies or history): what the first page
+    of their dossier says they said, when their own claims are read in claim batches."""
+    own = select(ClaimPerson.claim_id).where(ClaimPerson.person_id == person_id)
+    claim_ids = union(
+        select(Claim.id).where(Claim.claimant_id == person_id),
+        select(Response.claim_id).where(Response.respondent_id == person_id,
+                                        col(Response.claim_id).not_in(own)),
+    )
+    return _load(session, claim_ids, as_of=None, attribution_filter=false(),
+                 with_replies=False, drafts=drafts)
 
 
 def load_source_batch(session: Session, *, first_id: int, last_id: int,

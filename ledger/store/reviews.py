@@ -114,14 +114,22 @@ class TouchingEvent(NamedTuple):
 
 def _touching(claim_ids: Any, columns: tuple) -> Any:
     """Every event touching the claims `claim_ids` (ids or a subquery) selects, as
-    (claim_id, *columns): the one definition of "touching" (see the module docstring)."""
+    (claim_id, *columns): the one definition of "touching" (see the module docstring).
+
+    Outer joins, so the claims' rows drive the query (as in `ledger.store.updates`): with
+    inner joins SQLite's planner walked every event of each kind and tested it against the
+    claim ids, 7 s for a batch of 1,000 claims in a ledger of 38,000 events where this takes
+    0.07 s, and a publish spent most of its time here. A row whose record has no event has
+    NULL columns; every claim has its add event.
+    """
 
     def on(entity: str, uid_column: Any) -> Any:
         return and_(Event.entity == entity, col(Event.uid) == uid_column)
 
     parts = [
         select(col(Claim.id).label("claim_id"), *columns)
-        .join(Event, on("claim", col(Claim.uid)))
+        .select_from(Claim)
+        .outerjoin(Event, on("claim", col(Claim.uid)))
         .where(col(Claim.id).in_(claim_ids))
     ]
     for model, entity in (
@@ -131,14 +139,16 @@ def _touching(claim_ids: Any, columns: tuple) -> Any:
     ):
         parts.append(
             select(col(model.claim_id).label("claim_id"), *columns)
-            .join(Event, on(entity, col(model.uid)))
+            .select_from(model)
+            .outerjoin(Event, on(entity, col(model.uid)))
             .where(col(model.claim_id).in_(claim_ids))
         )
     for model in (Attribution, Response):
         parts.append(
             select(col(model.claim_id).label("claim_id"), *columns)
-            .join(Source, col(Source.id) == model.source_id)
-            .join(Event, on("source", col(Source.uid)))
+            .select_from(model)
+            .outerjoin(Source, col(Source.id) == model.source_id)
+            .outerjoin(Event, on("source", col(Source.uid)))
             .where(col(model.claim_id).in_(claim_ids))
         )
     return union_all(*parts)
