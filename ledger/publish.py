@@ -407,6 +407,12 @@ def write_atomically(path: Path, data: bytes) -> None:
     outfiles.write_atomically(path, [data])
 
 
+def utf8_chunks(text: str, *, size: int = 1 << 20) -> Iterator[bytes]:
+    """`text` as UTF-8, `size` characters at a time (a large page is never held twice)."""
+    for start in range(0, len(text), size):
+        yield text[start:start + size].encode("utf-8")
+
+
 def _read_manifest(output: _Output) -> list[str]:
     """What the previous publish wrote; a missing or unreadable manifest means nothing."""
     try:

@@ -72,8 +72,9 @@ def dossier(ctx: typer.Context, person: PersonRef,
     """
     import sys
 
+    from ledger.outfiles import write_atomically
     from ledger.publish import dossier as render_dossier
-    from ledger.publish import write_atomically
+    from ledger.publish import utf8_chunks
 
     left_out: set[int] = set()
     with state(ctx).read() as session:
@@ -82,11 +83,14 @@ def dossier(ctx: typer.Context, person: PersonRef,
                               include_retracted=not hide_retracted, drafts=drafts,
                               left_out=left_out)
     _note_unapproved(len(left_out))
+    # Written a slice at a time: a dossier of 50,000 allegations is tens of megabytes, and
+    # encoding it whole would hold the page twice.
     if out is None:
-        sys.stdout.write(text)
+        for start in range(0, len(text), 1 << 20):
+            sys.stdout.write(text[start:start + (1 << 20)])
         return
     _check_out_file(out)
-    write_atomically(Path(out), text.encode("utf-8"))
+    write_atomically(Path(out), utf8_chunks(text))
     info(f"Wrote {out}")
 
 

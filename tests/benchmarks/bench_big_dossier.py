@@ -55,10 +55,16 @@ def records(claims: int):
     texts = {}
     for i in range(1, SOURCES + 1):
         texts[i] = _words(200, i)
-        record = {"type": "source", "key": f"src-{i}", "title": f"Report number {i}",
-                  "publisher": f"Outlet {i % 20}",
-                  "published": f"2023-{i % 12 + 1:02d}-{i % 28 + 1:02d}", "kind": "article",
-                  "url": f"https://news{i % 20}.example/story/{i}", "text": texts[i]}
+        record = {
+            "type": "source",
+            "key": f"src-{i}",
+            "title": f"Report number {i}",
+            "publisher": f"Outlet {i % 20}",
+            "published": f"2023-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+            "kind": "article",
+            "url": f"https://news{i % 20}.example/story/{i}",
+            "text": texts[i],
+        }
         if i > 1 and i % 3 != 1:
             record["cites"] = [f"src-{i - 1}"]
         yield record
@@ -68,35 +74,66 @@ def records(claims: int):
             source = (i * k) % SOURCES + 1
             words = texts[source].split(" ")
             start = (i * 7 + k) % (len(words) - 10)
-            attributions.append({"source": f"src-{source}",
-                                 "quote": " ".join(words[start:start + 8]),
-                                 "voice": "two unnamed officials" if k == 1 else "a minister",
-                                 "sourcing": "anonymous" if k == 1 else "named"})
-        record = {"type": "claim", "ref": f"c{i}",
-                  "statement": f"Big Person did thing {i}: {_words(10, i)}",
-                  "about": [BIG], "occurred": f"20{20 + i % 4}-{i % 12 + 1:02d}",
-                  "status": "disputed" if i % 5 else "unverified",
-                  "attributions": attributions}
+            attributions.append(
+                {
+                    "source": f"src-{source}",
+                    "quote": " ".join(words[start : start + 8]),
+                    "voice": "two unnamed officials" if k == 1 else "a minister",
+                    "sourcing": "anonymous" if k == 1 else "named",
+                }
+            )
+        record = {
+            "type": "claim",
+            "ref": f"c{i}",
+            "statement": f"Big Person did thing {i}: {_words(10, i)}",
+            "about": [BIG],
+            "occurred": f"20{20 + i % 4}-{i % 12 + 1:02d}",
+            "status": "disputed" if i % 5 else "unverified",
+            "attributions": attributions,
+        }
         if i % 3 == 0:
             record["targets"] = [f"Other {i % OTHERS + 1}"]
         if i % 4 == 0:
             record["claimant"] = f"Other {(i * 7) % OTHERS + 1}"
         yield record
         if i % 2 == 0:
-            yield {"type": "response", "claim": f"c{i}", "by": BIG,
-                   "kind": KINDS[i % len(KINDS)], "date": "2023-04-01",
-                   "source": f"src-{i % SOURCES + 1}", "quote": f"I deny claim {i}",
-                   "summary": "Denies it."}
+            yield {
+                "type": "response",
+                "claim": f"c{i}",
+                "by": BIG,
+                "kind": KINDS[i % len(KINDS)],
+                "date": "2023-04-01",
+                "source": f"src-{i % SOURCES + 1}",
+                "quote": f"I deny claim {i}",
+                "summary": "Denies it.",
+            }
         if i % 4 == 0:
-            yield {"type": "reply", "claim": f"c{i}", "to": BIG, "sent": "2023-03-01",
-                   "deadline": "2023-03-08", "channel": "email"}
+            yield {
+                "type": "reply",
+                "claim": f"c{i}",
+                "to": BIG,
+                "sent": "2023-03-01",
+                "deadline": "2023-03-08",
+                "channel": "email",
+            }
     # What Big Person says and alleges about others: the first page's statements.
     for i in range(1, 51):
-        yield {"type": "claim", "ref": f"o{i}", "statement": f"Other {i % OTHERS + 1} did {i}",
-               "about": [f"Other {i % OTHERS + 1}"], "claimant": BIG,
-               "attributions": [{"source": f"src-{i}", "voice": "a spokesperson"}]}
-        yield {"type": "response", "claim": f"o{i}", "by": BIG, "kind": "official-response",
-               "date": "2023-05-01", "summary": f"Comment {i}."}
+        yield {
+            "type": "claim",
+            "ref": f"o{i}",
+            "statement": f"Other {i % OTHERS + 1} did {i}",
+            "about": [f"Other {i % OTHERS + 1}"],
+            "claimant": BIG,
+            "attributions": [{"source": f"src-{i}", "voice": "a spokesperson"}],
+        }
+        yield {
+            "type": "response",
+            "claim": f"o{i}",
+            "by": BIG,
+            "kind": "official-response",
+            "date": "2023-05-01",
+            "summary": f"Comment {i}.",
+        }
 
 
 def build(db: Path, claims: int) -> float:
@@ -129,8 +166,11 @@ def child(db: Path, out: Path, fmt: str) -> dict:
     engine = open_ledger(str(db))
     started = time.perf_counter()
     result = publish(engine, out, html=fmt == "html", jobs=1, drafts=True)
-    return {"wall_s": round(time.perf_counter() - started, 2), "files": len(result.files),
-            "code": str(Path(ledger.__file__).parent.parent)}
+    return {
+        "wall_s": round(time.perf_counter() - started, 2),
+        "files": len(result.files),
+        "code": str(Path(ledger.__file__).parent.parent),
+    }
 
 
 def measure(db: Path, out: Path, fmt: str, tree: Path | None) -> dict:
@@ -139,14 +179,23 @@ def measure(db: Path, out: Path, fmt: str, tree: Path | None) -> dict:
     env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(tree), env.get("PYTHONPATH"))))
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", fmt, "--db", str(db),
-               "--out", str(out)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        fmt,
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+    ]
     started = time.perf_counter()
     # Output to files, not pipes: `os.wait4` (the child's own rusage) never reads a pipe.
-    with open(out.with_suffix(".stdout"), "w+b") as stdout, \
-            open(out.with_suffix(".stderr"), "w+b") as stderr:
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env,
-                                   cwd=tree or ROOT)
+    with (
+        open(out.with_suffix(".stdout"), "w+b") as stdout,
+        open(out.with_suffix(".stderr"), "w+b") as stderr,
+    ):
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=tree or ROOT)
         _pid, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
@@ -156,20 +205,29 @@ def measure(db: Path, out: Path, fmt: str, tree: Path | None) -> dict:
     if process.returncode != 0:
         raise RuntimeError(f"publish child failed:\n{errors}")
     figures = json.loads(output.strip().splitlines()[-1])
-    figures.update(peak_mb=round(usage.ru_maxrss / 1024), cpu_s=round(
-        usage.ru_utime + usage.ru_stime, 2), process_wall_s=round(wall, 2))
+    figures.update(
+        peak_mb=round(usage.ru_maxrss / 1024),
+        cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
+        process_wall_s=round(wall, 2),
+    )
     shutil.rmtree(out, ignore_errors=True)
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--claims", default="10000,50000",
-                        help="comma-separated sizes (claims of the one person)")
+    parser.add_argument(
+        "--claims", default="10000,50000", help="comma-separated sizes (claims of the one person)"
+    )
     parser.add_argument("--formats", default="md,html")
     parser.add_argument("--workdir", default="/tmp/ledger-bench-big")
     parser.add_argument("--baseline-tree", help="an older checkout to measure alternately")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--trees",
+        default="this,baseline",
+        help="which trees to measure, in this order (baseline needs --baseline-tree)",
+    )
     parser.add_argument("--child", choices=("md", "html"), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -179,9 +237,10 @@ def main() -> None:
         return
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
-    trees: list[tuple[str, Path | None]] = [("this", None)]
+    known = {"this": None}
     if args.baseline_tree:
-        trees.append(("baseline", Path(args.baseline_tree).resolve()))
+        known["baseline"] = Path(args.baseline_tree).resolve()
+    trees = [(name, known[name]) for name in args.trees.split(",") if name in known]
     for claims in (int(c) for c in args.claims.split(",")):
         db = work / f"big-{claims}.db"
         if not db.exists():
@@ -192,8 +251,7 @@ def main() -> None:
                 for name, tree in trees:
                     figures = measure(db, work / f"out-{claims}-{fmt}-{name}", fmt, tree)
                     fields = " ".join(f"{k}={v}" for k, v in figures.items())
-                    print(f"RESULT claims={claims} format={fmt} tree={name} {fields}",
-                          flush=True)
+                    print(f"RESULT claims={claims} format={fmt} tree={name} {fields}", flush=True)
 
 
 if __name__ == "__main__":
