@@ -18,7 +18,9 @@ the folder is kept as it is. There is no clock in the output: the same ledger
 gives the same bytes.
 
 The ledger is read in batches of people and of sources (`ledger.store.reports`), so the number
-of queries grows with the number of batches, not claims, and memory stays bounded.
+of queries grows with the number of batches, not claims, and memory stays bounded: a batch of
+people holds at most `BATCH_CLAIMS` claim rows, and a person with more than `STREAM_CLAIMS` is
+read, built and written in claim batches (`ledger.dossier.stream_dossier`).
 
 `dossier` renders one person's dossier; `load_example` loads the bundled example ledger with a
 fixed clock, for `ledger demo`.

@@ -3,7 +3,9 @@
 Everything here is set-based: a publish reads the small tables once (`load_overview`) and then
 the claim tables in batches of people or of sources, a fixed handful of queries per batch
 (`load_person_batch`, `load_source_batch`). The number of queries grows with the number of
-batches, never with the number of claims, and memory stays bounded by one batch.
+batches, never with the number of claims, and memory stays bounded by one batch. A person with
+many claims is read in claim batches instead: `load_person_claims` (the page index), then
+`load_claim_sources`, `load_claim_batch` and `load_person_statements`.
 
 Rows come back as plain named tuples; `ledger.dossier` turns them into template contexts.
 
