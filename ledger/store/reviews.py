@@ -114,14 +114,19 @@ class TouchingEvent(NamedTuple):
 
 def _touching(claim_ids: Any, columns: tuple) -> Any:
     """Every event touching the claims `claim_ids` (ids or a subquery) selects, as
-    (claim_id, *columns): the one definition of "touching" (see the module docstring)."""
+    (claim_id, *columns): the one definition of "touching" (see the module docstring).
+
+    The claims' own events come through an outer join, so the claims drive that part: with
+    an inner join SQLite's planner walked every claim event of the ledger and probed the id
+    list for each (4 to 6 s for one LIAR dossier, against 10 ms). A claim without events
+    gives one row whose event columns are NULL; callers skip it."""
 
     def on(entity: str, uid_column: Any) -> Any:
         return and_(Event.entity == entity, col(Event.uid) == uid_column)
 
     parts = [
         select(col(Claim.id).label("claim_id"), *columns)
-        .join(Event, on("claim", col(Claim.uid)))
+        .join(Event, on("claim", col(Claim.uid)), isouter=True)
         .where(col(Claim.id).in_(claim_ids))
     ]
     for model, entity in (
@@ -150,11 +155,12 @@ def newest_touching(session: Session, claim_ids: Any) -> dict[int, int]:
     rows = session.connection().execute(
         select(touching.c.claim_id, func.max(touching.c.seq)).group_by(touching.c.claim_id)
     )
-    return {claim_id: seq for claim_id, seq in rows}
+    return {claim_id: seq for claim_id, seq in rows if seq is not None}
 
 
 def touching_events(session: Session, claim_id: int, *, after: int = 0) -> list[TouchingEvent]:
-    """The events touching one claim after sequence number `after`, oldest first."""
+    """The events touching one claim after sequence number `after`, oldest first (a NULL
+    row of `_touching` fails `seq > after`)."""
     columns = (
         col(Event.seq).label("seq"),
         col(Event.hash).label("hash"),
