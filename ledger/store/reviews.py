@@ -119,9 +119,14 @@ def _touching(claim_ids: Any, columns: tuple) -> Any:
     def on(entity: str, uid_column: Any) -> Any:
         return and_(Event.entity == entity, col(Event.uid) == uid_column)
 
+    # Outer joins, so the claims drive each part: with inner joins SQLite's planner walks
+    # every event of the entity and tests each against `claim_ids` (48 s a batch of 100
+    # people on a 10k-claim ledger with an event per record; this takes 0.5 s). The
+    # NULL rows they add for a record without events carry no seq: `max` and `seq > after`
+    # drop them.
     parts = [
         select(col(Claim.id).label("claim_id"), *columns)
-        .join(Event, on("claim", col(Claim.uid)))
+        .outerjoin(Event, on("claim", col(Claim.uid)))
         .where(col(Claim.id).in_(claim_ids))
     ]
     for model, entity in (
@@ -131,14 +136,14 @@ def _touching(claim_ids: Any, columns: tuple) -> Any:
     ):
         parts.append(
             select(col(model.claim_id).label("claim_id"), *columns)
-            .join(Event, on(entity, col(model.uid)))
+            .outerjoin(Event, on(entity, col(model.uid)))
             .where(col(model.claim_id).in_(claim_ids))
         )
     for model in (Attribution, Response):
         parts.append(
             select(col(model.claim_id).label("claim_id"), *columns)
             .join(Source, col(Source.id) == model.source_id)
-            .join(Event, on("source", col(Source.uid)))
+            .outerjoin(Event, on("source", col(Source.uid)))
             .where(col(model.claim_id).in_(claim_ids))
         )
     return union_all(*parts)
@@ -150,7 +155,7 @@ def newest_touching(session: Session, claim_ids: Any) -> dict[int, int]:
     rows = session.connection().execute(
         select(touching.c.claim_id, func.max(touching.c.seq)).group_by(touching.c.claim_id)
     )
-    return {claim_id: seq for claim_id, seq in rows}
+    return {claim_id: seq for claim_id, seq in rows if seq is not None}
 
 
 def touching_events(session: Session, claim_id: int, *, after: int = 0) -> list[TouchingEvent]:
