@@ -39,8 +39,6 @@ from itertools import accumulate, islice
 from operator import add
 from typing import Any, Literal
 
-from rapidfuzz.distance import Indel
-
 __all__ = [
     "QUOTE_CONTEXT",
     "QuoteCheck",
@@ -1025,6 +1023,8 @@ def _common(first: Sequence[str], second: Sequence[str]) -> int:
     """How many items (characters, or words) the two have in common, in order: the length of
     their longest common subsequence, from rapidfuzz's bit-parallel Indel distance (linear
     in practice, where difflib's matching blocks took seconds for a 5,000-character quote)."""
+    from rapidfuzz.distance import Indel  # on first use: most commands never compare quotes
+
     return (len(first) + len(second) - Indel.distance(first, second)) // 2
 
 

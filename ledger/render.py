@@ -39,15 +39,15 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import jinja2
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
-from markdown_it.rules_inline import StateInline
-from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
-from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.front_matter import front_matter_plugin
+
+if TYPE_CHECKING:  # markdown-it-py is imported where a parser is made: Markdown needs none
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
+    from markdown_it.rules_inline import StateInline
 
 __all__ = [
     "ALLOWED_SCHEMES",
@@ -597,6 +597,11 @@ def markdown_parser() -> MarkdownIt:
     ``*.html``, and an inline rule that reads a run of backslash escapes in one step (same
     output as the stock rule, linear time on megabyte values).
     """
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
     parser = (
         MarkdownIt("commonmark", {"html": False, "linkify": False})
         .enable(["table", "strikethrough"])

@@ -138,22 +138,31 @@ def line(value: str | None, *, field: str, required: bool = True) -> str | None:
 
 def nesting_problem(data: object, *, limit: int) -> str | None:
     """Why parsed JSON or YAML cannot be a record: nested deeper than `limit`, or holding a
-    lone surrogate (a "\\ud800" escape); None when it is fine. Iterative: never recurses."""
-    stack: list[tuple[object, int]] = [(data, 0)]
-    while stack:
-        item, depth = stack.pop()
+    lone surrogate (a "\\ud800" escape); None when it is fine. Iterative: never recurses.
+
+    It walks one level at a time and searches each level's strings at once: an import
+    checks every record of a bundle, and a walk item by item was a fifth of the import."""
+    level: list[object] = [data]
+    depth = 0
+    while level:
         if depth > limit:
             return f"it is nested more than {limit} levels deep"
-        if isinstance(item, str):
-            found = _SURROGATE.search(item)
-            if found:
-                return (f"it holds a lone surrogate (U+{ord(found.group()):04X}), which is not "
-                        "text")
-        elif isinstance(item, dict):
-            stack.extend((key, depth + 1) for key in item)
-            stack.extend((value, depth + 1) for value in item.values())
-        elif isinstance(item, list):
-            stack.extend((value, depth + 1) for value in item)
+        strings: list[str] = []
+        below: list[object] = []
+        for item in level:
+            if isinstance(item, str):
+                strings.append(item)
+            elif isinstance(item, dict):
+                below.extend(item)
+                below.extend(item.values())
+            elif isinstance(item, list):
+                below.extend(item)
+        # Joined, two lone halves stay two code points the search finds.
+        found = _SURROGATE.search("".join(strings)) if strings else None
+        if found:
+            return f"it holds a lone surrogate (U+{ord(found.group()):04X}), which is not text"
+        level = below
+        depth += 1
     return None
 
 

@@ -246,12 +246,12 @@ def test_a_crafted_2_mb_page_is_handled_in_under_a_second(tmp_path, capsys, name
     page = tmp_path / "crafted.html"
     page.write_text(CRAFTED[name], encoding="utf-8")
     assert page.stat().st_size >= 2_000_000
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(InvalidValue):  # nothing in it is a ClaimReview
         read_reviews(page)
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     with capsys.disabled():
-        print(f"\n  {name}: {page.stat().st_size:,} bytes in {seconds:.3f} s")
+        print(f"\n  {name}: {page.stat().st_size:,} bytes in {seconds:.3f} s of CPU")
     assert seconds < 1.0
 
 

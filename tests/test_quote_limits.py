@@ -44,18 +44,18 @@ def _misquote(text: str) -> str:
 def test_the_verdict_on_a_5000_character_misquote_is_quick(capsys, size):
     text = _text(size)
     quote = _misquote(text)
-    started = time.perf_counter()
+    started = time.process_time()
     check = TextIndex(text).check(quote=quote, hint=False)
-    verdict = time.perf_counter() - started
+    verdict = time.process_time() - started
     assert check.status == "not-found" and check.closest is None
-    started = time.perf_counter()
+    started = time.process_time()
     hinted = TextIndex(text).check(quote=quote)
-    hint = time.perf_counter() - started
+    hint = time.process_time() - started
     assert hinted.status == "not-found" and hinted.closest
     figure(
         capsys,
         f"\n  {len(quote):,}-character misquote in {size:,} characters: verdict "
-        f"{verdict * 1000:.0f} ms, with the closest-passage hint {hint:.2f} s",
+        f"{verdict * 1000:.0f} ms, with the closest-passage hint {hint:.2f} s (CPU)",
     )
     if size == 5_000:
         assert verdict < 0.1 and hint < 1.0  # the hint took 29-52 s here

@@ -346,10 +346,10 @@ def test_fuzzy_search_stays_fast_on_a_long_text() -> None:
     import time
 
     text = " ".join(f"word{i % 97} filler{i % 13} the and of" for i in range(1000))  # ~25 KB
-    started = time.perf_counter()
+    started = time.process_time()
     for n in range(10):
         check_quote(text=text, quote=f"a fabricated sentence number {n} about nothing here")
-    assert (time.perf_counter() - started) / 10 < 0.25
+    assert (time.process_time() - started) / 10 < 0.25
 
 
 def _megabyte_with(sentence: str) -> str:
@@ -380,9 +380,9 @@ def test_a_misquote_of_a_megabyte_text_is_checked_within_bound() -> None:
     planted = "The minister said on March 3 that the committee would publish its report."
     text = _megabyte_with(planted)
     assert len(text) >= 1_000_000
-    started = time.perf_counter()
+    started = time.process_time()
     check = check_quote(text=text, quote=planted.replace("March", "February"))
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     assert seconds < RENDER_SECONDS, f"{seconds:.2f} s"
     assert check.status == "not-found"  # the closest passage never makes it a match
     assert check.closest is not None and planted in check.closest
@@ -395,9 +395,9 @@ def test_a_misquote_of_a_megabyte_single_word_is_checked_within_bound(char: str)
     import time
 
     text = char * 1_000_000
-    started = time.perf_counter()
+    started = time.process_time()
     check = check_quote(text=text, quote=f"{char * 50} word")
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     assert seconds < RENDER_SECONDS, f"{seconds:.2f} s"
     assert check.status == "not-found"
     # The closest passage is a readable stretch of the giant word, not the whole megabyte.

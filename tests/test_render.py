@@ -677,19 +677,19 @@ def test_fast_escape_rule_renders_like_the_stock_rule(source: str) -> None:
 @pytest.mark.parametrize("char", ["*", ">"])
 def test_a_megabyte_value_renders_in_under_two_seconds(char: str) -> None:
     value = char * 1_000_000
-    start = time.perf_counter()
+    start = time.process_time()
     markdown = f"# Dossier\n\n- Quote: {md_inline(value)}\n"
     page = render_html(markdown, title=value)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert page.count("<li>") == 1 and "<blockquote" not in page and "<em>" not in page
     assert page.count(char if char == "*" else "&gt;") >= 1_000_000
 
 
 @pytest.mark.parametrize("char", ["*", ">"])
 def test_a_megabyte_of_raw_markdown_renders_in_under_two_seconds(char: str) -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     render_html(char * 1_000_000, title="t")
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
 
 
 # ------------------------------------------------------------------------------------------

@@ -101,6 +101,15 @@ def test_a_lone_surrogate_in_an_argument_is_a_malformed_value(cli):
             '{"type": "person", "name": "Han Dong", "aliases": ' + "[" * 50 + "]" * 50 + "}\n",
             "line 1: it is nested more than 8 levels deep",
         ),
+        (  # one level past the limit: nine brackets, the fewest that can be too deep
+            '{"type": "person", "name": "Han Dong", "aliases": ' + "[" * 8 + '"a"' + "]" * 8
+            + "}\n",
+            "line 1: it is nested more than 8 levels deep",
+        ),
+        (  # a lone surrogate in a key, as an upper-case escape
+            '{"type": "person", "name": "Han Dong", "x\\uDFFF": 1}\n',
+            "line 1: it holds a lone surrogate (U+DFFF), which is not text",
+        ),
     ],
 )
 def test_malformed_bundles_are_refused_naming_the_line(cli, tmp_path, content, message):

@@ -98,7 +98,9 @@ def _app_for(argv: list[str]) -> typer.Typer:
     whole app.
 
     Typer builds the whole command tree on every call, which costs more than most commands
-    do; a group's commands are all a `ledger claim add` needs, and `ledger init` needs itself.
+    do: `ledger claim add` needs the claim group with its `add` alone, and `ledger init`
+    needs itself. A group named without one of its commands (`ledger claim`, `ledger claim
+    --help`, a misspelt command) gets the whole group, so its help and errors are the same.
     """
     words = iter(argv)
     name = None
@@ -117,9 +119,19 @@ def _app_for(argv: list[str]) -> typer.Typer:
     slim = new_app(app.info.help)
     slim.callback()(root)
     if group is not None:
-        slim.add_typer(group.typer_instance, name=group.name)
+        slim.add_typer(_group_for(group.typer_instance, next(words, None)), name=group.name)
     else:
         slim.registered_commands.append(command)
+    return slim
+
+
+def _group_for(group: typer.Typer, word: str | None) -> typer.Typer:
+    """The group with only the command `word` names, else the whole group."""
+    command = next((c for c in group.registered_commands if c.name == word), None)
+    if command is None:
+        return group
+    slim = new_app(group.info.help)
+    slim.registered_commands.append(command)
     return slim
 
 

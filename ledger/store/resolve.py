@@ -113,6 +113,10 @@ def suggest(folded: str, names: dict[str, str]) -> str:
     return "; did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
 
 
+# More values than this to look up, and the table is checked for rows first.
+_MANY = 100
+
+
 def _chunks(items: list[Any], size: int = 500):
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -622,9 +626,18 @@ class Resolver:
             }
         )
 
+    def _none_in(self, model, wanted: set) -> bool:
+        """Whether a lookup of many values can be skipped because `model`'s table is empty
+        (an import into a new ledger looks up every uid and statement of its bundle)."""
+        return len(wanted) > _MANY and self._rows(select(model.id).limit(1)) == []
+
     def _known_uids(self, kind: str, uids: set[str]) -> None:
         model, found = _UID_MODELS[kind], self.uid_ids[kind]
-        for chunk in _chunks(sorted(uids - set(found))):
+        missing = uids - set(found)
+        if self._none_in(model, missing):
+            found.update(dict.fromkeys(missing))
+            return
+        for chunk in _chunks(sorted(missing)):
             rows = self._rows(select(model.uid, model.id).where(col(model.uid).in_(chunk)))
             found.update(dict(rows))
             if kind == "claim":
@@ -643,6 +656,8 @@ class Resolver:
         statements = {s for s in statements if s not in self.by_statement}
         for statement in statements:
             self.by_statement[statement] = []
+        if self._none_in(Claim, statements):
+            return
         for chunk in _chunks(sorted(statements)):
             rows = self._rows(
                 select(Claim.id, Claim.uid, Claim.statement, Claim.status).where(

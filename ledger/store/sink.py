@@ -91,6 +91,7 @@ class BatchSink:
         )
         self.inserted: set[str] = set()
         self.flushes = 0
+        self.staged_rows = 0  # kept as rows come and go: asked after every record
         self.index_triggers: list[str] | None = None
         # The newest event a flush wrote: where the chain goes on after a `forget`.
         self.written_head: tuple[int, str] | None = None
@@ -101,6 +102,7 @@ class BatchSink:
     def add(self, model, row: dict[str, Any]) -> int:
         """Stage a row (it gets its "id"); the id it will have."""
         table = self.names[model]
+        self.staged_rows += 1
         if model is Event:
             self.rows[table].append(row)
             return row["seq"]
@@ -112,7 +114,7 @@ class BatchSink:
 
     def staged(self) -> int:
         """How many rows wait to be written."""
-        return sum(len(r) for r in self.rows.values())
+        return self.staged_rows
 
     def pending(self, model) -> list[dict[str, Any]]:
         """The rows of `model` waiting to be written, in id order (read, do not change)."""
@@ -134,6 +136,7 @@ class BatchSink:
         flushed = flushes != self.flushes
         for table, length in lengths.items():
             del self.rows[table][0 if flushed else length :]
+        self.staged_rows = sum(len(r) for r in self.rows.values())
         if not flushed:
             self.next_id = dict(next_id)
 
@@ -158,6 +161,7 @@ class BatchSink:
                 self._insert(model.__table__, rows)
                 self.inserted.add(model.__tablename__)
                 rows.clear()
+        self.staged_rows = 0
         self.flushes += 1
 
     def _insert(self, table, rows: list[dict[str, Any]]) -> None:
