@@ -666,7 +666,7 @@ _ATTR_SPAN_RE = re.compile(
 # What markdown-it-py would read as attributes and the marks above did not replace: a `{` that
 # starts a line (after any indentation, quote or list markers), or `]{` after an unescaped `]`.
 # Looked for from each `{` (a search from every line start scanned the whole page).
-_ATTR_LEFT_LINE_RE = re.compile(r"(?:[ \t]*(?:>|[-+*]|\d{1,9}[.)]))*[ \t]*")
+_ATTR_LEFT_LINE_RE = re.compile(r"(?:[ \t]*(?:>|[-+*]|\d{1,9}[.)]))*[ \t]*\{")
 _ATTR_LEFT_BRACKET_RE = re.compile(r"\](?<!\\\])\{")
 _FRONT_OPEN_RE = re.compile(r"---[ \t]*\n")
 _FRONT_CLOSE_RE = re.compile(r"(?m)^(?: {0,3}-{3,}[ \t]*|\.\.\.[ \t]*)$")
@@ -747,11 +747,11 @@ def _attributes_left(text: str) -> bool:
     if _ATTR_LEFT_BRACKET_RE.search(text):
         return True
     brace = text.find("{")
-    while brace >= 0:
-        line = text.rfind("\n", 0, brace) + 1
-        if _ATTR_LEFT_LINE_RE.fullmatch(text, line, brace):
+    while brace >= 0:  # each line with a brace, once (linear, however many braces)
+        if _ATTR_LEFT_LINE_RE.match(text, text.rfind("\n", 0, brace) + 1):
             return True
-        brace = text.find("{", brace + 1)
+        end = text.find("\n", brace)
+        brace = -1 if end < 0 else text.find("{", end)
     return False
 
 
