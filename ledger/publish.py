@@ -888,55 +888,104 @@ def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: 
     the parent read it (so every page is from one state of the ledger), stages its pages in
     the same staging folder and sends back which files it wrote. Results come back in task
     order, so the index and the manifest are the same whatever the number of workers.
-    """
-    import multiprocessing
 
-    people_refs: dict = {}
+    A worker that dies (killed, out of memory) fails the publish at once: `concurrent.futures`
+    watches every worker's process, where `multiprocessing.Pool` forks a
+    replacement and waits forever for the lost batch (and restarts a worker whose start fails
+    without end). That was the hang seen on PostgreSQL, where opening a connection is what can
+    fail. A worker's own errors, its start's included, come back as the error of its batch.
+    """
     workers = min(jobs, len(tasks))
     if workers > 1 and (engine is None or not hasattr(os, "fork") or not _reopenable(engine)):
         workers = 1
     if workers <= 1:
+        people_refs: dict = {}
         for kind, chunk in tasks:
             yield _render_batch(site, output, session, kind, chunk, people_refs)
         return
-    _WORKER.update(site=site, output=output, engine=engine)
+    import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    _WORKER.update(site=site, output=output, engine=engine, parent=os.getpid())
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_start_worker)
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers, initializer=_start_worker) as pool:
-            yield from pool.imap(_work, tasks)
+        # Frozen, what the workers inherit is never collected there: no finalizer of the
+        # parent's objects (a connection among them) runs in a worker.
+        gc.freeze()
+        try:
+            results = pool.map(_work, tasks)  # forks the workers, submits every batch
+        finally:
+            gc.unfreeze()
+        try:
+            yield from results
+        except BrokenProcessPool:
+            raise PublishFailed(
+                "a publish worker process ended before its pages were done (killed, or out "
+                "of memory); nothing was published: publish again, or with --jobs 1") from None
     finally:
-        for key in ("site", "output", "engine"):
+        pool.shutdown(wait=True, cancel_futures=True)
+        for key in ("site", "output", "engine", "parent"):
             _WORKER.pop(key, None)
 
 
 def _reopenable(engine) -> bool:
-    """True when forked workers can open the same database: a SQLite file (not an in-memory
-    database). A PostgreSQL ledger renders in one process for now: a forked worker inherits
-    the parent's open libpq connections, and a publish was seen to hang on PostgreSQL with its
-    workers gone."""
+    """True when forked workers can open the same database: PostgreSQL, or a SQLite file
+    (not an in-memory database)."""
     url = getattr(engine, "url", None)
-    return url is not None and url.get_backend_name() == "sqlite" and url.database not in (
-        None, "", ":memory:")
+    if url is None:
+        return False
+    return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
 
 
 def _start_worker() -> None:
+    """A worker's start: its own connections and read transaction. Never raises (a failed
+    start would break the pool with a traceback on stderr): the first task raises instead."""
     from contextlib import ExitStack
 
     from ledger.db import reading
     from ledger.store.events import head
 
+    _end_with_parent()
     engine = _WORKER["engine"]
-    engine.dispose(close=False)  # the parent's connections stay the parent's
+    # The parent's pooled connections stay the parent's: dropped here, never closed, so no
+    # byte goes down a socket the parent still uses (SQLAlchemy's "Using Connection Pools
+    # with Multiprocessing or os.fork()").
+    engine.dispose(close=False)
     _WORKER["output"]._lock = None  # the parent holds the lock; a worker never releases it
     stack = ExitStack()
-    session = stack.enter_context(reading(engine))
-    overview = _WORKER["site"].overview
-    # Raised by the first task, not here: a pool restarts a worker whose start fails.
-    moved = head(session) != (overview.sequence, overview.head_hash)
-    _WORKER.update(session=session, stack=stack, people_refs={}, moved=moved)
+    _WORKER.update(stack=stack, people_refs={}, failed=None)
+    try:
+        session = stack.enter_context(reading(engine))
+        overview = _WORKER["site"].overview
+        moved = head(session) != (overview.sequence, overview.head_hash)
+    except Exception as exc:  # handed to the first task, which raises it
+        _WORKER["failed"] = exc
+        return
+    _WORKER.update(session=session, moved=moved)
+
+
+def _end_with_parent() -> None:
+    """Have the system end this worker if the publish's process dies (Linux), so no worker
+    is left holding a connection."""
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+        from contextlib import suppress
+
+        with suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != _WORKER["parent"]:
+        os._exit(1)  # the parent died before that took effect
 
 
 def _work(task: tuple[str, list[int]]) -> _Done:
+    if _WORKER["failed"] is not None:
+        raise _WORKER["failed"]
     if _WORKER["moved"]:
         raise PublishFailed("the ledger changed while publishing (its head moved); nothing "
                             "was published: publish again")

@@ -137,3 +137,32 @@ def test_front_matter_attributes_footnotes_tables_and_links() -> None:
     assert '<td style="text-align:right" data-label="Count">3</td>' in body
     assert 'id="cite-source-3-1">[1]</a>' in body and '<li id="source-4"' in body
     assert "title:" not in body and "<s>struck</s>" in body
+
+
+# The single regex `_attributes_left` replaced (it scanned the whole page from every line
+# start): both must agree on every text.
+ATTRIBUTES_LEFT = __import__("re").compile(
+    r"(?m)^(?:[ \t]*(?:>|[-+*]|\d{1,9}[.)]))*[ \t]*\{|(?<!\\)\]\{"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\n>-+*.)019{}[]\\ax", max_size=40))
+def test_attributes_left_agrees_with_the_one_regex(text: str) -> None:
+    assert render._attributes_left(text) == bool(ATTRIBUTES_LEFT.search(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \n#{}.-abz\\*_~[]", max_size=40))
+def test_attribute_blocks_and_spans_are_found_where_they_were(text: str) -> None:
+    import re
+
+    part = r"[#.][A-Za-z][A-Za-z0-9_-]*"
+    attrs = rf"\{{({part}(?: {part})*)\}}"
+    block = re.compile(rf"(?:(?<=\n\n)|(?<![\s\S])){attrs}\n(?=#{{1,6}} )")
+    span = re.compile(
+        rf"(?<![\\*_~])\[((?:[^\\\[\]\n!&*<>^_`|~]|\\[!-/:-@\[-`{{-~])*)\]{attrs}(?![*_~])"
+    )
+    shown = lambda m: f"<{'|'.join(g or '' for g in m.groups())}>"  # noqa: E731
+    assert render._ATTR_BLOCK_RE.sub(shown, text) == block.sub(shown, text)
+    assert render._ATTR_SPAN_RE.sub(shown, text) == span.sub(shown, text)

@@ -3,13 +3,18 @@
 The byte-identical reports/ test (tests/test_publish.py) runs with the default (one worker
 per core); these compare one worker with several, in both formats, with batches small enough
 that every worker renders some, and check the manifest, the verify that runs alongside, and
-the refusal of a bad --jobs.
+the refusal of a bad --jobs. On both backends: a publish with workers really renders in
+them, and a worker that dies, or cannot open the ledger, fails the publish (exit 1, one
+`Error:` line, the folder as it was) instead of waiting for it forever.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,5 +97,87 @@ def test_nothing_is_published_from_a_ledger_that_fails_verify(
     result = story("publish", "--jobs", jobs, "--out", str(out))
     assert result.code == 1
     assert result.err.startswith("Error:") and "publish refuses to build from it" in result.err
+    assert snapshot(out) == before
+    assert not any(name.startswith(".site.publish") for name in os.listdir(tmp_path))
+
+
+def test_workers_render_the_pages_on_both_backends(story, tmp_path: Path, monkeypatch) -> None:
+    from ledger import publish as publishing
+
+    record = tmp_path / "pids"
+    render = publishing._render_batch
+
+    def recording(site, output, session, kind, chunk, people_refs):
+        with open(record, "a") as stream:
+            stream.write(f"{os.getpid()}\n")
+        return render(site, output, session, kind, chunk, people_refs)
+
+    monkeypatch.setattr(publishing, "_render_batch", recording)
+    story.ok("publish", "--jobs", "1", "--out", str(tmp_path / "one"))
+    assert set(record.read_text().split()) == {str(os.getpid())}
+    record.unlink()
+    story.ok("publish", "--jobs", "2", "--out", str(tmp_path / "two"))
+    pids = set(record.read_text().split())
+    assert len(pids) == 2 and str(os.getpid()) not in pids  # two workers, none the parent
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+
+
+# Runs one publish in a child process with its workers sabotaged: `kill` makes the worker
+# rendering source pages kill itself; `connect` makes opening the ledger fail in a worker.
+SABOTAGED_PUBLISH = """
+import os, signal, sys
+import ledger.db, ledger.publish
+from ledger.cli import run
+
+mode, db, out = sys.argv[1:]
+parent = os.getpid()
+render, reading = ledger.publish._render_batch, ledger.db.reading
+
+def dying(site, output, session, kind, chunk, people_refs):
+    if kind == "sources" and os.getpid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return render(site, output, session, kind, chunk, people_refs)
+
+def refused(engine):
+    if os.getpid() != parent:
+        from sqlalchemy.exc import OperationalError
+        raise OperationalError("connect", None, Exception("sorry, too many clients already"))
+    return reading(engine)
+
+if mode == "kill":
+    ledger.publish._render_batch = dying
+else:
+    ledger.db.reading = refused
+sys.exit(run(["--db", db, "publish", "--jobs", "2", "--out", out]))
+"""
+
+
+@pytest.mark.parametrize("mode", ["kill", "connect"])
+def test_a_worker_that_dies_or_cannot_connect_fails_the_publish(
+    story, tmp_path: Path, mode: str
+) -> None:
+    out = tmp_path / "site"
+    story.ok("publish", "--out", str(out))
+    before = snapshot(out)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SABOTAGED_PUBLISH, mode, story.db, str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _out, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"a publish with a sabotaged worker ({mode}) hung")
+    assert process.returncode == 1, err
+    assert err.startswith("Error: ") and len(err.splitlines()) == 1, err
+    assert "Traceback" not in err
+    if mode == "kill":
+        assert "worker process ended" in err and "nothing was published" in err
+    else:
+        assert "too many clients" in err
     assert snapshot(out) == before
     assert not any(name.startswith(".site.publish") for name in os.listdir(tmp_path))

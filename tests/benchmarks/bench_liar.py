@@ -2,12 +2,15 @@
 ledger, then every speaker's dossier published as Markdown and as HTML, each step timed (wall
 and CPU seconds) in a child process of its own.
 
-    python tests/benchmarks/bench_liar.py [--baseline-commit 080dba1] [--rounds 1]
+    python tests/benchmarks/bench_liar.py [--baseline-commit 080dba1] [--rounds 3]
                                           [--workdir /tmp/ledger-bench/liar] [--keep]
 
 With `--baseline-commit`, that commit's code runs too, from a temporary `git worktree` and a
 venv of its own (its `ledger/` and `tests/liar_import.py` first on the path, this venv's
-packages behind them), the two alternating round by round so both see the same machine.
+packages behind them), the two alternating step by step (who goes first changes each
+round), at the same priority, so both see the same machine. CPU is each child's with
+everything it waited for (`RUSAGE_CHILDREN`: the publish workers too); figures are medians
+over the rounds.
 Each tree runs its own LIAR recipe (`tests/liar_import.py`). Prints each step, the totals and
 the ratio of this tree's total to the baseline's (the issue 13 target: under 1/3). The import
 floor (the rows the import wrote, copied with raw `executemany` into a new ledger, search
@@ -138,6 +141,19 @@ def sysconfig_purelib() -> str:
 
 
 def run_child(python: Path, tree: Path, out: Path, step: str) -> dict:
+    """One step in a child process at this process's priority. Its CPU is what the system
+    counted for the child and everything it waited for (RUSAGE_CHILDREN: publish workers
+    included), start-up included, the same for both trees; wall is the step's own."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures = _run_child(python, tree, out, step)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return figures
+
+
+def _run_child(python: Path, tree: Path, out: Path, step: str) -> dict:
     command = [
         str(python),
         str(Path(__file__).resolve()),
@@ -155,23 +171,19 @@ def run_child(python: Path, tree: Path, out: Path, step: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_tree(python: Path, tree: Path, out: Path) -> dict[str, dict]:
-    out.mkdir(parents=True, exist_ok=True)
-    figures = {}
-    for step in STEPS:
-        figures[step] = run_child(python, tree, out, step)
-        print(
-            f"  {tree.name:<14} {step:<13} {figures[step]['wall']:8.1f} s wall "
-            f"{figures[step]['cpu']:8.1f} s CPU {figures[step]['peak_mb']:6.0f} MB",
-            flush=True,
-        )
-    return figures
+def show(name: str, step: str, figures: dict) -> None:
+    print(
+        f"  {name:<10} {step:<13} {figures['wall']:8.1f} s wall "
+        f"{figures['cpu']:8.1f} s CPU {figures['peak_mb']:6.0f} MB  "
+        f"load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-commit", help="also run this commit's code (e.g. 080dba1)")
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/ledger-bench/liar"))
     parser.add_argument("--keep", action="store_true", help="keep the baseline worktree")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -194,15 +206,23 @@ def main() -> int:
     floors = []
     try:
         for round_ in range(args.rounds):
+            # Step by step, the trees alternating (whoever goes first changes round by
+            # round), so both see the same machine; each tree publishes its own import.
             order = list(trees) if round_ % 2 == 0 else list(reversed(trees))
-            for name in order:  # whoever goes first changes round by round
-                tree, python = trees[name]
-                out = Path(tempfile.mkdtemp(prefix="run-", dir=args.workdir))
-                try:
-                    results[name].append(run_tree(python, tree, out))
-                    if name == "this tree":
-                        floors.append(run_child(python, tree, out, "import_floor"))
-                finally:
+            outs = {name: Path(tempfile.mkdtemp(prefix="run-", dir=args.workdir)) for name in trees}
+            try:
+                runs: dict[str, dict[str, dict]] = {name: {} for name in trees}
+                for step in STEPS:
+                    for name in order:
+                        tree, python = trees[name]
+                        runs[name][step] = run_child(python, tree, outs[name], step)
+                        show(name, step, runs[name][step])
+                for name in trees:
+                    results[name].append(runs[name])
+                tree, python = trees["this tree"]
+                floors.append(run_child(python, tree, outs["this tree"], "import_floor"))
+            finally:
+                for out in outs.values():
                     shutil.rmtree(out, ignore_errors=True)
     finally:
         if args.baseline_commit and not args.keep:

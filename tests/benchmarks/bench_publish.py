@@ -8,13 +8,15 @@
 single-process floor (`run_floor`: plain SQL + the same templates + plain writes), Markdown
 on one worker and on one per core, then HTML the same way: `run_floor_rows`.
 
-Builds a synthetic SQLite ledger with bulk SQLAlchemy Core inserts (no events: the head is
-empty, which publishing does not mind), then measures, each in a child process of its own so
+Builds a synthetic SQLite ledger with bulk SQLAlchemy Core inserts (an unchained event per
+record: publishing does not verify here, and the review filter needs each claim's events; no
+reviews, so everything is published as drafts), then measures, each in a child process of its own so
 its peak memory (VmHWM) is its own:
 
-- publish: `ledger.publish.publish` (Markdown, or Markdown and HTML with --html), the dossier
-  phase timed (source pages and the index come after), with every SQL statement counted by a
-  `before_cursor_execute` listener;
+- publish: `ledger.publish.publish` (Markdown, or Markdown and HTML with --html; with
+  `drafts`: the synthetic ledger has no reviews), the dossier phase timed (source pages and
+  the index come after), with every SQL statement counted by a `before_cursor_execute`
+  listener;
 - baseline: a plain loop that reads the same rows with one query per table (everything in
   memory at once), builds the same context and renders the same template (and the same HTML)
   to the same files.
@@ -52,6 +54,7 @@ from ledger.models import (
     Attribution,
     Claim,
     ClaimPerson,
+    Event,
     Person,
     ReplyRequest,
     Response,
@@ -67,17 +70,23 @@ KINDS = ("denial", "partial-denial", "confirmation", "no-comment", "official-res
 def build(url_path: Path, *, people: int, claims: int, sources: int) -> None:
     engine = open_ledger(str(url_path))
     uid = iter(range(1, 10**9))
+    # Every record gets an event, as a real ledger's do: the review filter of a publish finds
+    # each claim's newest touching event (a claim without one counts as held, never shown).
+    logged: list[tuple[str, str]] = []
 
-    def u() -> str:
-        return f"{next(uid):032x}"
+    def u(entity: str = "") -> str:
+        value = f"{next(uid):032x}"
+        if entity:
+            logged.append((entity, value))
+        return value
 
     with engine.begin() as c:
         c.execute(Person.__table__.insert(), [
-            {"id": i, "uid": u(), "name": f"Person {i}", "name_key": f"person {i}",
+            {"id": i, "uid": u("person"), "name": f"Person {i}", "name_key": f"person {i}",
              "kind": "person", "slug": f"person-{i}", "description": f"Synthetic person {i}."}
             for i in range(1, people + 1)])
         c.execute(Source.__table__.insert(), [
-            {"id": i, "uid": u(), "key": f"src-{i}", "title": f"Report number {i}",
+            {"id": i, "uid": u("source"), "key": f"src-{i}", "title": f"Report number {i}",
              "publisher": f"Outlet {i % 50}",
              "published": f"2023-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
              "kind": "article", "url": f"https://news{i % 50}.example/story/{i}",
@@ -90,7 +99,7 @@ def build(url_path: Path, *, people: int, claims: int, sources: int) -> None:
         for start in range(1, claims + 1, batch):
             ids = range(start, min(claims, start + batch - 1) + 1)
             c.execute(Claim.__table__.insert(), [
-                {"id": i, "uid": u(), "statement": f"Person {i % people + 1} did thing {i}: "
+                {"id": i, "uid": u("claim"), "statement": f"Person {i % people + 1} did thing {i}: "
                  "a synthetic allegation of ordinary length, with some punctuation (and more).",
                  "claimant_id": (i * 7) % people + 1, "occurred": "2022-05",
                  "status": "disputed" if i % 5 else "unverified"} for i in ids])
@@ -100,19 +109,26 @@ def build(url_path: Path, *, people: int, claims: int, sources: int) -> None:
                     {"claim_id": i, "person_id": (i * 3) % people + 1, "role": "target"})
                 if row["role"] == "subject" or (i * 3) % people != i % people])
             c.execute(Attribution.__table__.insert(), [
-                {"uid": u(), "claim_id": i, "source_id": (i * k) % sources + 1,
+                {"uid": u("attribution"), "claim_id": i, "source_id": (i * k) % sources + 1,
                  "quote": f"quoted words {i}", "voice": "two unnamed officials",
                  "sourcing": "anonymous" if k == 1 else "named", "quote_status": "unverifiable"}
                 for i in ids for k in (1, 13)])
             c.execute(Response.__table__.insert(), [
-                {"uid": u(), "claim_id": i, "respondent_id": i % people + 1,
+                {"uid": u("response"), "claim_id": i, "respondent_id": i % people + 1,
                  "kind": KINDS[i % len(KINDS)], "date": "2023-04-01",
                  "source_id": i % sources + 1, "quote": f"I deny claim {i}",
                  "summary": "Denies it."} for i in ids])
             c.execute(ReplyRequest.__table__.insert(), [
-                {"uid": u(), "claim_id": i, "addressee_id": i % people + 1,
+                {"uid": u("reply"), "claim_id": i, "addressee_id": i % people + 1,
                  "sent": "2023-03-01", "deadline": "2023-03-08", "channel": "email"}
                 for i in ids if i % 4 == 0])
+        hashes = [f"{n:064x}" for n in range(len(logged) + 1)]
+        for start in range(0, len(logged), 50_000):
+            c.execute(Event.__table__.insert(), [
+                {"seq": n + 1, "at": "2026-01-01T00:00:00.000000Z", "actor": "bench",
+                 "action": "add", "entity": entity, "uid": value, "state": "{}",
+                 "prev_hash": hashes[n], "hash": hashes[n + 1]}
+                for n, (entity, value) in enumerate(logged[start:start + 50_000], start)])
     engine.dispose()
 
 
@@ -142,7 +158,7 @@ def run_publish(db: Path, out: Path, *, html: bool) -> dict:
     engine, count = _counted(db)
     marks: list[float] = []
     start = time.perf_counter()
-    result = publish(engine, out, html=html,
+    result = publish(engine, out, html=html, drafts=True,
                      progress=lambda stage, _done, _total: marks.append(time.perf_counter())
                      if stage == "dossiers" else None)
     total = time.perf_counter() - start
@@ -249,7 +265,7 @@ def run_floor(db: Path, out: Path, *, html: bool) -> dict:
     publishing._render = timed_render
     publishing._Output.write = plain_write  # the ledger's own writer does nothing here
     staged = out.parent / f"{out.name}-floor-unused"
-    publish(engine, staged, html=False, jobs=1)
+    publish(engine, staged, html=False, jobs=1, drafts=True)
     shutil.rmtree(staged, ignore_errors=True)
     engine.dispose()
     return {"seconds": sql["wall"] + timers["render"][0] + timers["write"][0],
@@ -266,7 +282,7 @@ def run_site(db: Path, out: Path, *, html: bool, jobs: int | None = 1) -> dict:
 
     engine = open_ledger(str(db))
     wall, cpu = time.perf_counter(), time.process_time()
-    result = publish(engine, out, html=html, jobs=jobs)
+    result = publish(engine, out, html=html, jobs=jobs, drafts=True)
     seconds = time.perf_counter() - wall
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     engine.dispose()

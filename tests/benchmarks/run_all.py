@@ -184,7 +184,7 @@ def child_publish(workdir: Path, claims: int, url: str | None = None) -> dict[st
     try:
         engine = make_engine(url)
         started = time.perf_counter()
-        result = publish(engine, out, html=False)
+        result = publish(engine, out, html=False, drafts=True)
         seconds = time.perf_counter() - started
         engine.dispose()
     finally:
