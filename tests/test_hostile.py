@@ -21,7 +21,9 @@ from reviewing import approve_all
 from conftest import new_ledger
 from hostile import FILE_NAMES, HOSTILE, HUGE, LONG_STATEMENTS, MULTILINE, TOO_LONG_NAME
 
-RENDER_SECONDS = 2.0
+# CPU seconds for one hostile page (1 MB values): quadratic work takes minutes, so the bound
+# catches it; it is not a speed target (that is what tests/benchmarks/ measures).
+RENDER_SECONDS = 5.0
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "srcset", "poster",
                   "background", "cite", "data"}
@@ -274,9 +276,9 @@ def markdown_problems(page: str) -> list[str]:
 
 
 def _timed(cli, *args: str):
-    started = time.perf_counter()
+    started = time.process_time()
     result = cli(*args)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert result.code == 0, f"ledger {' '.join(args)[:80]}: {result.err[-500:]}"
     assert "Traceback" not in result.err
     return result.out, elapsed
@@ -306,8 +308,9 @@ def test_dossiers_are_inert_and_keep_their_structure(db: str, cli, tmp_path: Pat
         assert markdown_shape(markdown) == markdown_shape(twin_markdown), slug
         assert inspector.shape == inspect_html(twin_page).shape, slug
     figure(cli.capsys,
-           f"\n{pages} hostile dossiers rendered (Markdown and HTML), slowest {slowest:.2f} s; "
-          "no markup injected, structure identical to a plain twin ledger")
+           f"\n{pages} hostile dossiers rendered (Markdown and HTML), slowest "
+           f"{slowest:.2f} s of CPU; no markup injected, structure identical to a plain "
+           "twin ledger")
 
 
 def _body(markdown: str) -> str:
