@@ -35,7 +35,7 @@ import re
 import shutil
 import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -817,7 +817,8 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
     """The body of `publish`: every page into `output`, then the manifest and the swap."""
     previous = _read_manifest(output)
     result = PublishResult(out_dir=Path(out_dir))
-    with _session_for(target) as session:
+    with ExitStack() as reads:
+        session = reads.enter_context(_session_for(target))
         overview = reports.load_overview(session)
         live = overview.live_people()
         people_names = _unique_names([(p.id, p.slug) for p in live], prefix="person")
@@ -842,7 +843,7 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
         entries: list = []
         counts: dict[int, tuple[int, int]] = {}
         engine = target if isinstance(target, Engine) else None
-        batches = _batches(site, output, session, tasks, jobs, engine)
+        batches = _batches(site, output, session, tasks, jobs, engine, release=reads.close)
         for (kind, chunk), done in zip(tasks, batches, strict=True):
             output.files += done.files
             output.written += done.written
@@ -879,7 +880,7 @@ _WORKER: dict = {}
 
 
 def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: int,
-             engine: Engine | None) -> Iterator[_Done]:
+             engine: Engine | None, release: Callable[[], None]) -> Iterator[_Done]:
     """Render every task, in order: here, or in `jobs` forked worker processes.
 
     Workers inherit everything read so far (fork); each opens its own read transaction on
@@ -894,6 +895,12 @@ def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: 
     replacement and waits forever for the lost batch (and restarts a worker whose start fails
     without end). That was the hang seen on PostgreSQL, where opening a connection is what can
     fail. A worker's own errors, its start's included, come back as the error of its batch.
+
+    Before it forks, the parent ends its read (`release`) and closes its pooled connections,
+    so no open database connection crosses the fork: SQLite's locks are per process and its
+    lock bookkeeping is process memory a child would inherit (SQLite's "How To Corrupt An
+    SQLite Database File", 2.6), and a libpq socket is shared by both sides. The parent reads
+    nothing after that; the workers' head check keeps every page from the state it read.
     """
     workers = min(jobs, len(tasks))
     if workers > 1 and (engine is None or not hasattr(os, "fork") or not _reopenable(engine)):
@@ -908,6 +915,8 @@ def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: 
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    release()
+    engine.dispose()  # the parent's own pooled connections, closed here in the parent
     _WORKER.update(site=site, output=output, engine=engine, parent=os.getpid())
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_start_worker)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from ledger.chain import GENESIS, canonical_json, event_hash
 from ledger.models import SQLModel, new_uid
@@ -72,7 +73,9 @@ class Tables:
     """Direct access to the tables with foreign keys and triggers out of the way."""
 
     def __init__(self, db: str) -> None:
-        self.engine = create_engine(_url(db))  # no ledger pragmas: foreign keys are off
+        # No ledger pragmas: foreign keys are off. No pool: no connection of the test's stays
+        # open in this process while a publish forks its workers.
+        self.engine = create_engine(_url(db), poolclass=NullPool)
         self.postgres = db.startswith("postgresql://")
         self.snapshot = {table: self.rows(table) for table in TABLES}
 
