@@ -959,9 +959,10 @@ def _start_worker() -> None:
 
     _end_with_parent()
     engine = _WORKER["engine"]
-    # The parent's pooled connections stay the parent's: dropped here, never closed, so no
-    # byte goes down a socket the parent still uses (SQLAlchemy's "Using Connection Pools
-    # with Multiprocessing or os.fork()").
+    # The parent closed its pooled connections before forking (`_batches`); any it still
+    # holds checked out elsewhere are dropped here, never closed, so no byte goes down a
+    # socket the parent still uses (SQLAlchemy's "Using Connection Pools with
+    # Multiprocessing or os.fork()").
     engine.dispose(close=False)
     _WORKER["output"]._lock = None  # the parent holds the lock; a worker never releases it
     stack = ExitStack()
