@@ -369,7 +369,7 @@ def _left_out(info: ReviewInfo | None, *, drafts: bool) -> str | None:
 
 def _reviewed(session: Session, batch: Batch, claim_ids, *, drafts: bool) -> Batch:
     """The batch without the claims that may not be published (see `_load`)."""
-    batch.reviews = review_infos(session, claim_ids)
+    batch.reviews = review_infos(session, claim_ids, exact_newest=False)
     for claim_id in batch.claims:
         why = _left_out(batch.reviews.get(claim_id), drafts=drafts)
         if why == "held":
@@ -450,7 +450,7 @@ def load_person_claims(session: Session, *, person_id: int, drafts: bool = False
         claim_ids = (select(ClaimPerson.claim_id)
                      .where(ClaimPerson.person_id == person_id,
                             col(ClaimPerson.claim_id).between(first, last)))
-        infos = review_infos(session, claim_ids)
+        infos = review_infos(session, claim_ids, exact_newest=False)
         statuses = dict(connection.execute(
             select(Claim.id, Claim.status).where(col(Claim.id).in_(claim_ids))).all())
         for claim_id in ids[start:start + chunk]:
