@@ -538,9 +538,9 @@ def dossier(session: Session, person: str, *, fmt: str = "md", as_of: str | None
     day = as_of_day(as_of)
     env = environment(templates_dir)
     row = get_person(session, person)
-    overview = reports.load_overview(session)
     batch = reports.load_person_batch(session, first_id=row.id, last_id=row.id, as_of=day,
                                       drafts=drafts)
+    overview = reports.load_dossier_overview(session, person_id=row.id, batch=batch)
     if left_out is not None:
         left_out.update(batch.unapproved)
     checkpoints = list_checkpoints(session)

@@ -18,6 +18,8 @@ date are left out under `as_of`: nothing shows they were known by then.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -282,27 +284,89 @@ _REPLY_COLUMNS = (ReplyRequest.id, ReplyRequest.claim_id, ReplyRequest.addressee
                   ReplyRequest.sent, ReplyRequest.deadline, ReplyRequest.channel)
 
 
-def load_overview(session: Session) -> Overview:
+def load_overview(session: Session, *, people: Iterable[int] | None = None,
+                  person_uids: Iterable[str] = (),
+                  sources: Iterable[int] | None = None) -> Overview:
     """Read the head, every person, alias, source (without text) and link, and the events of
-    sources changed since they were added: seven queries."""
+    sources changed since they were added: seven queries.
+
+    With `people` (ids; `person_uids` adds people by uid) only those people and their aliases
+    are read, and with `sources` only those sources and every source they rely on through
+    links, directly or not (their origins), with their events: what one dossier shows
+    (`load_dossier_overview`)."""
     sequence, head_hash = head(session)
     from ledger.models import Event
 
-    head_at = session.execute(select(Event.at).where(Event.seq == sequence)).scalar()
-    people = {row[0]: PersonRow._make(row) for row in
-              session.execute(select(*_PERSON_COLUMNS).order_by(col(Person.id)))}
-    aliases: dict[int, list[str]] = {}
-    for person_id, name in session.execute(select(PersonAlias.person_id, PersonAlias.name)
-                                           .order_by(col(PersonAlias.id))):
-        aliases.setdefault(person_id, []).append(name)
-    sources = {row[0]: SourceRow._make(row) for row in
-               session.execute(select(*_SOURCE_COLUMNS).order_by(col(Source.id)))}
-    links = [LinkRow._make(row) for row in session.execute(
+    connection = session.connection()
+    head_at = connection.execute(select(Event.at).where(Event.seq == sequence)).scalar()
+    person_filter = alias_filter = source_filter = None
+    if people is not None and len(set(people)) + len(set(person_uids)) <= _MAX_LISTED:
+        ids, uids = sorted(set(people)), sorted(set(person_uids))
+        person_filter = or_(col(Person.id).in_(ids), col(Person.uid).in_(uids))
+        alias_filter = col(PersonAlias.person_id).in_(ids)
+    links = [LinkRow._make(row) for row in connection.execute(
         select(SourceLink.source_id, SourceLink.target_id, SourceLink.relation)
         .order_by(col(SourceLink.id)))]
-    return Overview(sequence=sequence, head_hash=head_hash, head_at=head_at, people=people,
-                    aliases=aliases, sources=sources, links=links,
-                    source_events=load_source_events(session))
+    wanted = _relied_on(set(sources), links) if sources is not None else set()
+    if sources is not None and len(wanted) <= _MAX_LISTED:
+        source_filter = col(Source.id).in_(sorted(wanted))
+    people_rows = {row[0]: PersonRow._make(row) for row in connection.execute(
+        _where(select(*_PERSON_COLUMNS), person_filter).order_by(col(Person.id)))}
+    aliases: dict[int, list[str]] = {}
+    for person_id, name in connection.execute(
+            _where(select(PersonAlias.person_id, PersonAlias.name), alias_filter)
+            .order_by(col(PersonAlias.id))):
+        aliases.setdefault(person_id, []).append(name)
+    source_rows = {row[0]: SourceRow._make(row) for row in connection.execute(
+        _where(select(*_SOURCE_COLUMNS), source_filter).order_by(col(Source.id)))}
+    return Overview(sequence=sequence, head_hash=head_hash, head_at=head_at,
+                    people=people_rows, aliases=aliases, sources=source_rows, links=links,
+                    source_events=load_source_events(session, source_filter))
+
+
+# Past this many ids the overview is read whole rather than by a list of ids (a statement
+# holds at most 32,766 parameters on SQLite and 65,535 on PostgreSQL).
+_MAX_LISTED = 10_000
+
+
+def _where(query, condition):
+    return query if condition is None else query.where(condition)
+
+
+def _relied_on(sources: set[int], links: list[LinkRow]) -> set[int]:
+    """`sources` and every source they rely on through links, directly or not."""
+    targets: dict[int, list[int]] = {}
+    for link in links:
+        targets.setdefault(link.source_id, []).append(link.target_id)
+    found, todo = set(sources), list(sources)
+    while todo:
+        for target in targets.get(todo.pop(), ()):
+            if target not in found:
+                found.add(target)
+                todo.append(target)
+    return found
+
+
+def load_dossier_overview(session: Session, *, person_id: int, batch: Batch) -> Overview:
+    """The overview one person's dossier needs, from the batch that holds their claims: the
+    person, everyone the batch's claims name (in their roles, as claimant, respondent or
+    addressee, and in the claims' earlier states), the sources the claims cite and those
+    they rely on; not the whole ledger's people and sources."""
+    people = {person_id}
+    people.update(row.person_id for row in batch.roles)
+    people.update(claim.claimant_id for claim in batch.claims.values()
+                  if claim.claimant_id is not None)
+    people.update(row.respondent_id for row in batch.responses)
+    people.update(row.addressee_id for row in batch.replies)
+    uids: set[str] = set()
+    for event in batch.claim_events:
+        state = json.loads(event.state)
+        if state.get("claimant"):
+            uids.add(state["claimant"])
+        uids.update(pair[1] for pair in state.get("people") or () if len(pair) > 1)
+    sources = {row.source_id for row in batch.attributions}
+    sources.update(row.source_id for row in batch.responses if row.source_id is not None)
+    return load_overview(session, people=people, person_uids=uids, sources=sources)
 
 
 def on_or_before(column, day: str) -> ColumnElement[bool]:

@@ -105,9 +105,10 @@ def load_additions(session: Session, claim_ids) -> list[AdditionRow]:
     return [AdditionRow._make(row) for row in rows if row[3] is not None]
 
 
-def load_source_events(session: Session) -> list[SourceEventRow]:
+def load_source_events(session: Session, sources=None) -> list[SourceEventRow]:
     """Every event of every source with more than one event (it was edited or recaptured),
-    in sequence order: two scans of the source events, once per publish."""
+    in sequence order: two scans of the source events, once per publish. `sources`, a
+    condition on `Source`, keeps only those sources."""
     changed = (
         select(Event.uid)
         .where(Event.entity == "source")
@@ -120,6 +121,8 @@ def load_source_events(session: Session) -> list[SourceEventRow]:
         .where(col(Event.uid).in_(changed))
         .order_by(col(Event.seq))
     )
+    if sources is not None:
+        query = query.where(sources)
     return [SourceEventRow._make(row) for row in session.connection().execute(query).all()]
 
 
