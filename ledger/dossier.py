@@ -26,6 +26,7 @@ its last day is before the reference day.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator
@@ -313,10 +314,11 @@ class ReviewView:
 
 
 def review_view(info: Any) -> ReviewView:
-    """The review line of an allegation, from where it stands (ledger.store.reviews)."""
+    """The review line of an allegation, from where it stands (ledger.store.reviews).
+    Allegations that stand alike share one (frozen) view, and so its Markdown."""
     if info is not None and info.approved:
-        return ReviewView(reviewer=info.reviewer, day=(info.reviewed_at or "")[:10] or None,
-                          draft=False)
+        return _shared_review_view(info.reviewer, (info.reviewed_at or "")[:10] or None, False,
+                                   "")
     if info is not None and info.stale:
         label = f"changed since it was approved on {(info.reviewed_at or '')[:10]}; not " \
                 "yet reviewed again"
@@ -324,7 +326,13 @@ def review_view(info: Any) -> ReviewView:
         label = "rejected by a reviewer"
     else:
         label = "not yet reviewed"
-    return ReviewView(reviewer=None, day=None, draft=True, draft_label=label)
+    return _shared_review_view(None, None, True, label)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_review_view(reviewer: str | None, day: str | None, draft: bool,
+                        label: str) -> ReviewView:
+    return ReviewView(reviewer=reviewer, day=day, draft=draft, draft_label=label)
 
 
 @dataclass(frozen=True)
@@ -631,16 +639,6 @@ def reference_day(overview: Overview, as_of: str | None) -> str | None:
     return overview.head_at[:10] if overview.head_at else None
 
 
-class _Lists:
-    """Read-only view of a grouped index: a missing key is an empty list."""
-
-    def __init__(self, grouped: dict) -> None:
-        self.grouped = grouped
-
-    def __getitem__(self, key: int) -> list:
-        return self.grouped.get(key, [])
-
-
 class _Builder:
     """Shared lookups for one batch; `source_ref` numbers footnotes per page."""
 
@@ -657,10 +655,11 @@ class _Builder:
         """Build from `batch` from now on, keeping the footnote numbers and people so far
         (a dossier read in claim batches)."""
         self.batch = batch
-        self.roles = _Lists(batch.roles_by_claim)
-        self.attributions = _Lists(batch.attributions_by_claim)
-        self.responses = _Lists(batch.responses_by_claim)
-        self.replies = _Lists(batch.replies_by_claim)
+        # Groups: a claim without rows of a kind reads as none.
+        self.roles = batch.roles_by_claim
+        self.attributions = batch.attributions_by_claim
+        self.responses = batch.responses_by_claim
+        self.replies = batch.replies_by_claim
 
     # people and sources
 

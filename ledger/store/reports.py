@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from typing import NamedTuple
 
 from sqlalchemy import String, and_, false, func, literal, or_, select, union, union_all
@@ -186,17 +187,29 @@ class Overview:
 
     @cached_property
     def source_events_by_source(self) -> dict[int, list[SourceEventRow]]:
-        return _group(self.source_events, lambda r: r.source_id)
+        return _group(self.source_events, attrgetter("source_id"))
 
     def live_people(self) -> list[PersonRow]:
         """People not merged into another record, in id order."""
         return [p for p in self.people.values() if p.merged_into_id is None]
 
 
-def _group(rows, key) -> dict[int, list]:
-    grouped: dict[int, list] = {}
+class Groups(dict):
+    """Rows grouped by a key: a dict whose missing key reads as no rows (and stays missing)."""
+
+    def __missing__(self, key: object) -> tuple:
+        return ()
+
+
+def _group(rows, key) -> Groups:
+    grouped = Groups()
     for row in rows:
-        grouped.setdefault(key(row), []).append(row)
+        value = key(row)
+        found = grouped.get(value)
+        if found is None:
+            grouped[value] = [row]
+        else:
+            found.append(row)
     return grouped
 
 
@@ -224,47 +237,47 @@ class Batch:
 
     @cached_property
     def claim_events_by_claim(self) -> dict[int, list[ClaimEventRow]]:
-        return _group(self.claim_events, lambda r: r.claim_id)
+        return _group(self.claim_events, attrgetter("claim_id"))
 
     @cached_property
     def additions_by_claim(self) -> dict[int, list[AdditionRow]]:
-        return _group(self.additions, lambda r: r.claim_id)
+        return _group(self.additions, attrgetter("claim_id"))
 
     @cached_property
     def roles_by_claim(self) -> dict[int, list[RoleRow]]:
-        return _group(self.roles, lambda r: r.claim_id)
+        return _group(self.roles, attrgetter("claim_id"))
 
     @cached_property
     def roles_by_person(self) -> dict[int, list[RoleRow]]:
-        return _group(self.roles, lambda r: r.person_id)
+        return _group(self.roles, attrgetter("person_id"))
 
     @cached_property
     def attributions_by_claim(self) -> dict[int, list[AttributionRow]]:
-        return _group(self.attributions, lambda r: r.claim_id)
+        return _group(self.attributions, attrgetter("claim_id"))
 
     @cached_property
     def attributions_by_source(self) -> dict[int, list[AttributionRow]]:
-        return _group(self.attributions, lambda r: r.source_id)
+        return _group(self.attributions, attrgetter("source_id"))
 
     @cached_property
     def responses_by_claim(self) -> dict[int, list[ResponseRow]]:
-        return _group(self.responses, lambda r: r.claim_id)
+        return _group(self.responses, attrgetter("claim_id"))
 
     @cached_property
     def responses_by_respondent(self) -> dict[int, list[ResponseRow]]:
-        return _group(self.responses, lambda r: r.respondent_id)
+        return _group(self.responses, attrgetter("respondent_id"))
 
     @cached_property
     def responses_by_source(self) -> dict[int, list[ResponseRow]]:
-        return _group(self.responses, lambda r: r.source_id)
+        return _group(self.responses, attrgetter("source_id"))
 
     @cached_property
     def replies_by_claim(self) -> dict[int, list[ReplyRow]]:
-        return _group(self.replies, lambda r: r.claim_id)
+        return _group(self.replies, attrgetter("claim_id"))
 
     @cached_property
     def claims_by_claimant(self) -> dict[int, list[ClaimRow]]:
-        return _group(self.claims.values(), lambda c: c.claimant_id)
+        return _group(self.claims.values(), attrgetter("claimant_id"))
 
 
 _PERSON_COLUMNS = (Person.id, Person.name, Person.slug, Person.kind, Person.description,
