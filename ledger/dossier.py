@@ -759,8 +759,9 @@ class _Builder:
             by_role[row.role].append(self.person(row.person_id))
         evidence = tuple(self.evidence(row) for row in self.attributions[claim.id])
         origins = tuple(self.source_ref(sid) for sid in origin_ids)
-        dates = [self.overview.sources[sid].published for sid in source_ids]
-        dates = sorted((d for d in dates if d), key=_earliest)
+        sources = self.overview.sources
+        first_reported = min((day for day in (sources[sid].published for sid in source_ids)
+                              if day), key=_earliest, default=None)
         responses = tuple(self.response(row) for row in
                           sorted(self.responses[claim.id], key=_response_order))
         replies = tuple(self.reply(row) for row in self.replies[claim.id])
@@ -773,7 +774,7 @@ class _Builder:
             mentioned=tuple(by_role["mentioned"]), evidence=evidence,
             source_count=len(source_ids), origins=origins,
             origins_text=describe_origins(len(origin_ids), len(source_ids)),
-            first_reported=dates[0] if dates else None,
+            first_reported=first_reported,
             anonymous_only=bool(evidence) and all(e.anonymous for e in evidence),
             responses=responses, replies=replies,
             response_status=_response_status(responses, replies),

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, select, union_all
@@ -47,9 +46,9 @@ REVIEW_STATES = ("needs-review", "approved", "rejected", "held")
 _DECISIONS = ("approve", "reject")
 
 
-@dataclass(frozen=True)
-class ReviewInfo:
+class ReviewInfo(NamedTuple):
     """Where one claim stands: its decision, whether an approval still stands, any hold.
+    (A named tuple: a publish makes one for every claim of every batch.)
 
     `newest_seq` is the newest event touching the claim. `reviewer` and `reviewed_at` are the
     actor and UTC time of the decision's event; `held_by` and `held_at` those of the hold.
