@@ -31,18 +31,21 @@ Nothing here prints or touches the database.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import html
 import importlib.resources
 import json
 import re
 import unicodedata
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import jinja2
+from jinja2 import nodes
 
 if TYPE_CHECKING:  # markdown-it-py is imported where a parser is made: Markdown needs none
     from markdown_it import MarkdownIt
@@ -1080,3 +1083,277 @@ def jinja_environment(*, extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
     environment.filters.update(md=md_inline, md_link=md_link, md_url=md_url, yaml_str=yaml_str,
                                status_badge=status_badge, attrs=md_attrs)
     return environment
+
+
+# --------------------------------------------------------------------------------------------
+# One render for both outputs
+# --------------------------------------------------------------------------------------------
+#
+# An HTML publish needs each page twice: its Markdown file (`web` false) and the Markdown of
+# its HTML page (`web` true). The two renders differ only where a template reads `web`, so a
+# second Jinja environment compiles each template with both outcomes written out: every
+# statement or printed expression that reads `web` is emitted twice, first with `web` replaced
+# by the constant true, then by false, between three marks, and the rest once. One render of
+# that "dual" template gives both pages, split apart by :func:`_split_dual`. The transform
+# only takes templates whose output it can split exactly (see :func:`_dual_tree`); for any
+# other template, a page whose text holds a mark of its own, or a render that fails, the
+# caller renders twice as before, so the two pages are always exactly the two renders'.
+
+_DUAL_OPEN, _DUAL_MIDDLE, _DUAL_CLOSE = "\x02", "\x03", "\x04"
+_DUAL_MARKS_RE = re.compile("([\x02\x03\x04])")
+# Bump when the transform changes: compiled dual templates are cached on disk by source.
+_DUAL_VERSION = "1"
+
+
+class _NotDual(Exception):
+    """A template that the dual transform cannot split exactly (rendered twice instead)."""
+
+
+_dual_opened: contextvars.ContextVar[list[int]] = contextvars.ContextVar("ledger_dual_opened")
+
+
+def _dual_open() -> str:
+    # Counts the marks the templates emit: a page whose text holds more is rendered twice.
+    _dual_opened.get()[0] += 1
+    return _DUAL_OPEN
+
+
+def _not_dual() -> str:
+    raise _NotDual
+
+
+def _reads_web(node) -> bool:
+    items = node if isinstance(node, list) else [node]
+    for item in items:
+        if isinstance(item, nodes.Name) and item.name == "web":
+            return True
+        if any(name.name == "web" for name in item.find_all(nodes.Name)):
+            return True
+    return False
+
+
+def _with_web(node, value: bool):
+    """A copy of `node` (a node, a list of nodes or a field value) with `web` as `value`."""
+    if isinstance(node, list):
+        return [_with_web(item, value) for item in node]
+    if isinstance(node, tuple):
+        return tuple(_with_web(item, value) for item in node)
+    if not isinstance(node, nodes.Node):
+        return node
+    if isinstance(node, nodes.Name) and node.name == "web":
+        return nodes.Const(value, lineno=node.lineno, environment=node.environment)
+    copy = object.__new__(type(node))
+    for name in node.fields:
+        setattr(copy, name, _with_web(getattr(node, name), value))
+    for name in node.attributes:
+        setattr(copy, name, getattr(node, name, None))
+    return copy
+
+
+def _check_twice(body: list) -> None:
+    """Raise _NotDual unless `body` can run twice with no effect beyond its output: no
+    assignment, no call (a macro, `super()`, `loop.changed()`, a joiner), no definitions."""
+    unsafe = (nodes.Assign, nodes.AssignBlock, nodes.NSRef, nodes.Call, nodes.Macro,
+              nodes.CallBlock, nodes.FilterBlock, nodes.Block, nodes.Extends, nodes.Import,
+              nodes.FromImport, nodes.ExprStmt)
+    for item in body:
+        if isinstance(item, unsafe) or any(True for _ in item.find_all(unsafe)):
+            raise _NotDual
+
+
+def _check_captured(node) -> None:
+    """Raise _NotDual if output captured into a value (a macro, `set` or `filter` block, a
+    call block, a recursive loop) could carry marks: `web`, an include, a block, `self`."""
+    if _reads_web(node) or any(True for _ in node.find_all((nodes.Include, nodes.Block))):
+        raise _NotDual
+    if any(name.name in ("self", "super") for name in node.find_all(nodes.Name)):
+        raise _NotDual
+
+
+def _twice(node):
+    """`node` with `web` true, then with `web` false, between the marks."""
+    opening = nodes.Output([nodes.Call(nodes.Name("ledger_dual_open", "load"), [], [], None,
+                                       None)])
+    return [opening, *_with_web([node], True), nodes.Output([nodes.TemplateData(_DUAL_MIDDLE)]),
+            *_with_web([node], False), nodes.Output([nodes.TemplateData(_DUAL_CLOSE)])]
+
+
+def _dual_body(body: list) -> list:
+    result: list = []
+    for node in body:
+        if isinstance(node, nodes.Output):
+            children: list = []
+            for child in node.nodes:
+                if isinstance(child, nodes.TemplateData):
+                    if _DUAL_MARKS_RE.search(child.data):
+                        raise _NotDual
+                    children.append(child)
+                elif not _reads_web(child):
+                    _check_captured_expr(child)
+                    children.append(child)
+                else:
+                    _check_twice([child])
+                    children += [
+                        nodes.Call(nodes.Name("ledger_dual_open", "load"), [], [], None, None),
+                        _with_web(child, True), nodes.TemplateData(_DUAL_MIDDLE),
+                        _with_web(child, False), nodes.TemplateData(_DUAL_CLOSE)]
+            result.append(nodes.Output(children, lineno=node.lineno))
+        elif isinstance(node, (nodes.Macro, nodes.CallBlock, nodes.AssignBlock,
+                               nodes.FilterBlock)) or (
+                isinstance(node, nodes.For) and node.recursive):
+            _check_captured(node)
+            result.append(node)
+        elif isinstance(node, (nodes.Extends, nodes.Import, nodes.FromImport, nodes.Assign)):
+            if _reads_web(node):
+                raise _NotDual
+            result.append(node)
+        elif isinstance(node, nodes.If) and not _reads_web(
+                [node.test, *(branch.test for branch in node.elif_)]):
+            node.body = _dual_body(node.body)
+            for branch in node.elif_:
+                branch.body = _dual_body(branch.body)
+            node.else_ = _dual_body(node.else_)
+            result.append(node)
+        elif isinstance(node, nodes.For) and not _reads_web(
+                [node.target, node.iter, *([node.test] if node.test else [])]):
+            node.body, node.else_ = _dual_body(node.body), _dual_body(node.else_)
+            result.append(node)
+        elif isinstance(node, nodes.Block) or (
+                isinstance(node, nodes.With) and not _reads_web([*node.targets, *node.values])):
+            node.body = _dual_body(node.body)
+            result.append(node)
+        elif isinstance(node, (nodes.If, nodes.For, nodes.With, nodes.Include)):
+            _check_twice([node])
+            result += _twice(node)
+        elif _reads_web(node):
+            raise _NotDual
+        else:
+            result.append(node)
+    return result
+
+
+def _check_captured_expr(node) -> None:
+    # A printed `super()` or `self.block()` goes straight to the page; anywhere else in an
+    # expression (a filter's argument, a test) its marks would be measured, not split.
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) \
+            and node.node.name == "super" and not node.args:
+        return
+    if any(name.name in ("self", "super") for name in node.find_all(nodes.Name)):
+        raise _NotDual
+
+
+def _dual_tree(tree):
+    """The template `tree` with both outcomes of `web` written out; a template the transform
+    cannot split exactly instead raises _NotDual when rendered."""
+    environment = tree.environment
+    # `web` assigned or a parameter is another variable than the page's; a template included
+    # without context does not see `web` at all (an error the two renders must raise).
+    if not any(name.name == "web" and name.ctx != "load" for name in tree.find_all(nodes.Name)
+               ) and not any(not include.with_context
+                             for include in tree.find_all(nodes.Include)):
+        try:
+            dual = nodes.Template(_dual_body(tree.body), lineno=tree.lineno)
+            dual.set_environment(environment)
+            dual.set_lineno(tree.lineno)  # the nodes made here; a traceback's line numbers
+            return dual
+        except _NotDual:
+            pass
+    refused = nodes.Template([nodes.Output([nodes.Call(
+        nodes.Name("ledger_not_dual", "load"), [], [], None, None)])], lineno=tree.lineno)
+    refused.set_environment(environment)
+    refused.set_lineno(tree.lineno)
+    return refused
+
+
+class _DualEnvironment(jinja2.Environment):
+    """An environment whose templates are compiled by :func:`_dual_tree`."""
+
+    #: Set once a template refused the transform: from then on every page renders twice.
+    refused = False
+
+    def _parse(self, source, name, filename):
+        return _dual_tree(super()._parse(source, name, filename))
+
+
+_dual_environments: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _dual_environment(environment: jinja2.Environment) -> _DualEnvironment:
+    dual = _dual_environments.get(environment)
+    if dual is None:
+        try:
+            cache = jinja2.FileSystemBytecodeCache(
+                pattern=f"__jinja2_ledger_dual{_DUAL_VERSION}_%s.cache")
+        except (OSError, RuntimeError):
+            cache = None
+        dual = _DualEnvironment(
+            loader=environment.loader, undefined=environment.undefined,
+            trim_blocks=environment.trim_blocks, lstrip_blocks=environment.lstrip_blocks,
+            keep_trailing_newline=environment.keep_trailing_newline,
+            autoescape=environment.autoescape, bytecode_cache=cache)
+        dual.filters.update(environment.filters)
+        dual.globals.update(environment.globals)
+        dual.globals.update(ledger_dual_open=_dual_open, ledger_not_dual=_not_dual)
+        _dual_environments[environment] = dual
+    return dual
+
+
+def _split_dual(text: str, opened: int) -> tuple[str, str] | None:
+    """The `web` and the Markdown page in a dual render's `text`, or None when the marks in
+    it are not exactly the `opened` groups the templates emitted (a value of the page's own
+    carried one)."""
+    if not (text.count(_DUAL_OPEN) == text.count(_DUAL_MIDDLE) == text.count(_DUAL_CLOSE)
+            == opened):
+        return None
+    if not opened:
+        return text, text
+    web: list[str] = []
+    markdown: list[str] = []
+    stack: list[tuple[bool, bool]] = []
+    to_web = to_markdown = True
+    for piece in _DUAL_MARKS_RE.split(text):
+        if piece == _DUAL_OPEN:
+            stack.append((to_web, to_markdown))
+            to_markdown = False
+        elif piece == _DUAL_MIDDLE:
+            if not stack:
+                return None
+            to_web, to_markdown = False, stack[-1][1]
+        elif piece == _DUAL_CLOSE:
+            if not stack:
+                return None
+            to_web, to_markdown = stack.pop()
+        elif piece:
+            if to_web:
+                web.append(piece)
+            if to_markdown:
+                markdown.append(piece)
+    if stack:
+        return None
+    return "".join(web), "".join(markdown)
+
+
+def render_both(environment: jinja2.Environment, name: str, context: dict) -> tuple[str, str]:
+    """Render template `name` of `environment` with `web` true and with `web` false, as two
+    renders would: the Markdown of the HTML page, then the Markdown file. One render does
+    both where the templates allow it (see "One render for both outputs"); otherwise, and
+    whenever that render fails, the two renders are made as before (so an error is the one
+    they raise)."""
+    dual = _dual_environment(environment)
+    if not dual.refused:
+        token = _dual_opened.set([0])
+        try:
+            text = dual.get_template(name).render(context)
+            opened = _dual_opened.get()[0]
+        except _NotDual:
+            dual.refused = True  # the same templates serve every page
+            text = None
+        except Exception:  # the two renders below raise what they raise
+            text = None
+        finally:
+            _dual_opened.reset(token)
+        split = None if text is None else _split_dual(text, opened)
+        if split is not None:
+            return split
+    template = environment.get_template(name)
+    return template.render({**context, "web": True}), template.render({**context, "web": False})
