@@ -365,11 +365,20 @@ def status_badge(status: object, web: bool = False) -> str:
     span's text, so the badge reads the same in print, without colour and to a screen reader.
     For Markdown files it is the word in bold.
     """
+    if type(status) is str and type(web) is bool:
+        return _status_badge_cached(status, web)  # a handful of statuses, on every page
+    return _status_badge(status, web)
+
+
+def _status_badge(status: object, web: bool) -> str:
     text = md_inline(_as_text(status, "status_badge"))
     if not web:
         return f"**{text}**"
     token = _CSS_TOKEN_JUNK_RE.sub("-", str(status).lower()).strip("-") or "unknown"
     return f"[{text}]{{.badge .status-{token}}}"
+
+
+_status_badge_cached = functools.lru_cache(maxsize=256)(_status_badge)
 
 
 def md_attrs(anchor: object, *classes: str) -> str:
@@ -384,7 +393,7 @@ def md_attrs(anchor: object, *classes: str) -> str:
     parts = [f"#{anchor}"] if anchor else []
     parts += [f".{name}" for name in classes]
     for part in parts:
-        if not _ATTRIBUTE_VALUE_RE.fullmatch(part[1:]) or " " in part:
+        if not _ATTRIBUTE_TOKEN_RE.fullmatch(part, 1):
             raise ValueError(f"not an HTML id or class: {part[1:]!r}")
     return "{" + " ".join(parts) + "}"
 
@@ -511,6 +520,7 @@ def _relative_md_links_to_html(state: StateCore) -> None:
 # id or classes, and only these spellings: templates use them for anchors and badges, and
 # nothing else (style, URLs, event handlers) can be set from Markdown.
 _ATTRIBUTE_VALUE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?: [A-Za-z][A-Za-z0-9_-]*)*")
+_ATTRIBUTE_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def _only_safe_attributes(state: StateCore) -> None:
@@ -677,7 +687,9 @@ _NEWLINES_RE = re.compile(r"\r\n?")
 
 _BLOCK_ATTRS_RE = re.compile("<p>" + _BLOCK_MARK + r"(\d+)" + _BLOCK_MARK + r"</p>\n<(h[1-6])>")
 _SPAN_OPEN_RE = re.compile(_SPAN_OPEN + r"(\d+)" + _SPAN_OPEN)
-_HREF_RE = re.compile(r'<a href="([^"]*)"')
+# A fragment (`#claim-1`) is kept exactly as cmark-gfm wrote it (see _converted_href), so
+# only other hrefs are matched: a third of a dossier's links never reach the callback.
+_HREF_RE = re.compile(r'<a href="([^"#][^"]*|)"')
 _TABLE_RE = re.compile(r"<table>\n(.*?)</table>", re.S)
 _CELL_RE = re.compile(
     r'<(t[hd])(?: style="text-align: (left|center|right)")?>(.*?)</t[hd]>'
@@ -689,6 +701,9 @@ _FOOTNOTE_REF_RE = re.compile(
     r'<sup class="footnote-ref"><a href="#fn-([^"]*)" id="fnref-[^"]*?(?:-(\d+))?" '
     r"data-footnote-ref>(\d+)</a></sup>"
 )
+# A reference whose label is not ASCII digits (then the callback path decides).
+_FOOTNOTE_ODD_REF_RE = re.compile(r'<sup class="footnote-ref"><a href="#fn-(?![0-9]+")')
+_FOOTNOTE_REPEAT_RE = re.compile(r'id="cite-source-([0-9]+)-([0-9]+)" data-footnote-ref>')
 _FOOTNOTE_SECTION = '<section class="footnotes" data-footnotes>\n<ol>\n'
 _FOOTNOTE_ITEM_RE = re.compile(
     r'<li id="fn-([^"]*)">\n<p>((?:(?!</p>)[\s\S])*?)(?: <a href="#fnref-[^"]*" '
@@ -831,6 +846,11 @@ def _cmark_body(markdown: str) -> str | None:
     return page
 
 
+def _repeat_suffix(match: re.Match[str]) -> str:
+    # cmark-gfm numbers a note's repeated citations from 2, markdown-it-py from 1.
+    return f'id="cite-source-{match.group(1)}-{int(match.group(2)) - 1}" data-footnote-ref>'
+
+
 def _footnotes(page: str) -> str | None:
     """cmark-gfm's footnotes as markdown-it-py's with the project's anchors: `source-<id>`,
     one caption number per note, one link back to the first citation."""
@@ -858,7 +878,18 @@ def _footnotes(page: str) -> str | None:
             "\u21a9\ufe0e</a></p>\n</li>"
         )
 
-    page = _FOOTNOTE_REF_RE.sub(ref, page)
+    if _FOOTNOTE_ODD_REF_RE.search(page):
+        page = _FOOTNOTE_REF_RE.sub(ref, page)
+    else:
+        # Every label is ASCII digits, so cmark-gfm wrote each reference exactly as
+        # _FOOTNOTE_REF_RE reads it, and its parts can be respelled by plain replaces (a raw
+        # `<` never comes from text; `</a></sup>` ends only a reference); only a repeated
+        # citation's number needs a callback. Same result as the regex, per reference.
+        page = (page.replace('<sup class="footnote-ref"><a href="#fn-',
+                             '<sup class="footnote-ref"><a href="#source-')
+                .replace('" id="fnref-', '" id="cite-source-'))
+        page = _FOOTNOTE_REPEAT_RE.sub(_repeat_suffix, page)
+        page = page.replace('" data-footnote-ref>', '">[').replace("</a></sup>", "]</a></sup>")
     head, found, tail = page.partition(_FOOTNOTE_SECTION)
     if found:
         tail = _FOOTNOTE_ITEM_RE.sub(item, tail)
@@ -917,9 +948,28 @@ def _render_body(markdown: str) -> str:
     return _html_parser().render(markdown) if body is None else body
 
 
+_HEADER_CELL_RE = re.compile(r"<th>(.*?)</th>", re.S)
+
+
 def _labelled_table(match: re.Match[str]) -> str:
     """A table with each body cell labelled with its column's header text (`data-label`),
     and alignment spelled as markdown-it-py spells it."""
+    inner = match.group(1)
+    head, found, body = inner.partition("</thead>")
+    if found and 'style="' not in inner:
+        # No alignment, so every cell opens as a bare `<td>` (text never holds a raw `<`):
+        # each row's cells are labelled in one join, not one regex callback per cell.
+        tags = [f'<td data-label="{_escape_attribute(label)}">' if label else "<td>"
+                for label in (html.unescape(_TAG_RE.sub("", cell))
+                              for cell in _HEADER_CELL_RE.findall(head))]
+        rows = body.split("<tr>")
+        for index in range(1, len(rows)):
+            cells = rows[index].split("<td>")
+            if len(cells) > 1:
+                rows[index] = cells[0] + "".join(
+                    (tags[column] if column < len(tags) else "<td>") + cell
+                    for column, cell in enumerate(cells[1:]))
+        return f"<table>\n{head}</thead>{'<tr>'.join(rows)}</table>"
     labels: list[str] = []
     column = 0
 
@@ -1100,9 +1150,11 @@ def jinja_environment(*, extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
 # caller renders twice as before, so the two pages are always exactly the two renders'.
 
 _DUAL_OPEN, _DUAL_MIDDLE, _DUAL_CLOSE = "\x02", "\x03", "\x04"
-_DUAL_MARKS_RE = re.compile("([\x02\x03\x04])")
+_DUAL_MARKS_RE = re.compile("[\x02\x03\x04]")
+_DUAL_MARKDOWN_PART_RE = re.compile("\x03[^\x03\x04]*\x04")
+_DUAL_WEB_PART_RE = re.compile("\x02[^\x02\x03]*\x03")
 # Bump when the transform changes: compiled dual templates are cached on disk by source.
-_DUAL_VERSION = "1"
+_DUAL_VERSION = "2"
 
 
 class _NotDual(Exception):
@@ -1112,10 +1164,15 @@ class _NotDual(Exception):
 _dual_opened: contextvars.ContextVar[list[int]] = contextvars.ContextVar("ledger_dual_opened")
 
 
-def _dual_open() -> str:
-    # Counts the marks the templates emit: a page whose text holds more is rendered twice.
-    _dual_opened.get()[0] += 1
-    return _DUAL_OPEN
+class _DualMarks:
+    """`ledger_dual.open` in a dual template: the opening mark, counted (a page whose text
+    holds more than the templates emitted is rendered twice). An attribute, not a call:
+    Jinja reads one several times faster."""
+
+    @property
+    def open(self) -> str:
+        _dual_opened.get()[0] += 1
+        return _DUAL_OPEN
 
 
 def _not_dual() -> str:
@@ -1172,10 +1229,13 @@ def _check_captured(node) -> None:
 
 def _twice(node):
     """`node` with `web` true, then with `web` false, between the marks."""
-    opening = nodes.Output([nodes.Call(nodes.Name("ledger_dual_open", "load"), [], [], None,
-                                       None)])
+    opening = nodes.Output([_opening_mark()])
     return [opening, *_with_web([node], True), nodes.Output([nodes.TemplateData(_DUAL_MIDDLE)]),
             *_with_web([node], False), nodes.Output([nodes.TemplateData(_DUAL_CLOSE)])]
+
+
+def _opening_mark():
+    return nodes.Getattr(nodes.Name("ledger_dual", "load"), "open", "load")
 
 
 def _dual_body(body: list) -> list:
@@ -1194,7 +1254,7 @@ def _dual_body(body: list) -> list:
                 else:
                     _check_twice([child])
                     children += [
-                        nodes.Call(nodes.Name("ledger_dual_open", "load"), [], [], None, None),
+                        _opening_mark(),
                         _with_web(child, True), nodes.TemplateData(_DUAL_MIDDLE),
                         _with_web(child, False), nodes.TemplateData(_DUAL_CLOSE)]
             result.append(nodes.Output(children, lineno=node.lineno))
@@ -1293,7 +1353,7 @@ def _dual_environment(environment: jinja2.Environment) -> _DualEnvironment:
             autoescape=environment.autoescape, bytecode_cache=cache)
         dual.filters.update(environment.filters)
         dual.globals.update(environment.globals)
-        dual.globals.update(ledger_dual_open=_dual_open, ledger_not_dual=_not_dual)
+        dual.globals.update(ledger_dual=_DualMarks(), ledger_not_dual=_not_dual)
         _dual_environments[environment] = dual
     return dual
 
@@ -1301,36 +1361,31 @@ def _dual_environment(environment: jinja2.Environment) -> _DualEnvironment:
 def _split_dual(text: str, opened: int) -> tuple[str, str] | None:
     """The `web` and the Markdown page in a dual render's `text`, or None when the marks in
     it are not exactly the `opened` groups the templates emitted (a value of the page's own
-    carried one)."""
+    carried one).
+
+    The groups nest (a template included inside one is dual too), so each side is peeled
+    from the inside out: for the web page every innermost Markdown part (a middle mark and
+    the next closing mark with neither mark between) goes, then the opening marks; for the
+    Markdown file the same with the web parts."""
     if not (text.count(_DUAL_OPEN) == text.count(_DUAL_MIDDLE) == text.count(_DUAL_CLOSE)
             == opened):
         return None
     if not opened:
         return text, text
-    web: list[str] = []
-    markdown: list[str] = []
-    stack: list[tuple[bool, bool]] = []
-    to_web = to_markdown = True
-    for piece in _DUAL_MARKS_RE.split(text):
-        if piece == _DUAL_OPEN:
-            stack.append((to_web, to_markdown))
-            to_markdown = False
-        elif piece == _DUAL_MIDDLE:
-            if not stack:
-                return None
-            to_web, to_markdown = False, stack[-1][1]
-        elif piece == _DUAL_CLOSE:
-            if not stack:
-                return None
-            to_web, to_markdown = stack.pop()
-        elif piece:
-            if to_web:
-                web.append(piece)
-            if to_markdown:
-                markdown.append(piece)
-    if stack:
+    web = text
+    while _DUAL_MIDDLE in web:
+        web, found = _DUAL_MARKDOWN_PART_RE.subn("", web)
+        if not found:
+            return None
+    markdown = text
+    while _DUAL_OPEN in markdown:
+        markdown, found = _DUAL_WEB_PART_RE.subn("", markdown)
+        if not found:
+            return None
+    web, markdown = web.replace(_DUAL_OPEN, ""), markdown.replace(_DUAL_CLOSE, "")
+    if _DUAL_CLOSE in web or _DUAL_MIDDLE in markdown:
         return None
-    return "".join(web), "".join(markdown)
+    return web, markdown
 
 
 def render_both(environment: jinja2.Environment, name: str, context: dict) -> tuple[str, str]:
