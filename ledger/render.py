@@ -885,9 +885,9 @@ def _footnotes(page: str) -> str | None:
         # _FOOTNOTE_REF_RE reads it, and its parts can be respelled by plain replaces (a raw
         # `<` never comes from text; `</a></sup>` ends only a reference); only a repeated
         # citation's number needs a callback. Same result as the regex, per reference.
-        page = (page.replace('<sup class="footnote-ref"><a href="#fn-',
-                             '<sup class="footnote-ref"><a href="#source-')
-                .replace('" id="fnref-', '" id="cite-source-'))
+        page = page.replace(
+            '<sup class="footnote-ref"><a href="#fn-', '<sup class="footnote-ref"><a href="#source-'
+        ).replace('" id="fnref-', '" id="cite-source-')
         page = _FOOTNOTE_REPEAT_RE.sub(_repeat_suffix, page)
         page = page.replace('" data-footnote-ref>', '">[').replace("</a></sup>", "]</a></sup>")
     head, found, tail = page.partition(_FOOTNOTE_SECTION)
@@ -959,16 +959,20 @@ def _labelled_table(match: re.Match[str]) -> str:
     if found and 'style="' not in inner:
         # No alignment, so every cell opens as a bare `<td>` (text never holds a raw `<`):
         # each row's cells are labelled in one join, not one regex callback per cell.
-        tags = [f'<td data-label="{_escape_attribute(label)}">' if label else "<td>"
-                for label in (html.unescape(_TAG_RE.sub("", cell))
-                              for cell in _HEADER_CELL_RE.findall(head))]
+        tags = [
+            f'<td data-label="{_escape_attribute(label)}">' if label else "<td>"
+            for label in (
+                html.unescape(_TAG_RE.sub("", cell)) for cell in _HEADER_CELL_RE.findall(head)
+            )
+        ]
         rows = body.split("<tr>")
         for index in range(1, len(rows)):
             cells = rows[index].split("<td>")
             if len(cells) > 1:
                 rows[index] = cells[0] + "".join(
                     (tags[column] if column < len(tags) else "<td>") + cell
-                    for column, cell in enumerate(cells[1:]))
+                    for column, cell in enumerate(cells[1:])
+                )
         return f"<table>\n{head}</thead>{'<tr>'.join(rows)}</table>"
     labels: list[str] = []
     column = 0
@@ -1210,9 +1214,20 @@ def _with_web(node, value: bool):
 def _check_twice(body: list) -> None:
     """Raise _NotDual unless `body` can run twice with no effect beyond its output: no
     assignment, no call (a macro, `super()`, `loop.changed()`, a joiner), no definitions."""
-    unsafe = (nodes.Assign, nodes.AssignBlock, nodes.NSRef, nodes.Call, nodes.Macro,
-              nodes.CallBlock, nodes.FilterBlock, nodes.Block, nodes.Extends, nodes.Import,
-              nodes.FromImport, nodes.ExprStmt)
+    unsafe = (
+        nodes.Assign,
+        nodes.AssignBlock,
+        nodes.NSRef,
+        nodes.Call,
+        nodes.Macro,
+        nodes.CallBlock,
+        nodes.FilterBlock,
+        nodes.Block,
+        nodes.Extends,
+        nodes.Import,
+        nodes.FromImport,
+        nodes.ExprStmt,
+    )
     for item in body:
         if isinstance(item, unsafe) or any(True for _ in item.find_all(unsafe)):
             raise _NotDual
@@ -1230,8 +1245,13 @@ def _check_captured(node) -> None:
 def _twice(node):
     """`node` with `web` true, then with `web` false, between the marks."""
     opening = nodes.Output([_opening_mark()])
-    return [opening, *_with_web([node], True), nodes.Output([nodes.TemplateData(_DUAL_MIDDLE)]),
-            *_with_web([node], False), nodes.Output([nodes.TemplateData(_DUAL_CLOSE)])]
+    return [
+        opening,
+        *_with_web([node], True),
+        nodes.Output([nodes.TemplateData(_DUAL_MIDDLE)]),
+        *_with_web([node], False),
+        nodes.Output([nodes.TemplateData(_DUAL_CLOSE)]),
+    ]
 
 
 def _opening_mark():
@@ -1255,12 +1275,15 @@ def _dual_body(body: list) -> list:
                     _check_twice([child])
                     children += [
                         _opening_mark(),
-                        _with_web(child, True), nodes.TemplateData(_DUAL_MIDDLE),
-                        _with_web(child, False), nodes.TemplateData(_DUAL_CLOSE)]
+                        _with_web(child, True),
+                        nodes.TemplateData(_DUAL_MIDDLE),
+                        _with_web(child, False),
+                        nodes.TemplateData(_DUAL_CLOSE),
+                    ]
             result.append(nodes.Output(children, lineno=node.lineno))
-        elif isinstance(node, (nodes.Macro, nodes.CallBlock, nodes.AssignBlock,
-                               nodes.FilterBlock)) or (
-                isinstance(node, nodes.For) and node.recursive):
+        elif isinstance(
+            node, (nodes.Macro, nodes.CallBlock, nodes.AssignBlock, nodes.FilterBlock)
+        ) or (isinstance(node, nodes.For) and node.recursive):
             _check_captured(node)
             result.append(node)
         elif isinstance(node, (nodes.Extends, nodes.Import, nodes.FromImport, nodes.Assign)):
@@ -1268,18 +1291,21 @@ def _dual_body(body: list) -> list:
                 raise _NotDual
             result.append(node)
         elif isinstance(node, nodes.If) and not _reads_web(
-                [node.test, *(branch.test for branch in node.elif_)]):
+            [node.test, *(branch.test for branch in node.elif_)]
+        ):
             node.body = _dual_body(node.body)
             for branch in node.elif_:
                 branch.body = _dual_body(branch.body)
             node.else_ = _dual_body(node.else_)
             result.append(node)
         elif isinstance(node, nodes.For) and not _reads_web(
-                [node.target, node.iter, *([node.test] if node.test else [])]):
+            [node.target, node.iter, *([node.test] if node.test else [])]
+        ):
             node.body, node.else_ = _dual_body(node.body), _dual_body(node.else_)
             result.append(node)
         elif isinstance(node, nodes.Block) or (
-                isinstance(node, nodes.With) and not _reads_web([*node.targets, *node.values])):
+            isinstance(node, nodes.With) and not _reads_web([*node.targets, *node.values])
+        ):
             node.body = _dual_body(node.body)
             result.append(node)
         elif isinstance(node, (nodes.If, nodes.For, nodes.With, nodes.Include)):
@@ -1295,8 +1321,12 @@ def _dual_body(body: list) -> list:
 def _check_captured_expr(node) -> None:
     # A printed `super()` or `self.block()` goes straight to the page; anywhere else in an
     # expression (a filter's argument, a test) its marks would be measured, not split.
-    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) \
-            and node.node.name == "super" and not node.args:
+    if (
+        isinstance(node, nodes.Call)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name == "super"
+        and not node.args
+    ):
         return
     if any(name.name in ("self", "super") for name in node.find_all(nodes.Name)):
         raise _NotDual
@@ -1308,9 +1338,9 @@ def _dual_tree(tree):
     environment = tree.environment
     # `web` assigned or a parameter is another variable than the page's; a template included
     # without context does not see `web` at all (an error the two renders must raise).
-    if not any(name.name == "web" and name.ctx != "load" for name in tree.find_all(nodes.Name)
-               ) and not any(not include.with_context
-                             for include in tree.find_all(nodes.Include)):
+    if not any(
+        name.name == "web" and name.ctx != "load" for name in tree.find_all(nodes.Name)
+    ) and not any(not include.with_context for include in tree.find_all(nodes.Include)):
         try:
             dual = nodes.Template(_dual_body(tree.body), lineno=tree.lineno)
             dual.set_environment(environment)
@@ -1318,8 +1348,10 @@ def _dual_tree(tree):
             return dual
         except _NotDual:
             pass
-    refused = nodes.Template([nodes.Output([nodes.Call(
-        nodes.Name("ledger_not_dual", "load"), [], [], None, None)])], lineno=tree.lineno)
+    refused = nodes.Template(
+        [nodes.Output([nodes.Call(nodes.Name("ledger_not_dual", "load"), [], [], None, None)])],
+        lineno=tree.lineno,
+    )
     refused.set_environment(environment)
     refused.set_lineno(tree.lineno)
     return refused
@@ -1343,14 +1375,19 @@ def _dual_environment(environment: jinja2.Environment) -> _DualEnvironment:
     if dual is None:
         try:
             cache = jinja2.FileSystemBytecodeCache(
-                pattern=f"__jinja2_ledger_dual{_DUAL_VERSION}_%s.cache")
+                pattern=f"__jinja2_ledger_dual{_DUAL_VERSION}_%s.cache"
+            )
         except (OSError, RuntimeError):
             cache = None
         dual = _DualEnvironment(
-            loader=environment.loader, undefined=environment.undefined,
-            trim_blocks=environment.trim_blocks, lstrip_blocks=environment.lstrip_blocks,
+            loader=environment.loader,
+            undefined=environment.undefined,
+            trim_blocks=environment.trim_blocks,
+            lstrip_blocks=environment.lstrip_blocks,
             keep_trailing_newline=environment.keep_trailing_newline,
-            autoescape=environment.autoescape, bytecode_cache=cache)
+            autoescape=environment.autoescape,
+            bytecode_cache=cache,
+        )
         dual.filters.update(environment.filters)
         dual.globals.update(environment.globals)
         dual.globals.update(ledger_dual=_DualMarks(), ledger_not_dual=_not_dual)
@@ -1367,8 +1404,9 @@ def _split_dual(text: str, opened: int) -> tuple[str, str] | None:
     from the inside out: for the web page every innermost Markdown part (a middle mark and
     the next closing mark with neither mark between) goes, then the opening marks; for the
     Markdown file the same with the web parts."""
-    if not (text.count(_DUAL_OPEN) == text.count(_DUAL_MIDDLE) == text.count(_DUAL_CLOSE)
-            == opened):
+    if not (
+        text.count(_DUAL_OPEN) == text.count(_DUAL_MIDDLE) == text.count(_DUAL_CLOSE) == opened
+    ):
         return None
     if not opened:
         return text, text
@@ -1411,4 +1449,5 @@ def render_both(environment: jinja2.Environment, name: str, context: dict) -> tu
         if split is not None:
             return split
     template = environment.get_template(name)
-    return template.render({**context, "web": True}), template.render({**context, "web": False})
+    markdown = template.render({**context, "web": False})  # first, as publish always did
+    return template.render({**context, "web": True}), markdown
