@@ -778,6 +778,7 @@ def _has_marks(text: str) -> bool:
     return _BLOCK_MARK in text or _SPAN_OPEN in text or _SPAN_CLOSE in text
 
 
+@functools.lru_cache(maxsize=65_536)
 def _attributes(spec: str) -> str | None:
     """` id="x" class="a b"` for `#x .a .b` (in markdown-it-py's order), or None if the
     attributes are not ones markdown-it-py's plugin would give the same way."""
@@ -1040,8 +1041,7 @@ def render_html(
     body = _render_body(markdown).strip("\n")
     closing = []
     if footer is not None:
-        closing = ['<footer class="page-footer">', _render_body(footer).rstrip("\n"),
-                   "</footer>"]
+        closing = ['<footer class="page-footer">', _footer_body(footer), "</footer>"]
     lines = [
         "<!doctype html>",
         f'<html lang="{lang}">',
@@ -1058,6 +1058,12 @@ def render_html(
         "</html>",
     ]
     return "\n".join(lines) + "\n"
+
+
+@functools.lru_cache(maxsize=64)
+def _footer_body(footer: str) -> str:
+    # A site's pages share one footer (the verification anchor and checkpoint).
+    return _render_body(footer).rstrip("\n")
 
 
 def _masthead(site: str | None, nav: Sequence[tuple[str, str]]) -> list[str]:
