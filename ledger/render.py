@@ -1041,7 +1041,8 @@ def render_html(
     body = _render_body(markdown).strip("\n")
     closing = []
     if footer is not None:
-        closing = ['<footer class="page-footer">', _footer_body(footer), "</footer>"]
+        closing = ['<footer class="page-footer">', _render_body(footer).rstrip("\n"),
+                   "</footer>"]
     lines = [
         "<!doctype html>",
         f'<html lang="{lang}">',
@@ -1058,12 +1059,6 @@ def render_html(
         "</html>",
     ]
     return "\n".join(lines) + "\n"
-
-
-@functools.lru_cache(maxsize=64)
-def _footer_body(footer: str) -> str:
-    # A site's pages share one footer (the verification anchor and checkpoint).
-    return _render_body(footer).rstrip("\n")
 
 
 def _masthead(site: str | None, nav: Sequence[tuple[str, str]]) -> list[str]:
