@@ -440,6 +440,20 @@ def environment(templates_dir: str | Path | None = None):
     return jinja_environment(extra_dirs=(folder,))
 
 
+def _render_both(env, name: str, **context) -> tuple[str, str]:
+    """`_render` of template `name` with `web` true and with `web` false, in one render where
+    the templates allow it (`ledger.render.render_both`)."""
+    import jinja2
+
+    from ledger.render import render_both
+
+    try:
+        return render_both(env, name, context)
+    except jinja2.TemplateError as exc:
+        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        raise LedgerError(f"template {name!r}{where}: {exc.message}") from None
+
+
 def _render(env, name: str, **context) -> str:
     """Render a template. `web` (the Markdown of an HTML page) is false unless given, and
     `page`, the page's context for the footer, is the one context object unless given."""
@@ -467,14 +481,15 @@ def _html(markdown: str, *, title: str, stylesheet: str | None, context=None) ->
 
 def _web_page(env, template: str, variable: str, context, *, title: str,
               stylesheet: str | None, depth: int = 0, nav: bool = False, page_url: str = "",
-              reviews: bool = False) -> str:
-    """A page as HTML: the template rendered for the web, with the site's masthead and
-    navigation (`nav`), the footer, and for a dossier the ClaimReview JSON-LD of each
-    assessed allegation, whose `url` is `page_url#claim-<id>`."""
+              reviews: bool = False, markdown: str | None = None) -> str:
+    """A page as HTML: the template rendered for the web (unless its `markdown` is given),
+    with the site's masthead and navigation (`nav`), the footer, and for a dossier the
+    ClaimReview JSON-LD of each assessed allegation, whose `url` is `page_url#claim-<id>`."""
     from ledger.io.claimreview import publisher_name
     from ledger.render import render_html
 
-    markdown = _render(env, template, web=True, page=context, **{variable: context})
+    if markdown is None:
+        markdown = _render(env, template, web=True, page=context, **{variable: context})
     footer = _render(env, FOOTER, web=True, page=context)
     up = "../" * depth
     links = [("Index", f"{up}index.md"), ("People", f"{up}index.md#people"),
@@ -681,15 +696,18 @@ class _Done:
 
 def _emit(site: _Site, output: _Output, relative_stem: str, template: str, variable: str,
           context, depth: int, reviews: bool = False) -> None:
-    """One page as Markdown (and as HTML)."""
-    output.write(f"{relative_stem}.md", _render(site.env, template, web=False, page=context,
-                                                **{variable: context}))
-    if site.html:
-        url = f"{site.base}/{relative_stem}.html" if site.base else ""
-        output.write(f"{relative_stem}.html",
-                     _web_page(site.env, template, variable, context, title=context.title,
-                               stylesheet="../" * depth + STYLESHEET, depth=depth, nav=True,
-                               page_url=url, reviews=reviews))
+    """One page as Markdown (and as HTML: both from one render where the templates allow)."""
+    if not site.html:
+        output.write(f"{relative_stem}.md", _render(site.env, template, web=False,
+                                                    page=context, **{variable: context}))
+        return
+    web, markdown = _render_both(site.env, template, page=context, **{variable: context})
+    output.write(f"{relative_stem}.md", markdown)
+    url = f"{site.base}/{relative_stem}.html" if site.base else ""
+    output.write(f"{relative_stem}.html",
+                 _web_page(site.env, template, variable, context, title=context.title,
+                           stylesheet="../" * depth + STYLESHEET, depth=depth, nav=True,
+                           page_url=url, reviews=reviews, markdown=web))
 
 
 def _render_batch(site: _Site, output: _Output, session: Session, kind: str,

@@ -31,18 +31,21 @@ Nothing here prints or touches the database.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import html
 import importlib.resources
 import json
 import re
 import unicodedata
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import jinja2
+from jinja2 import nodes
 
 if TYPE_CHECKING:  # markdown-it-py is imported where a parser is made: Markdown needs none
     from markdown_it import MarkdownIt
@@ -362,11 +365,20 @@ def status_badge(status: object, web: bool = False) -> str:
     span's text, so the badge reads the same in print, without colour and to a screen reader.
     For Markdown files it is the word in bold.
     """
+    if type(status) is str and type(web) is bool:
+        return _status_badge_cached(status, web)  # a handful of statuses, on every page
+    return _status_badge(status, web)
+
+
+def _status_badge(status: object, web: bool) -> str:
     text = md_inline(_as_text(status, "status_badge"))
     if not web:
         return f"**{text}**"
     token = _CSS_TOKEN_JUNK_RE.sub("-", str(status).lower()).strip("-") or "unknown"
     return f"[{text}]{{.badge .status-{token}}}"
+
+
+_status_badge_cached = functools.lru_cache(maxsize=256)(_status_badge)
 
 
 def md_attrs(anchor: object, *classes: str) -> str:
@@ -381,7 +393,7 @@ def md_attrs(anchor: object, *classes: str) -> str:
     parts = [f"#{anchor}"] if anchor else []
     parts += [f".{name}" for name in classes]
     for part in parts:
-        if not _ATTRIBUTE_VALUE_RE.fullmatch(part[1:]) or " " in part:
+        if not _ATTRIBUTE_TOKEN_RE.fullmatch(part, 1):
             raise ValueError(f"not an HTML id or class: {part[1:]!r}")
     return "{" + " ".join(parts) + "}"
 
@@ -508,6 +520,7 @@ def _relative_md_links_to_html(state: StateCore) -> None:
 # id or classes, and only these spellings: templates use them for anchors and badges, and
 # nothing else (style, URLs, event handlers) can be set from Markdown.
 _ATTRIBUTE_VALUE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?: [A-Za-z][A-Za-z0-9_-]*)*")
+_ATTRIBUTE_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def _only_safe_attributes(state: StateCore) -> None:
@@ -674,7 +687,9 @@ _NEWLINES_RE = re.compile(r"\r\n?")
 
 _BLOCK_ATTRS_RE = re.compile("<p>" + _BLOCK_MARK + r"(\d+)" + _BLOCK_MARK + r"</p>\n<(h[1-6])>")
 _SPAN_OPEN_RE = re.compile(_SPAN_OPEN + r"(\d+)" + _SPAN_OPEN)
-_HREF_RE = re.compile(r'<a href="([^"]*)"')
+# A fragment (`#claim-1`) is kept exactly as cmark-gfm wrote it (see _converted_href), so
+# only other hrefs are matched: a third of a dossier's links never reach the callback.
+_HREF_RE = re.compile(r'<a href="([^"#][^"]*|)"')
 _TABLE_RE = re.compile(r"<table>\n(.*?)</table>", re.S)
 _CELL_RE = re.compile(
     r'<(t[hd])(?: style="text-align: (left|center|right)")?>(.*?)</t[hd]>'
@@ -686,6 +701,9 @@ _FOOTNOTE_REF_RE = re.compile(
     r'<sup class="footnote-ref"><a href="#fn-([^"]*)" id="fnref-[^"]*?(?:-(\d+))?" '
     r"data-footnote-ref>(\d+)</a></sup>"
 )
+# A reference whose label is not ASCII digits (then the callback path decides).
+_FOOTNOTE_ODD_REF_RE = re.compile(r'<sup class="footnote-ref"><a href="#fn-(?![0-9]+")')
+_FOOTNOTE_REPEAT_RE = re.compile(r'id="cite-source-([0-9]+)-([0-9]+)" data-footnote-ref>')
 _FOOTNOTE_SECTION = '<section class="footnotes" data-footnotes>\n<ol>\n'
 _FOOTNOTE_ITEM_RE = re.compile(
     r'<li id="fn-([^"]*)">\n<p>((?:(?!</p>)[\s\S])*?)(?: <a href="#fnref-[^"]*" '
@@ -760,6 +778,7 @@ def _has_marks(text: str) -> bool:
     return _BLOCK_MARK in text or _SPAN_OPEN in text or _SPAN_CLOSE in text
 
 
+@functools.lru_cache(maxsize=65_536)
 def _attributes(spec: str) -> str | None:
     """` id="x" class="a b"` for `#x .a .b` (in markdown-it-py's order), or None if the
     attributes are not ones markdown-it-py's plugin would give the same way."""
@@ -828,6 +847,11 @@ def _cmark_body(markdown: str) -> str | None:
     return page
 
 
+def _repeat_suffix(match: re.Match[str]) -> str:
+    # cmark-gfm numbers a note's repeated citations from 2, markdown-it-py from 1.
+    return f'id="cite-source-{match.group(1)}-{int(match.group(2)) - 1}" data-footnote-ref>'
+
+
 def _footnotes(page: str) -> str | None:
     """cmark-gfm's footnotes as markdown-it-py's with the project's anchors: `source-<id>`,
     one caption number per note, one link back to the first citation."""
@@ -855,7 +879,18 @@ def _footnotes(page: str) -> str | None:
             "\u21a9\ufe0e</a></p>\n</li>"
         )
 
-    page = _FOOTNOTE_REF_RE.sub(ref, page)
+    if _FOOTNOTE_ODD_REF_RE.search(page):
+        page = _FOOTNOTE_REF_RE.sub(ref, page)
+    else:
+        # Every label is ASCII digits, so cmark-gfm wrote each reference exactly as
+        # _FOOTNOTE_REF_RE reads it, and its parts can be respelled by plain replaces (a raw
+        # `<` never comes from text; `</a></sup>` ends only a reference); only a repeated
+        # citation's number needs a callback. Same result as the regex, per reference.
+        page = page.replace(
+            '<sup class="footnote-ref"><a href="#fn-', '<sup class="footnote-ref"><a href="#source-'
+        ).replace('" id="fnref-', '" id="cite-source-')
+        page = _FOOTNOTE_REPEAT_RE.sub(_repeat_suffix, page)
+        page = page.replace('" data-footnote-ref>', '">[').replace("</a></sup>", "]</a></sup>")
     head, found, tail = page.partition(_FOOTNOTE_SECTION)
     if found:
         tail = _FOOTNOTE_ITEM_RE.sub(item, tail)
@@ -914,9 +949,32 @@ def _render_body(markdown: str) -> str:
     return _html_parser().render(markdown) if body is None else body
 
 
+_HEADER_CELL_RE = re.compile(r"<th>(.*?)</th>", re.S)
+
+
 def _labelled_table(match: re.Match[str]) -> str:
     """A table with each body cell labelled with its column's header text (`data-label`),
     and alignment spelled as markdown-it-py spells it."""
+    inner = match.group(1)
+    head, found, body = inner.partition("</thead>")
+    if found and 'style="' not in inner:
+        # No alignment, so every cell opens as a bare `<td>` (text never holds a raw `<`):
+        # each row's cells are labelled in one join, not one regex callback per cell.
+        tags = [
+            f'<td data-label="{_escape_attribute(label)}">' if label else "<td>"
+            for label in (
+                html.unescape(_TAG_RE.sub("", cell)) for cell in _HEADER_CELL_RE.findall(head)
+            )
+        ]
+        rows = body.split("<tr>")
+        for index in range(1, len(rows)):
+            cells = rows[index].split("<td>")
+            if len(cells) > 1:
+                rows[index] = cells[0] + "".join(
+                    (tags[column] if column < len(tags) else "<td>") + cell
+                    for column, cell in enumerate(cells[1:])
+                )
+        return f"<table>\n{head}</thead>{'<tr>'.join(rows)}</table>"
     labels: list[str] = []
     column = 0
 
@@ -1080,3 +1138,317 @@ def jinja_environment(*, extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
     environment.filters.update(md=md_inline, md_link=md_link, md_url=md_url, yaml_str=yaml_str,
                                status_badge=status_badge, attrs=md_attrs)
     return environment
+
+
+# --------------------------------------------------------------------------------------------
+# One render for both outputs
+# --------------------------------------------------------------------------------------------
+#
+# An HTML publish needs each page twice: its Markdown file (`web` false) and the Markdown of
+# its HTML page (`web` true). The two renders differ only where a template reads `web`, so a
+# second Jinja environment compiles each template with both outcomes written out: every
+# statement or printed expression that reads `web` is emitted twice, first with `web` replaced
+# by the constant true, then by false, between three marks, and the rest once. One render of
+# that "dual" template gives both pages, split apart by :func:`_split_dual`. The transform
+# only takes templates whose output it can split exactly (see :func:`_dual_tree`); for any
+# other template, a page whose text holds a mark of its own, or a render that fails, the
+# caller renders twice as before, so the two pages are always exactly the two renders'.
+
+_DUAL_OPEN, _DUAL_MIDDLE, _DUAL_CLOSE = "\x02", "\x03", "\x04"
+_DUAL_MARKS_RE = re.compile("[\x02\x03\x04]")
+_DUAL_MARKDOWN_PART_RE = re.compile("\x03[^\x03\x04]*\x04")
+_DUAL_WEB_PART_RE = re.compile("\x02[^\x02\x03]*\x03")
+# Bump when the transform changes: compiled dual templates are cached on disk by source.
+_DUAL_VERSION = "2"
+
+
+class _NotDual(Exception):
+    """A template that the dual transform cannot split exactly (rendered twice instead)."""
+
+
+_dual_opened: contextvars.ContextVar[list[int]] = contextvars.ContextVar("ledger_dual_opened")
+
+
+class _DualMarks:
+    """`ledger_dual.open` in a dual template: the opening mark, counted (a page whose text
+    holds more than the templates emitted is rendered twice). An attribute, not a call:
+    Jinja reads one several times faster."""
+
+    @property
+    def open(self) -> str:
+        _dual_opened.get()[0] += 1
+        return _DUAL_OPEN
+
+
+def _not_dual() -> str:
+    raise _NotDual
+
+
+def _reads_web(node) -> bool:
+    items = node if isinstance(node, list) else [node]
+    for item in items:
+        if isinstance(item, nodes.Name) and item.name == "web":
+            return True
+        if any(name.name == "web" for name in item.find_all(nodes.Name)):
+            return True
+    return False
+
+
+def _with_web(node, value: bool):
+    """A copy of `node` (a node, a list of nodes or a field value) with `web` as `value`."""
+    if isinstance(node, list):
+        return [_with_web(item, value) for item in node]
+    if isinstance(node, tuple):
+        return tuple(_with_web(item, value) for item in node)
+    if not isinstance(node, nodes.Node):
+        return node
+    if isinstance(node, nodes.Name) and node.name == "web":
+        return nodes.Const(value, lineno=node.lineno, environment=node.environment)
+    copy = object.__new__(type(node))
+    for name in node.fields:
+        setattr(copy, name, _with_web(getattr(node, name), value))
+    for name in node.attributes:
+        setattr(copy, name, getattr(node, name, None))
+    return copy
+
+
+def _check_twice(body: list) -> None:
+    """Raise _NotDual unless `body` can run twice with no effect beyond its output: no
+    assignment, no call (a macro, `super()`, `loop.changed()`, a joiner), no definitions."""
+    unsafe = (
+        nodes.Assign,
+        nodes.AssignBlock,
+        nodes.NSRef,
+        nodes.Call,
+        nodes.Macro,
+        nodes.CallBlock,
+        nodes.FilterBlock,
+        nodes.Block,
+        nodes.Extends,
+        nodes.Import,
+        nodes.FromImport,
+        nodes.ExprStmt,
+    )
+    for item in body:
+        if isinstance(item, unsafe) or any(True for _ in item.find_all(unsafe)):
+            raise _NotDual
+
+
+def _check_captured(node) -> None:
+    """Raise _NotDual if output captured into a value (a macro, `set` or `filter` block, a
+    call block, a recursive loop) could carry marks: `web`, an include, a block, `self`."""
+    if _reads_web(node) or any(True for _ in node.find_all((nodes.Include, nodes.Block))):
+        raise _NotDual
+    if any(name.name in ("self", "super") for name in node.find_all(nodes.Name)):
+        raise _NotDual
+
+
+def _twice(node):
+    """`node` with `web` true, then with `web` false, between the marks."""
+    opening = nodes.Output([_opening_mark()])
+    return [
+        opening,
+        *_with_web([node], True),
+        nodes.Output([nodes.TemplateData(_DUAL_MIDDLE)]),
+        *_with_web([node], False),
+        nodes.Output([nodes.TemplateData(_DUAL_CLOSE)]),
+    ]
+
+
+def _opening_mark():
+    return nodes.Getattr(nodes.Name("ledger_dual", "load"), "open", "load")
+
+
+def _dual_body(body: list) -> list:
+    result: list = []
+    for node in body:
+        if isinstance(node, nodes.Output):
+            children: list = []
+            for child in node.nodes:
+                if isinstance(child, nodes.TemplateData):
+                    if _DUAL_MARKS_RE.search(child.data):
+                        raise _NotDual
+                    children.append(child)
+                elif not _reads_web(child):
+                    _check_captured_expr(child)
+                    children.append(child)
+                else:
+                    _check_twice([child])
+                    children += [
+                        _opening_mark(),
+                        _with_web(child, True),
+                        nodes.TemplateData(_DUAL_MIDDLE),
+                        _with_web(child, False),
+                        nodes.TemplateData(_DUAL_CLOSE),
+                    ]
+            result.append(nodes.Output(children, lineno=node.lineno))
+        elif isinstance(
+            node, (nodes.Macro, nodes.CallBlock, nodes.AssignBlock, nodes.FilterBlock)
+        ) or (isinstance(node, nodes.For) and node.recursive):
+            _check_captured(node)
+            result.append(node)
+        elif isinstance(node, (nodes.Extends, nodes.Import, nodes.FromImport, nodes.Assign)):
+            if _reads_web(node):
+                raise _NotDual
+            result.append(node)
+        elif isinstance(node, nodes.If) and not _reads_web(
+            [node.test, *(branch.test for branch in node.elif_)]
+        ):
+            node.body = _dual_body(node.body)
+            for branch in node.elif_:
+                branch.body = _dual_body(branch.body)
+            node.else_ = _dual_body(node.else_)
+            result.append(node)
+        elif isinstance(node, nodes.For) and not _reads_web(
+            [node.target, node.iter, *([node.test] if node.test else [])]
+        ):
+            node.body, node.else_ = _dual_body(node.body), _dual_body(node.else_)
+            result.append(node)
+        elif isinstance(node, nodes.Block) or (
+            isinstance(node, nodes.With) and not _reads_web([*node.targets, *node.values])
+        ):
+            node.body = _dual_body(node.body)
+            result.append(node)
+        elif isinstance(node, (nodes.If, nodes.For, nodes.With, nodes.Include)):
+            _check_twice([node])
+            result += _twice(node)
+        elif _reads_web(node):
+            raise _NotDual
+        else:
+            result.append(node)
+    return result
+
+
+def _check_captured_expr(node) -> None:
+    # A printed `super()` or `self.block()` goes straight to the page; anywhere else in an
+    # expression (a filter's argument, a test) its marks would be measured, not split.
+    if (
+        isinstance(node, nodes.Call)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name == "super"
+        and not node.args
+    ):
+        return
+    if any(name.name in ("self", "super") for name in node.find_all(nodes.Name)):
+        raise _NotDual
+
+
+def _dual_tree(tree):
+    """The template `tree` with both outcomes of `web` written out; a template the transform
+    cannot split exactly instead raises _NotDual when rendered."""
+    environment = tree.environment
+    # `web` assigned or a parameter is another variable than the page's; a template included
+    # without context does not see `web` at all (an error the two renders must raise).
+    if not any(
+        name.name == "web" and name.ctx != "load" for name in tree.find_all(nodes.Name)
+    ) and not any(not include.with_context for include in tree.find_all(nodes.Include)):
+        try:
+            dual = nodes.Template(_dual_body(tree.body), lineno=tree.lineno)
+            dual.set_environment(environment)
+            dual.set_lineno(tree.lineno)  # the nodes made here; a traceback's line numbers
+            return dual
+        except _NotDual:
+            pass
+    refused = nodes.Template(
+        [nodes.Output([nodes.Call(nodes.Name("ledger_not_dual", "load"), [], [], None, None)])],
+        lineno=tree.lineno,
+    )
+    refused.set_environment(environment)
+    refused.set_lineno(tree.lineno)
+    return refused
+
+
+class _DualEnvironment(jinja2.Environment):
+    """An environment whose templates are compiled by :func:`_dual_tree`."""
+
+    #: Set once a template refused the transform: from then on every page renders twice.
+    refused = False
+
+    def _parse(self, source, name, filename):
+        return _dual_tree(super()._parse(source, name, filename))
+
+
+_dual_environments: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _dual_environment(environment: jinja2.Environment) -> _DualEnvironment:
+    dual = _dual_environments.get(environment)
+    if dual is None:
+        try:
+            cache = jinja2.FileSystemBytecodeCache(
+                pattern=f"__jinja2_ledger_dual{_DUAL_VERSION}_%s.cache"
+            )
+        except (OSError, RuntimeError):
+            cache = None
+        dual = _DualEnvironment(
+            loader=environment.loader,
+            undefined=environment.undefined,
+            trim_blocks=environment.trim_blocks,
+            lstrip_blocks=environment.lstrip_blocks,
+            keep_trailing_newline=environment.keep_trailing_newline,
+            autoescape=environment.autoescape,
+            bytecode_cache=cache,
+        )
+        dual.filters.update(environment.filters)
+        dual.globals.update(environment.globals)
+        dual.globals.update(ledger_dual=_DualMarks(), ledger_not_dual=_not_dual)
+        _dual_environments[environment] = dual
+    return dual
+
+
+def _split_dual(text: str, opened: int) -> tuple[str, str] | None:
+    """The `web` and the Markdown page in a dual render's `text`, or None when the marks in
+    it are not exactly the `opened` groups the templates emitted (a value of the page's own
+    carried one).
+
+    The groups nest (a template included inside one is dual too), so each side is peeled
+    from the inside out: for the web page every innermost Markdown part (a middle mark and
+    the next closing mark with neither mark between) goes, then the opening marks; for the
+    Markdown file the same with the web parts."""
+    if not (
+        text.count(_DUAL_OPEN) == text.count(_DUAL_MIDDLE) == text.count(_DUAL_CLOSE) == opened
+    ):
+        return None
+    if not opened:
+        return text, text
+    web = text
+    while _DUAL_MIDDLE in web:
+        web, found = _DUAL_MARKDOWN_PART_RE.subn("", web)
+        if not found:
+            return None
+    markdown = text
+    while _DUAL_OPEN in markdown:
+        markdown, found = _DUAL_WEB_PART_RE.subn("", markdown)
+        if not found:
+            return None
+    web, markdown = web.replace(_DUAL_OPEN, ""), markdown.replace(_DUAL_CLOSE, "")
+    if _DUAL_CLOSE in web or _DUAL_MIDDLE in markdown:
+        return None
+    return web, markdown
+
+
+def render_both(environment: jinja2.Environment, name: str, context: dict) -> tuple[str, str]:
+    """Render template `name` of `environment` with `web` true and with `web` false, as two
+    renders would: the Markdown of the HTML page, then the Markdown file. One render does
+    both where the templates allow it (see "One render for both outputs"); otherwise, and
+    whenever that render fails, the two renders are made as before (so an error is the one
+    they raise)."""
+    dual = _dual_environment(environment)
+    if not dual.refused:
+        token = _dual_opened.set([0])
+        try:
+            text = dual.get_template(name).render(context)
+            opened = _dual_opened.get()[0]
+        except _NotDual:
+            dual.refused = True  # the same templates serve every page
+            text = None
+        except Exception:  # the two renders below raise what they raise
+            text = None
+        finally:
+            _dual_opened.reset(token)
+        split = None if text is None else _split_dual(text, opened)
+        if split is not None:
+            return split
+    template = environment.get_template(name)
+    markdown = template.render({**context, "web": False})  # first, as publish always did
+    return template.render({**context, "web": True}), markdown
