@@ -76,6 +76,7 @@ class SourceEntry:
     publisher: str | None
     published: str | None
     text: str | None = None  # only while staged; written texts are read back on demand
+    staged: bool = False  # staged in this unit of work: `text` is all there is
 
 
 @dataclass(slots=True)
@@ -540,8 +541,9 @@ class Resolver:
         if cached is not None:
             self.texts.move_to_end(sid)
             return cached[0]
-        text_value = self.sources[sid].text if sid in self.sources else None
-        if text_value is None:
+        entry = self.sources.get(sid)
+        text_value = entry.text if entry is not None else None
+        if text_value is None and not (entry is not None and entry.staged):
             found = (
                 self.session.connection()
                 .execute(select(Source.text, Source.text_sha256).where(Source.id == sid))
@@ -576,7 +578,7 @@ class Resolver:
     def written(self) -> None:
         """Staged rows are in the database now: texts are read back when needed."""
         for entry in self.sources.values():
-            entry.text = None
+            entry.text, entry.staged = None, False
 
     # --- links --------------------------------------------------------------------------
 
