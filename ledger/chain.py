@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 GENESIS = "0" * 64
@@ -27,9 +28,37 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 _STRING = json.encoder.encode_basestring
 
 
+# Sorted keys, spelled as labels, for each set of keys a state has had (a few per kind).
+_LABELS: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+
+
 def canonical_json(value: Any) -> str:
-    """The one JSON spelling of `value` that the chain hashes."""
-    return _CANONICAL(value)
+    """The one JSON spelling of `value` that the chain hashes.
+
+    A state is an object of the same few keys for every record of a kind: their sorted
+    order and their labels are worked out once per set of keys, and text and null values
+    are spelled here with the function the encoder itself calls, so the encoder sorts and
+    walks only the rest (lists, numbers). The bytes are the encoder's; a test compares them.
+    """
+    if type(value) is not dict:
+        return _CANONICAL(value)
+    keys = tuple(value)
+    labels = _LABELS.get(keys)
+    if labels is None:
+        if len(_LABELS) >= 64 or not all(type(key) is str for key in keys):
+            return _CANONICAL(value)
+        labels = _LABELS[keys] = [(key, f"{_STRING(key)}:") for key in sorted(keys)]
+    text = _STRING
+    parts = []
+    for key, label in labels:
+        item = value[key]
+        if type(item) is str:
+            parts.append(label + text(item))
+        elif item is None:
+            parts.append(label + "null")
+        else:
+            parts.append(label + _CANONICAL(item))
+    return "{" + ",".join(parts) + "}"
 
 
 def event_hash(*, seq: int, at: str, actor: str, action: str, entity: str, uid: str,
@@ -43,11 +72,19 @@ def event_hash(*, seq: int, at: str, actor: str, action: str, entity: str, uid: 
     which escapes exactly the characters `encode_basestring` does (a test pins it).
     """
     text = _STRING
-    behalf = "" if on_behalf is None else f'"on_behalf":{text(on_behalf)},'
-    body = (f'{{"action":{text(action)},"actor":{text(actor)},"at":{text(at)},'
-            f'"entity":{text(entity)},{behalf}"prev":{text(prev)},"seq":{int(seq)},'
-            f'"state":{state},"uid":{text(uid)}}}')
+    body = (f'{_leading(action, actor, at, entity, on_behalf)}"prev":{text(prev)},'
+            f'"seq":{int(seq)},"state":{state},"uid":{text(uid)}}}')
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _leading(action: str, actor: str, at: str, entity: str, on_behalf: str | None) -> str:
+    """The body's first fields, spelled once for the many events of a bulk import that
+    share them (one actor, one time, a few actions and entities)."""
+    text = _STRING
+    behalf = "" if on_behalf is None else f'"on_behalf":{text(on_behalf)},'
+    return (f'{{"action":{text(action)},"actor":{text(actor)},"at":{text(at)},'
+            f'"entity":{text(entity)},{behalf}')
 
 
 @dataclass(frozen=True)

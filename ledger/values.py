@@ -180,6 +180,8 @@ def fold(value: str) -> str:
 
     "Mélanie Joly", "MELANIE  JOLY" and an NFD "Mélanie Joly" all fold to "melanie joly".
     """
+    if value.isascii():  # nothing to decompose or strip, and casefold is lower
+        return " ".join(value.lower().split())
     decomposed = unicodedata.normalize("NFKD", value)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.casefold().split())
@@ -381,6 +383,8 @@ def partial_date(value: str | None, *, field: str) -> str | None:
     candidate = value.strip()
     if not candidate:
         return None
+    if candidate in _REAL_DATES:
+        return candidate
     match = _DATE_RE.match(candidate)
     problem = None
     if not match:
@@ -395,7 +399,12 @@ def partial_date(value: str | None, *, field: str) -> str | None:
             problem = "is not a real date"
     if problem:
         raise InvalidValue(f"--{field} {value!r} {problem}; use YYYY, YYYY-MM or YYYY-MM-DD")
+    if len(_REAL_DATES) < 100_000:  # a bulk import repeats the same few thousand dates
+        _REAL_DATES.add(candidate)
     return candidate
+
+
+_REAL_DATES: set[str] = set()
 
 
 # Query parameters that track readers rather than identify a document.

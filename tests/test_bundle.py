@@ -139,7 +139,7 @@ def test_quoteless_attribution_is_not_duplicated_on_reimport(cli, tmp_path):
 def test_a_jsonl_file_is_read_line_by_line(tmp_path):
     """`iter_records` yields a JSONL file's records as it reads them, split on \\n only (a
     U+2028 inside a string stays in its record), and names a bad line or byte by its place in
-    the file; `import_file` checks every line before it writes anything."""
+    the file."""
     from ledger.errors import InvalidValue, ReadFailed
     from ledger.io.bundle import iter_records
 
@@ -156,7 +156,7 @@ def test_a_jsonl_file_is_read_line_by_line(tmp_path):
         list(iter_records(path))
 
 
-def test_import_file_checks_every_line_first(db, tmp_path):
+def test_import_file_names_a_bad_line_and_writes_nothing(db, tmp_path):
     from ledger.db import open_ledger, reading, transaction
     from ledger.errors import InvalidValue
     from ledger.io.bundle import import_file
@@ -174,4 +174,45 @@ def test_import_file_checks_every_line_first(db, tmp_path):
         assert import_file(session, path).created["person"] == 2
     with reading(engine) as session:
         assert sorted(p.name for p in list_people(session)) == ["A", "B"]
+    engine.dispose()
+
+
+def test_a_new_ledger_reads_the_file_once_and_still_finds_repeats(db, tmp_path, monkeypatch):
+    """Into a ledger without claims the file is read once (nothing there to index first);
+    records that repeat earlier ones of the same file are still found, by uid or, without
+    one, by statement and subjects. Into a ledger with claims it is read twice."""
+    from ledger.db import open_ledger, reading, transaction
+    from ledger.io import bundle as bundle_io
+    from ledger.store.replay import verify_ledger
+
+    reads = []
+    original = bundle_io.iter_records
+    monkeypatch.setattr(bundle_io, "iter_records",
+                        lambda path, **kw: reads.append(path) or original(path, **kw))
+    uid = "ab" * 16
+    records = [
+        {"type": "person", "name": "Han Dong"},
+        {"type": "source", "key": "t", "title": "T", "text": "Dong said it was false."},
+        {"type": "claim", "ref": "c1", "statement": "Dong  advised a diplomat.",
+         "about": ["Han Dong"], "attributions": [{"source": "t", "quote": "it was false"}]},
+        {"type": "claim", "statement": "Dong advised a diplomat.", "about": ["han dong"],
+         "attributions": [{"source": "t", "quote": "it was false"}]},
+        {"type": "claim", "uid": uid, "statement": "Another claim.", "about": ["Han Dong"]},
+        {"type": "claim", "uid": uid, "statement": "Another claim.", "about": ["Han Dong"]},
+        {"type": "response", "claim": uid, "by": "Han Dong", "kind": "denial"},
+    ]
+    path = tmp_path / "repeats.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    engine = open_ledger(db)
+    with transaction(engine, actor="t") as session:
+        result = bundle_io.import_file(session, path)
+    assert len(reads) == 1
+    assert (result.created["claim"], result.skipped["claim"]) == (2, 2)
+    assert result.created["response"] == 1
+    with transaction(engine, actor="t") as session:
+        again = bundle_io.import_file(session, path)
+    assert len(reads) == 3  # a first pass indexes what the ledger holds
+    assert sum(again.created.values()) == 0
+    with reading(engine) as session:
+        assert verify_ledger(session).ok
     engine.dispose()

@@ -4,6 +4,7 @@ imports typer, click or rich; --help imports nothing heavy."""
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,32 @@ def test_claim_add_imports_only_what_it_uses(tmp_path):
                           check=False, timeout=60)
     assert done.stdout.splitlines()[-1] == "[0, 0, 0] []", done.stdout + done.stderr
     assert "Added claim 1: A claim" in done.stdout
+
+
+def test_text_options_pass_through_without_pydantic_validators(tmp_path):
+    """Typer would build a pydantic validator for every parameter of the command it runs;
+    text, lists of text and flags pass through unchanged without one (what pydantic's lax
+    mode gives back), and other values still get Typer's own coercion and errors."""
+    db = str(tmp_path / "ledger.db")
+    code = (
+        "import json, sys; from ledger.cli import run; "
+        "codes = [run(['--db', sys.argv[1], *words]) for words in "
+        "(['init'], ['person', 'add', 'Han Dong', '--alias', 'Hang Dong', '--alias', 'H D'], "
+        "['claim', 'add', 'A \\udcff claim', '--about', 'Han Dong'], "
+        "['claim', 'add', 'A claim', '--about', 'Han Dong', '--target', 'Hang Dong', "
+        "'--mentioned', 'h d', '--json'])]; "
+        "print(json.dumps([codes, 'typer._adapters' in sys.modules]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True,
+                          check=False, timeout=60)
+    codes, built = json.loads(done.stdout.splitlines()[-1])
+    assert codes == [0, 0, 2, 0] and built is False, done.stdout + done.stderr
+    assert "--statement contains a lone surrogate" in done.stderr
+    claim = json.loads("\n".join(done.stdout.splitlines()[2:-1]))
+    assert (claim["about"], claim["targets"], claim["mentioned"]) == (
+        ["Han Dong"], ["Han Dong"], ["Han Dong"])
+    for words, message in ((["claim", "list", "--limit", "many"], "Invalid value for '--limit'"),
+                           (["claim", "list", "--limit", "-1"], "Invalid value for '--limit'")):
+        result = subprocess.run([sys.executable, "-m", "ledger", "--db", db, *words],
+                                capture_output=True, text=True, check=False, timeout=60)
+        assert result.returncode == 2 and message in result.stderr, result.stderr

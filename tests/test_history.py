@@ -4,6 +4,8 @@ editing any byte of a stored event makes `ledger verify` fail naming its sequenc
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from ledger.chain import GENESIS, canonical_json, event_hash
@@ -59,6 +61,28 @@ def test_editing_a_byte_of_any_event_is_caught(story, engine, column):
     result = story("verify")
     assert result.code == 1
     assert f"sequence number {target}" in result.err
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["uid", "name", "Name", "a", "é", "\x00", "b b", "claim",
+                                        "people", "state"]), _JSON_VALUES))
+def test_canonical_json_is_the_encoders_spelling(state):
+    """canonical_json spells states itself (keys sorted once per set of keys); its bytes are
+    the standard encoder's, sorted keys, no spaces, non-ASCII kept, for any value."""
+    import json
+
+    encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                               allow_nan=False)
+    assert canonical_json(state) == encoder.encode(state)
+    assert canonical_json(dict(reversed(list(state.items())))) == encoder.encode(state)
 
 
 def test_chain_hashing_is_pinned():

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
 
@@ -133,6 +134,55 @@ def _group_for(group: typer.Typer, word: str | None) -> typer.Typer:
     slim = new_app(group.info.help)
     slim.registered_commands.append(command)
     return slim
+
+
+def _plain_coercion() -> None:
+    """Coerce text and flags the way Typer would, without building a pydantic validator for
+    each parameter.
+
+    Typer 0.29 builds a pydantic `TypeAdapter` for every parameter of the command it runs,
+    given or not, importing pydantic's validators to do it: a fifth of `ledger claim add`.
+    The ledger's options are `str`, `list[str]`, `bool` and `int`; for a `str` (or
+    `list[str]`, or `bool`) parameter a string (strings, a bool) comes back unchanged, as
+    pydantic's lax mode gives it back. Anything else (an int, an environment variable's text
+    for a flag) gets Typer's own coercion, built when a value needs it. Another Typer,
+    without these internals, keeps its own everywhere.
+    """
+    try:
+        from typer import core
+        from typer._coercion import RuntimeParam
+    except ImportError:
+        return
+    typer_own = getattr(core, "build_runtime_param", None)
+    if typer_own is None or getattr(typer_own, "plain", False):
+        return
+
+    @dataclass(frozen=True)
+    class Plain(RuntimeParam):
+        descriptor: Any
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            kind = self.annotation
+            if type(value) is kind and kind in (str, bool):
+                return value
+            if (kind == list[str] and isinstance(value, (list, tuple))
+                    and all(type(item) is str for item in value)):
+                return list(value)
+            return typer_own(self.descriptor)._coerce_value(value, param=param, ctx=ctx)
+
+    def build_runtime_param(descriptor: Any) -> Any:
+        if (descriptor.annotation in (str, bool, list[str])
+                and descriptor.file_annotation is None
+                and getattr(descriptor.parameter_info, "parser", None) is None):
+            return Plain(parameter_info=descriptor.parameter_info,
+                         annotation=descriptor.annotation, descriptor=descriptor)
+        return typer_own(descriptor)
+
+    build_runtime_param.plain = True  # type: ignore[attr-defined]
+    core.build_runtime_param = build_runtime_param
+
+
+_plain_coercion()
 
 
 def run(argv: list[str] | None = None) -> int:

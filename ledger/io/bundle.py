@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlmodel import Session
 from ledger import values
 from ledger.errors import InvalidValue, LedgerError
 from ledger.store import reads
-from ledger.store.bulk import DERIVED, FIELDS, TYPES, Importer, ImportResult
+from ledger.store.bulk import DERIVED, FIELDS, TYPES, Importer, ImportResult, collector_paused
 from ledger.userfiles import read_lines, read_text
 
 FORMATS = ("jsonl", "json", "yaml")
@@ -184,37 +184,44 @@ def import_file(session: Session, path: Path, *, fmt: str | None = None,
                 strict: bool = False) -> ImportResult:
     """Import a bundle file in the caller's transaction (see `import_records`).
 
-    A JSONL file is read twice, line by line: once to check every line and collect the uids
-    and statements to index, once to import; the records are never all in memory at once.
+    A JSONL file is read line by line, the records never all in memory at once: once to
+    import, and, when the ledger already holds claims the records could match, once before
+    to collect the uids and statements to index.
     """
     if detect_format(path, fmt) != "jsonl":
         return import_records(session, read_records(path, fmt=fmt), strict=strict)
-    expected = [_expected(record) for _where, record in iter_records(path, fmt="jsonl")]
+
+    def expected() -> list[dict[str, Any]]:
+        return [_expected(record) for _where, record in iter_records(path, fmt="jsonl")]
+
     return import_records(session, iter_records(path, fmt="jsonl"), strict=strict,
                           expected=expected)
 
 
 def import_records(session: Session, records: Iterable[tuple[str, dict[str, Any]]],
                    *, strict: bool = False,
-                   expected: list[dict[str, Any]] | None = None) -> ImportResult:
+                   expected: Callable[[], list[dict[str, Any]]] | None = None) -> ImportResult:
     """Write the records into the ledger in the caller's transaction, in bulk.
 
     Any error is re-raised with the line (or item) that caused it; the caller rolls back.
-    `expected`: the records to come, or what `Resolver.expect` needs of them, when `records`
-    is an iterator (by default `records` is a list and is read for it).
+    `expected`: when `records` is an iterator, a function giving the records to come, or what
+    `Resolver.expect` needs of them (by default `records` is a list and is read for it).
     """
     if expected is None:
         records = list(records)
-        expected = [r for _, r in records]
-    importer = Importer(session, strict=strict, expected=expected, undoable=False)
-    del expected
-    where = "the file"
-    try:
+        listed = [r for _, r in records]
+        expected = lambda: listed  # noqa: E731
+    with collector_paused():
+        importer = Importer(session, strict=strict, expected=expected, undoable=False)
+        del expected
+        # A record the reader refuses is named by the reader ("line 7: not valid JSON").
         for position, record in records:
-            where = position
-            importer.add(record)
-            importer.flush_if_large()
-        where = "the file's source links"
-        return importer.finish()
-    except LedgerError as exc:
-        raise type(exc)(f"{where}: {exc}") from None
+            try:
+                importer.add(record)
+                importer.flush_if_large()
+            except LedgerError as exc:
+                raise type(exc)(f"{position}: {exc}") from None
+        try:
+            return importer.finish()
+        except LedgerError as exc:
+            raise type(exc)(f"the file's source links: {exc}") from None

@@ -352,29 +352,30 @@ def import_csv(session: Session, rows: list[Row], *, create_missing: bool = Fals
     rows in the transaction: the caller rolls it back. The bulk importer rebuilds the search
     index once at the end when the import is large.
     """
-    from ledger.store.bulk import Importer
+    from ledger.store.bulk import Importer, collector_paused
 
     result = CsvImportResult(rows=len(rows), dry_run=dry_run)
-    # What the rows name, so the importer indexes those claims in a few queries up front.
-    bulk = Importer(session, strict=strict, expected=[
-        {"type": "claim", "statement": row.fields.get("statement"), "uid": row.fields.get("uid")}
-        for row in rows])
-    importer = _RowImporter(session, result, bulk, create_missing=create_missing,
-                            separator=separator)
-    from ledger.models import Attribution, Claim
-    from ledger.store.exchange import count_rows
+    with collector_paused():
+        # What the rows name, so the importer indexes those claims in a few queries up front.
+        bulk = Importer(session, strict=strict, expected=lambda: [
+            {"type": "claim", "statement": row.fields.get("statement"),
+             "uid": row.fields.get("uid")} for row in rows])
+        importer = _RowImporter(session, result, bulk, create_missing=create_missing,
+                                separator=separator)
+        from ledger.models import Attribution, Claim
+        from ledger.store.exchange import count_rows
 
-    before = count_rows(session, Claim), count_rows(session, Attribution)
-    errors: list[LedgerError] = []
-    for done, row in enumerate(rows, start=1):
-        try:
-            importer.row(row)
-        except LedgerError as exc:
-            errors.append(exc)
-            result.refused.append((row.line, str(exc)))
-        if progress is not None:
-            progress(done, len(rows))
-    bulk.finish()
+        before = count_rows(session, Claim), count_rows(session, Attribution)
+        errors: list[LedgerError] = []
+        for done, row in enumerate(rows, start=1):
+            try:
+                importer.row(row)
+            except LedgerError as exc:
+                errors.append(exc)
+                result.refused.append((row.line, str(exc)))
+            if progress is not None:
+                progress(done, len(rows))
+        bulk.finish()
     for kind, n in bulk.result.skipped.items():
         result.skipped[kind] = result.skipped.get(kind, 0) + n
     for kind, n in bulk.result.created.items():

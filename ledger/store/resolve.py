@@ -76,6 +76,7 @@ class SourceEntry:
     publisher: str | None
     published: str | None
     text: str | None = None  # only while staged; written texts are read back on demand
+    staged: bool = False  # staged in this unit of work: `text` is all there is
 
 
 @dataclass(slots=True)
@@ -150,6 +151,10 @@ class Resolver:
         self.digests: dict[int, str | None] = {}  # text_sha256 of each text prepared
         self.lazy = True
         self._asked: set[tuple[str, str]] = set()
+        # Tables of claims and their parts that held no row when a bulk import began: every
+        # row they hold since is indexed here, so a value not in the index is in no row.
+        self.unwritten: set[type] = set()
+        self.people_found: dict[str, int] = {}  # bulk mode: references resolved, by text
 
     # --- filling the indexes ----------------------------------------------------------------
 
@@ -255,11 +260,18 @@ class Resolver:
             self._load_sources(col(Source.id).is_not(None))
 
     def preload(self) -> None:
-        """Load every person, alias, source and link, for a bulk import."""
+        """Load every person, alias, source and link, for a bulk import, and note which
+        tables of claims and their parts are empty (nothing in them to look up)."""
         self._want_all_people()
         self._want_all_sources()
         self._link_graph()
         self.lazy = False
+        self.unwritten = {m for m in _UID_MODELS.values() if not self._rows(select(m.id).limit(1))}
+
+    def holds_claims(self) -> bool:
+        """Whether the ledger held claims or parts of claims that records could match when
+        the import began (without, `expect` has nothing to index)."""
+        return self.lazy or self.unwritten != set(_UID_MODELS.values())
 
     # --- undo ---------------------------------------------------------------------------
 
@@ -312,7 +324,21 @@ class Resolver:
         return pid
 
     def find_person(self, ref: str | None, *, field: str = "person") -> int | None:
-        """The person a reference names, or None; ambiguous and malformed ones raise."""
+        """The person a reference names, or None; ambiguous and malformed ones raise.
+
+        In bulk mode a reference found is remembered until the people change (a new person,
+        a rollback): a bundle names the same people over and over.
+        """
+        if self.lazy or not isinstance(ref, str):
+            return self._find_person(ref, field=field)
+        pid = self.people_found.get(ref)
+        if pid is None:
+            pid = self._find_person(ref, field=field)
+            if pid is not None:
+                self.people_found[ref] = pid
+        return pid
+
+    def _find_person(self, ref: str | None, *, field: str) -> int | None:
         raw = ref.strip() if isinstance(ref, str) else ref
         if raw is None:
             raw = ""
@@ -412,6 +438,7 @@ class Resolver:
         self, *, pid: int, uid: str, name: str, name_key: str, slug: str, aliases: list[str]
     ) -> None:
         """Make a person just staged findable by the records that follow."""
+        self.people_found.clear()
         self.put(self.people, pid, PersonEntry(pid, uid, name, slug, None))
         self.put(self.person_by_uid, uid, pid)
         self.put(self.person_by_name, name, pid)
@@ -514,8 +541,9 @@ class Resolver:
         if cached is not None:
             self.texts.move_to_end(sid)
             return cached[0]
-        text_value = self.sources[sid].text if sid in self.sources else None
-        if text_value is None:
+        entry = self.sources.get(sid)
+        text_value = entry.text if entry is not None else None
+        if text_value is None and not (entry is not None and entry.staged):
             found = (
                 self.session.connection()
                 .execute(select(Source.text, Source.text_sha256).where(Source.id == sid))
@@ -550,7 +578,7 @@ class Resolver:
     def written(self) -> None:
         """Staged rows are in the database now: texts are read back when needed."""
         for entry in self.sources.values():
-            entry.text = None
+            entry.text, entry.staged = None, False
 
     # --- links --------------------------------------------------------------------------
 
@@ -595,6 +623,8 @@ class Resolver:
         self.put(self.contents, cid, {})
         if statement in self.by_statement:
             self.append(self.by_statement[statement], (cid, subjects))
+        elif Claim in self.unwritten:  # every claim is indexed: `claims_stating` reads this
+            self.put(self.by_statement, statement, [(cid, subjects)])
 
     def expect(self, records: list[dict[str, Any]]) -> None:
         """Index, in a few queries, the claims (and their parts) these records name by uid
@@ -627,13 +657,18 @@ class Resolver:
         )
 
     def _none_in(self, model, wanted: set) -> bool:
-        """Whether a lookup of many values can be skipped because `model`'s table is empty
-        (an import into a new ledger looks up every uid and statement of its bundle)."""
+        """Whether a lookup can be skipped because `model`'s table is empty: it was when the
+        bulk import began, or it is now and there are many values (an import into a new
+        ledger looks up every uid and statement of its bundle)."""
+        if model in self.unwritten:
+            return True
         return len(wanted) > _MANY and self._rows(select(model.id).limit(1)) == []
 
     def _known_uids(self, kind: str, uids: set[str]) -> None:
         model, found = _UID_MODELS[kind], self.uid_ids[kind]
-        missing = uids - set(found)
+        missing = {uid for uid in uids if uid not in found}  # never a copy of the index
+        if not missing:
+            return
         if self._none_in(model, missing):
             found.update(dict.fromkeys(missing))
             return
@@ -681,9 +716,13 @@ class Resolver:
         if uid is None:
             return None
         known = self.uid_ids[kind]
-        if uid not in known:
+        found: Any = known.get(uid, _MISSING)
+        if found is _MISSING:
+            if _UID_MODELS[kind] in self.unwritten:
+                return None
             self._known_uids(kind, {uid})
-        return known[uid]
+            found = known[uid]
+        return found
 
     def claims_stating(self, statement: str) -> list[tuple[int, frozenset[int]]]:
         """(id, subject ids) of every claim with exactly this statement."""

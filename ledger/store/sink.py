@@ -51,11 +51,15 @@ class RowSink:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # The session's identity map holds its objects weakly: kept here, the record a
+        # command goes on to show is still there (`session.get` reads nothing again).
+        self.added: list[Any] = []
 
     def add(self, model, row: dict[str, Any]) -> int:
         """Add a row; its id (an event's sequence number)."""
         item = model(**row)
         self.session.add(item)
+        self.added.append(item)
         if model is Event:
             return item.seq  # nothing refers to an event: written with the next flush
         self.session.flush()

@@ -117,7 +117,8 @@ def new_source(unit: Unit, *, title: str | None, key: str | None = None,
     sid = unit.add(Source, row)
     resolver.index_source(SourceEntry(sid, uid, cleaned["key"], cleaned["title"],
                                       cleaned["publisher"], cleaned["published"],
-                                      cleaned["text"]), cleaned["url_normalized"])
+                                      cleaned["text"], staged=True),
+                          cleaned["url_normalized"])
     unit.event(action="add", entity="source", uid=uid, state=shapes.source_state(
         **{k: v for k, v in row.items() if k not in ("id", "url_normalized")}))
     return sid

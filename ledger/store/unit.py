@@ -101,6 +101,7 @@ class Unit:
             undo.pop()()
         self.sink.forget(point.sink)
         self.resolver.forget_texts()
+        self.resolver.people_found.clear()  # found among people the undo may have removed
         # After a flush, the events it wrote stay in the chain (see `BatchSink.forget`).
         written = self.sink.written_head
         self.events.head = written if flushed and written is not None else point.head
