@@ -22,10 +22,14 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+# Where uid randomness comes from, looked up at each call so tests can number uids.
+entropy = os.urandom
+
+
 def new_uid() -> str:
     """A fresh record uid: a random (version 4) UUID's hex, as `uuid.uuid4().hex` spells it,
     without the UUID object (a bulk import makes one per record)."""
-    raw = bytearray(os.urandom(16))
+    raw = bytearray(entropy(16))
     raw[6] = raw[6] & 0x0F | 0x40  # version 4
     raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
     return raw.hex()

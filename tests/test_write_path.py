@@ -5,14 +5,13 @@ differ are refused; the shared rules (source keys) hold on both paths."""
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from ledger import store
+from ledger import models, store
 from ledger.db import transaction
 from ledger.errors import Conflict
 from ledger.io.bundle import import_records
@@ -55,10 +54,15 @@ def _snapshot(session) -> dict[str, Any]:
     return {"rows": rows, "events": events}
 
 
+def _number_uids(monkeypatch, counter) -> None:
+    """Uids from a counter instead of the random source, so two writes can be compared."""
+    monkeypatch.setattr(models, "entropy", lambda size: next(counter).to_bytes(size, "big"))
+
+
 def _written_by(engine, monkeypatch, write: Callable) -> dict[str, Any]:
     """What `write(session)` leaves in an empty ledger (uids from a counter; rolled back)."""
     counter = itertools.count(1)
-    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
+    _number_uids(monkeypatch, counter)
     with transaction(engine, actor="tester", clock=_clock) as session:
         write(session)
         snapshot = _snapshot(session)
@@ -352,7 +356,7 @@ def test_cli_claim_add_and_import_agree(cli, tmp_path, monkeypatch):
     if not cli.db.endswith(".db"):
         pytest.skip("the typed ledger is compared with an imported SQLite one")
     counter = itertools.count(1)
-    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
+    _number_uids(monkeypatch, counter)
     cli.ok("person", "add", "Han Dong", "--alias", "Hang Dong", "--description", "MP")
     cli.ok("person", "add", "PMO", "--kind", "organization")
     cli.ok("source", "add", "--key", "pmo", "--title", "Statement", "--kind", "statement")
@@ -426,7 +430,7 @@ def test_cli_claim_add_and_import_agree(cli, tmp_path, monkeypatch):
     engine.dispose()
     other = tmp_path / "other.db"
     counter = itertools.count(1)
-    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
+    _number_uids(monkeypatch, counter)
     engine = open_ledger(str(other))
     with transaction(engine, actor="tester") as session:
         import_records(session, [(f"line {n}", r) for n, r in enumerate(bundle, 1)])
