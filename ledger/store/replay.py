@@ -13,6 +13,7 @@ row is gone. Memory stays bounded by one batch; the queries grow with the number
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,9 @@ from ledger.store.events import verify
 BATCH = 2_000
 SOURCE_BATCH = 50  # sources carry their stored text
 KEEP = 1_000  # differences kept in a report; all are counted
+# Characters of source text kept prepared for the quote checks of responses; a prepared text
+# (its normalized copy and offsets) takes a few times its length.
+TEXT_CACHE_CHARS = 8_000_000
 
 LABELS = {"link": "source link", "reply": "reply request"}
 TABLES: dict[str, Table] = {
@@ -538,6 +542,29 @@ def _source_text(session: Session, source_id: int | None) -> tuple[str | None, A
     return text, TextIndex(text) if text is not None else None, digest
 
 
+class _SourceTexts:
+    """Source texts prepared for quote checks, the most recently used kept up to a budget of
+    characters, for rows read in id order that point at sources in any order (responses)."""
+
+    def __init__(self, session: Session, *, budget: int = TEXT_CACHE_CHARS) -> None:
+        self.session = session
+        self.budget = budget
+        self.kept: OrderedDict[int | None, tuple[str | None, Any, str | None]] = OrderedDict()
+        self.size = 0
+
+    def get(self, source_id: int | None) -> tuple[str | None, Any, str | None]:
+        found = self.kept.get(source_id)
+        if found is not None:
+            self.kept.move_to_end(source_id)
+            return found
+        found = self.kept[source_id] = _source_text(self.session, source_id)
+        self.size += len(found[0] or "")
+        while self.size > self.budget and len(self.kept) > 1:
+            _, (text, _, _) = self.kept.popitem(last=False)
+            self.size -= len(text or "")
+        return found
+
+
 def _attributions(session: Session, report: VerifyReport) -> None:
     """Attributions in (source, id) order, so each source's text is read and prepared once."""
     attribution, claim, source = TABLES["attribution"], TABLES["claim"], TABLES["source"]
@@ -590,14 +617,10 @@ def _responses(session: Session, report: VerifyReport) -> None:
         .outerjoin(person, person.c.id == response.c.respondent_id)
         .outerjoin(source, source.c.id == response.c.source_id)
     )
-    texts: dict[int | None, tuple[str | None, Any, str | None]] = {}
+    texts = _SourceTexts(session)
     for rows in _batches(session, query, response):
         for row in rows:
-            if row.source_id not in texts:
-                if len(texts) >= 64:
-                    texts.clear()
-                texts[row.source_id] = _source_text(session, row.source_id)
-            _quote_differences(report, "response", row, *texts[row.source_id])
+            _quote_differences(report, "response", row, *texts.get(row.source_id))
         _compare(
             session,
             report,
