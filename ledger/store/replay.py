@@ -546,9 +546,9 @@ class _SourceTexts:
     """Source texts prepared for quote checks, the most recently used kept up to a budget of
     characters, for rows read in id order that point at sources in any order (responses)."""
 
-    def __init__(self, session: Session, *, budget: int = TEXT_CACHE_CHARS) -> None:
+    def __init__(self, session: Session, *, budget: int | None = None) -> None:
         self.session = session
-        self.budget = budget
+        self.budget = TEXT_CACHE_CHARS if budget is None else budget
         self.kept: OrderedDict[int | None, tuple[str | None, Any, str | None]] = OrderedDict()
         self.size = 0
 
