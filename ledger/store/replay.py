@@ -231,16 +231,24 @@ def _batches(session: Session, query, table: Table, size: int = BATCH) -> Iterat
 
 
 def _newest(session: Session, entity: str, uids: list[str]) -> dict[str, tuple[int, str]]:
-    """uid -> (seq, state text) of each record's newest event, for one batch of uids."""
-    newest = (
-        select(func.max(_EVENT.c.seq))
-        .where(_EVENT.c.entity == entity, _EVENT.c.uid.in_(uids))
-        .group_by(_EVENT.c.uid)
-    )
-    rows = session.execute(
-        select(_EVENT.c.uid, _EVENT.c.seq, _EVENT.c.state).where(_EVENT.c.seq.in_(newest))
-    )
-    return {uid: (seq, state) for uid, seq, state in rows.all()}
+    """uid -> (seq, state text) of each record's newest event, for one batch of uids.
+
+    Through the DBAPI cursor: SQLAlchemy spends more on a statement of 2,000 bound uids
+    than the database does. SQLite takes `?` for a parameter, psycopg `%s`."""
+    if not uids:
+        return {}
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(
+            f"SELECT uid, seq, state FROM event WHERE seq IN (SELECT max(seq) FROM event "
+            f"WHERE entity = {mark} AND uid IN ({', '.join([mark] * len(uids))}) GROUP BY uid)",
+            [entity, *uids],
+        )
+        return {uid: (seq, state) for uid, seq, state in cursor.fetchall()}
+    finally:
+        cursor.close()
 
 
 # entity -> (the result the positions were found for, each field's position in its rows)
