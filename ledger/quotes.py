@@ -1201,13 +1201,16 @@ def recheck(
     prefix: str | None = None,
     suffix: str | None = None,
     index: TextIndex | None = None,
+    hint: bool = True,
 ) -> QuoteCheck:
     """Re-verify a stored anchor after the text may have changed.
 
     If the passage at `start:end` still is the quote (as typed or normalized), the anchor
     stands, with its context read afresh. Otherwise the quote is searched for again; of
     several occurrences, the one whose surroundings match the stored `prefix` and `suffix`,
-    then the one nearest `start`, wins. Pass `index` to reuse a prepared text.
+    then the one nearest `start`, wins. Pass `index` to reuse a prepared text. `hint=False`
+    skips the search for a not-found quote's closest passage, as `TextIndex.check` does (the
+    verdict and the anchor are the same either way).
     """
     if text is None:
         if not normalize(quote):
@@ -1223,7 +1226,7 @@ def recheck(
             return index._verified("exact", start, end)
         if normalize(passage) == normalize(stripped) and _on_boundaries(text, start, end):
             return index._verified("normalized", start, end)
-    return index._check(quote=quote, near=start or 0, prefix=prefix, suffix=suffix)
+    return index._check(quote=quote, near=start or 0, prefix=prefix, suffix=suffix, hint=hint)
 
 
 def _on_boundaries(text: str, start: int, end: int) -> bool:

@@ -342,6 +342,23 @@ def test_recheck_reports_a_quote_edited_out_of_the_text() -> None:
     assert recheck(text=None, quote="held in Toronto", start=1, end=2).status == "unverifiable"
 
 
+def test_recheck_without_the_hint_gives_the_same_verdict_and_anchor() -> None:
+    """`hint=False` (what verify asks for) skips only the closest-passage search."""
+    edited = TEXT.replace("held in Toronto", "held in Montreal")
+    moved = "UPDATED: a correction was appended.\n" + TEXT
+    for text, quote in ((edited, "held in Toronto"), (moved, "Chong said he was"),
+                        (TEXT, "he didn't expect")):
+        first = check_quote(text=TEXT, quote=quote)
+        anchor = {"start": first.start, "end": first.end, "prefix": first.prefix,
+                  "suffix": first.suffix}
+        full = recheck(text=text, quote=quote, **anchor)
+        bare = recheck(text=text, quote=quote, hint=False, **anchor)
+        assert (bare.status, bare.start, bare.end, bare.prefix, bare.suffix) == (
+            full.status, full.start, full.end, full.prefix, full.suffix)
+        if full.status == "not-found":
+            assert full.closest and bare.closest is None
+
+
 def test_fuzzy_search_stays_fast_on_a_long_text() -> None:
     import time
 

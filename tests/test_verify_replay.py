@@ -541,3 +541,26 @@ def test_a_forged_anchor_inside_a_word_is_caught(cli, tmp_path: Path) -> None:
         assert {d["field"] for d in report["differences"]} >= {"quote_status"}, report
     finally:
         tables.engine.dispose()
+
+
+def test_responses_verify_the_same_whatever_source_texts_are_kept(story, monkeypatch) -> None:
+    """Responses are read in id order and their sources' texts kept up to a budget: with no
+    budget at all (every text read again) a forged anchor is found exactly as with all kept."""
+    from ledger.store import replay
+
+    cli = story
+    tables = Tables(cli.db)
+    try:
+        response = next(r for r in tables.snapshot["response"] if r["quote_status"] == "verified")
+        tables.execute("UPDATE response SET anchor_end = anchor_end - 1 WHERE id = :i",
+                       {"i": response["id"]})
+        reports = []
+        for budget in (0, replay.TEXT_CACHE_CHARS):
+            monkeypatch.setattr(replay, "TEXT_CACHE_CHARS", budget)
+            reports.append(json.loads(cli("verify", "--json").out))
+        assert reports[0] == reports[1]
+        assert [(d["entity"], d["field"]) for d in reports[0]["differences"]] == [
+            ("response", "anchor_end")
+        ]
+    finally:
+        tables.engine.dispose()

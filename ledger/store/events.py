@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ledger.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
@@ -126,18 +125,26 @@ class EventRow(NamedTuple):
 
 
 def _event_rows(session: Session, *, batch: int = 10_000) -> Iterator[EventRow]:
-    """Every event as an `EventRow`, in sequence order, batch by batch."""
-    table = Event.__table__
-    columns = [table.c[name] for name in EventRow._fields]
+    """Every event as an `EventRow`, in sequence order, batch by batch.
+
+    Read through the DBAPI cursor of the session's connection (its transaction, so its
+    snapshot): verify reads every event, and SQLAlchemy's rows cost a third of the read. The
+    SQL is the same on SQLite and PostgreSQL; the only value in it is an integer.
+    """
+    cursor = session.connection().connection.cursor()
+    columns = ", ".join(EventRow._fields)
     last = 0
-    while True:
-        rows = session.execute(
-            sa_select(*columns).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from map(EventRow._make, rows)
-        last = rows[-1][0]
+    try:
+        while True:
+            cursor.execute(f"SELECT {columns} FROM event WHERE seq > {int(last)} "
+                           f"ORDER BY seq LIMIT {int(batch)}")
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            yield from map(EventRow._make, rows)
+            last = rows[-1][0]
+    finally:
+        cursor.close()
 
 
 def parse_anchor(value: str) -> tuple[int, str]:
