@@ -855,7 +855,10 @@ def _cmark_body(markdown: str) -> str | None:
         return None
     if attributes:
         page = _BLOCK_ATTRS_RE.sub(lambda m: f"<{m.group(2)}{converted[int(m.group(1))]}>", page)
-        page = _SPAN_OPEN_RE.sub(lambda m: f"<span{converted[int(m.group(1))]}>", page)
+        # Split at the marks (in C) and put each span's start back: no callback per span.
+        parts = _SPAN_OPEN_RE.split(page)
+        parts[1::2] = [f"<span{converted[int(index)]}>" for index in parts[1::2]]
+        page = "".join(parts)
         page = page.replace(_SPAN_CLOSE, "</span>")
         if _has_marks(page):
             return None
@@ -871,9 +874,17 @@ def _cmark_body(markdown: str) -> str | None:
     return page
 
 
-def _repeat_suffix(match: re.Match[str]) -> str:
-    # cmark-gfm numbers a note's repeated citations from 2, markdown-it-py from 1.
-    return f'id="cite-source-{match.group(1)}-{int(match.group(2)) - 1}" data-footnote-ref>'
+def _renumbered_repeats(page: str) -> str:
+    """`id="cite-source-<label>-<n>" data-footnote-ref>` with n one less: cmark-gfm numbers a
+    note's repeated citations from 2, markdown-it-py from 1. Split at them (in C), so no
+    callback and match object per citation."""
+    parts = _FOOTNOTE_REPEAT_RE.split(page)
+    for index in range(1, len(parts), 3):
+        parts[index] = (
+            f'id="cite-source-{parts[index]}-{int(parts[index + 1]) - 1}" data-footnote-ref>'
+        )
+        parts[index + 1] = ""
+    return "".join(parts)
 
 
 def _footnotes(page: str) -> str | None:
@@ -913,7 +924,7 @@ def _footnotes(page: str) -> str | None:
         page = page.replace(
             '<sup class="footnote-ref"><a href="#fn-', '<sup class="footnote-ref"><a href="#source-'
         ).replace('" id="fnref-', '" id="cite-source-')
-        page = _FOOTNOTE_REPEAT_RE.sub(_repeat_suffix, page)
+        page = _renumbered_repeats(page)
         page = page.replace('" data-footnote-ref>', '">[').replace("</a></sup>", "]</a></sup>")
     head, found, tail = page.partition(_FOOTNOTE_SECTION)
     if found:
