@@ -805,14 +805,21 @@ def _spans(text: str, span) -> str:
     parts: list[str] = []
     done = 0
     while found >= 0:
+        # A run of lines that each hold a `]{` (a table's rows) is searched in one call.
         start = text.rfind("\n", 0, found) + 1
         end = text.find("\n", found)
+        while end >= 0:
+            found = text.find("]{", end)
+            if found < 0 or text.rfind("\n", 0, found) != end:
+                break
+            end = text.find("\n", found)
+        else:
+            found = -1
         if end < 0:
             end = len(text)
         parts.append(text[done:start])
         parts.append(_ATTR_SPAN_RE.sub(span, text[start:end]))
         done = end
-        found = text.find("]{", end)
     parts.append(text[done:])
     return "".join(parts)
 
