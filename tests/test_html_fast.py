@@ -166,3 +166,48 @@ def test_attribute_blocks_and_spans_are_found_where_they_were(text: str) -> None
     shown = lambda m: f"<{'|'.join(g or '' for g in m.groups())}>"  # noqa: E731
     assert render._ATTR_BLOCK_RE.sub(shown, text) == block.sub(shown, text)
     assert render._ATTR_SPAN_RE.sub(shown, text) == span.sub(shown, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \n#{}.-abz\\*_~[]", max_size=60))
+def test_spans_found_line_by_line_are_the_whole_page_search(text: str) -> None:
+    shown = lambda m: f"<{'|'.join(g or '' for g in m.groups())}>"  # noqa: E731
+    assert render._spans(text, shown) == render._ATTR_SPAN_RE.sub(shown, text)
+
+
+def _links_one_callback_each(page: str) -> str | None:
+    # What `_links` replaced: the regex with a callback per link.
+    converted = [render._converted_href(value) for value in render._HREF_RE.findall(page)]
+    if None in converted:
+        return None
+    return render._HREF_RE.sub(lambda match: render._converted_href(match.group(1)), page)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ['<a href="a.md">', '<a href="a.html">', '<a href="#x">', '<a href="">',
+             '<a href="b%20c.md#y">', '<a href="javascript:x">', '<a href="https://e.org/">',
+             "text ", '" ', "<a href=", "\n"]
+        ),
+        max_size=12,
+    )
+)
+def test_links_put_back_from_a_split_are_the_callbacks(parts: list[str]) -> None:
+    page = "".join(parts)
+    assert render._links(page) == _links_one_callback_each(page)
+
+
+def test_spans_on_many_lines_links_and_citations_repeated() -> None:
+    markdown = (
+        "# A\n\n[held]{.badge .status-held} first [x](<a.md>) [y](<a.md#c>)\n"
+        "- [a]{.badge} and [b]{.badge .b}, [a.md](<b.md>)[^1][^1][^1]\n\n"
+        "plain line [not a span] {.x}\n\n| K | V |\n| --- | --- |\n"
+        "| [x](<a.md>) | [v]{.badge} |\n\n[^1]: One, [a](<a.md>).\n"
+    )
+    assert_fast_and_same(markdown)
+    body = render._cmark_body(markdown)
+    assert body is not None
+    assert body.count('<span class="badge">') == 2 and 'id="cite-source-1-2">' in body
+    assert body.count('href="a.html"') == 3 and 'href="a.md"' not in body
