@@ -679,6 +679,9 @@ class _Site:
     people_names: dict[int, str]
     source_names: dict[int, str]
     footer: dict[str, object]
+    # Each claim's reference, built once and shared by the pages that mention it (a worker
+    # process fills its own copy).
+    claim_refs: contexts.ClaimRefs = field(default_factory=contexts.ClaimRefs)
 
 
 @dataclass
@@ -711,8 +714,7 @@ def _emit(site: _Site, output: _Output, relative_stem: str, template: str, varia
 
 
 def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
-                  chunk: list[int], people_refs: dict,
-                  claim_refs: contexts.ClaimRefs | None = None) -> _Done:
+                  chunk: list[int], people_refs: dict) -> _Done:
     """Every page of one batch of people (dossiers) or of sources (source pages); or, for
     "verify", the ledger verified in full (raises if it does not verify)."""
     done = _Done()
@@ -739,7 +741,7 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
                                                  pages=site.pages, people_refs=people_refs,
                                                  include_retracted=site.include_retracted,
                                                  checkpoint=site.footer["../"],
-                                                 drafts=site.drafts, claim_refs=claim_refs)
+                                                 drafts=site.drafts, claim_refs=site.claim_refs)
                 stem = site.people_names[person_id]
                 part_size = contexts.DOSSIER_PART_SIZE
                 if len(context.allegations) > part_size:
@@ -762,7 +764,7 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
                                              batch=batch, graph=site.graph, pages=site.pages,
                                              people_refs=people_refs,
                                              checkpoint=site.footer["../"],
-                                             drafts=site.drafts, claim_refs=claim_refs)
+                                             drafts=site.drafts, claim_refs=site.claim_refs)
         _emit(site, output, f"sources/{site.source_names[source_id]}", "source.md.j2", "s",
               context, 1)
         done.counts[source_id] = (len(context.claims), len(context.responses))
@@ -926,9 +928,8 @@ def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: 
         workers = 1
     if workers <= 1:
         people_refs: dict = {}
-        claim_refs = contexts.ClaimRefs()
         for kind, chunk in tasks:
-            yield _render_batch(site, output, session, kind, chunk, people_refs, claim_refs)
+            yield _render_batch(site, output, session, kind, chunk, people_refs)
         return
     import gc
     import multiprocessing
@@ -986,7 +987,7 @@ def _start_worker() -> None:
     engine.dispose(close=False)
     _WORKER["output"]._lock = None  # the parent holds the lock; a worker never releases it
     stack = ExitStack()
-    _WORKER.update(stack=stack, people_refs={}, claim_refs=contexts.ClaimRefs(), failed=None)
+    _WORKER.update(stack=stack, people_refs={}, failed=None)
     try:
         session = stack.enter_context(reading(engine))
         overview = _WORKER["site"].overview
@@ -1022,8 +1023,7 @@ def _work(task: tuple[str, list[int]]) -> _Done:
     output: _Output = _WORKER["output"]
     output.files, output.written = [], []
     done = _render_batch(_WORKER["site"], output, _WORKER["session"], *task,
-                         people_refs=_WORKER["people_refs"],
-                         claim_refs=_WORKER["claim_refs"])
+                         people_refs=_WORKER["people_refs"])
     done.files, done.written = output.files, output.written
     return done
 
