@@ -294,6 +294,28 @@ class ClaimRef:
                 f"status {md_inline(self.status)})")
 
 
+class ClaimRefs:
+    """The claims' references of one publish, each built once and shared by every page that
+    mentions the claim (its Markdown too). A ClaimRef depends only on the claim, its subjects
+    and the publish's pages, never on the page showing it. Bounded: once `limit` refs are held
+    the cache starts again, so memory stays flat however many claims the ledger has."""
+
+    def __init__(self, limit: int = 65_536) -> None:
+        self.limit = limit
+        self._refs: dict[int, ClaimRef] = {}
+
+    def get(self, claim_id: int) -> ClaimRef | None:
+        return self._refs.get(claim_id)
+
+    def put(self, ref: ClaimRef) -> None:
+        if len(self._refs) >= self.limit:
+            self._refs.clear()
+        self._refs[ref.id] = ref
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+
 @dataclass(frozen=True)
 class ReviewView:
     """Who reviewed an allegation and when, or that it is a draft (not approved; shown only
@@ -644,10 +666,11 @@ class _Builder:
 
     def __init__(self, overview: Overview, batch: Batch, graph: OriginGraph, pages: Pages,
                  reference: str | None, people_refs: dict[int, PersonRef] | None,
-                 as_of: str | None = None) -> None:
+                 as_of: str | None = None, claim_refs: ClaimRefs | None = None) -> None:
         self.overview, self.batch, self.graph, self.pages = overview, batch, graph, pages
         self.reference, self.as_of = reference, as_of
         self.people_refs = {} if people_refs is None else people_refs
+        self.claim_refs = claim_refs
         self._numbers: dict[int, SourceRef] = {}
         self.use(batch)
 
@@ -710,10 +733,17 @@ class _Builder:
     # pieces
 
     def claim_ref(self, claim: ClaimRow) -> ClaimRef:
+        if self.claim_refs is not None:
+            ref = self.claim_refs.get(claim.id)
+            if ref is not None:
+                return ref
         subjects = tuple(self.person(r.person_id) for r in self.roles[claim.id]
                          if r.role == "subject")
-        return ClaimRef(id=claim.id, statement=claim.statement, status=claim.status,
-                        subjects=subjects)
+        ref = ClaimRef(id=claim.id, statement=claim.statement, status=claim.status,
+                       subjects=subjects)
+        if self.claim_refs is not None:
+            self.claim_refs.put(ref)
+        return ref
 
     def evidence(self, row: AttributionRow, *, numbered: bool = True) -> Evidence:
         return Evidence(source=self.source_ref(row.source_id, numbered=numbered),
@@ -915,17 +945,19 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
                   people_refs: dict[int, PersonRef] | None = None,
                   include_retracted: bool = True,
                   checkpoint: CheckpointRef | None = None,
-                  drafts: bool = False) -> DossierContext:
+                  drafts: bool = False,
+                  claim_refs: ClaimRefs | None = None) -> DossierContext:
     """The context of one person's dossier, from the batch that holds their claims.
 
     Under `as_of`, a claim none of whose sources had been published by then is left out, and
     so are the answers to it; each allegation's updates stop at that day. `people_refs`, a
     dict the caller keeps for one publish (same overview, same pages), lets every page share
-    each person's reference and its Markdown. A retracted claim stays, with its retraction
+    each person's reference and its Markdown; `claim_refs` (`ClaimRefs`) the same for the
+    claims a page mentions (never under `as_of`). A retracted claim stays, with its retraction
     notice, unless `include_retracted` is False.
     """
     builder = _Builder(overview, batch, graph, pages, reference_day(overview, as_of),
-                       people_refs, as_of=as_of)
+                       people_refs, as_of=as_of, claim_refs=claim_refs)
     mine: dict[int, list[str]] = defaultdict(list)
     for row in batch.roles_by_person.get(person_id, ()):
         mine[row.claim_id].append(row.role)
@@ -1136,11 +1168,12 @@ def build_source_page(*, source_id: int, overview: Overview, batch: Batch, graph
                       pages: Pages = NO_PAGES,
                       people_refs: dict[int, PersonRef] | None = None,
                       checkpoint: CheckpointRef | None = None,
-                      drafts: bool = False) -> SourcePageContext:
+                      drafts: bool = False,
+                      claim_refs: ClaimRefs | None = None) -> SourcePageContext:
     """The context of one source's page, from the batch that holds what it carries
-    (`people_refs` as for `build_dossier`)."""
+    (`people_refs` and `claim_refs` as for `build_dossier`)."""
     builder = _Builder(overview, batch, graph, pages, reference_day(overview, None),
-                       people_refs)
+                       people_refs, claim_refs=claim_refs)
     row = overview.sources[source_id]
     ref = builder.source_ref(source_id, numbered=False)
     relies_on = tuple(SourceLinkView(link.relation, builder.source_ref(link.target_id,

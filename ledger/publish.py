@@ -679,6 +679,9 @@ class _Site:
     people_names: dict[int, str]
     source_names: dict[int, str]
     footer: dict[str, object]
+    # Each claim's reference, built once and shared by the pages that mention it (a worker
+    # process fills its own copy).
+    claim_refs: contexts.ClaimRefs = field(default_factory=contexts.ClaimRefs)
 
 
 @dataclass
@@ -738,7 +741,7 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
                                                  pages=site.pages, people_refs=people_refs,
                                                  include_retracted=site.include_retracted,
                                                  checkpoint=site.footer["../"],
-                                                 drafts=site.drafts)
+                                                 drafts=site.drafts, claim_refs=site.claim_refs)
                 stem = site.people_names[person_id]
                 part_size = contexts.DOSSIER_PART_SIZE
                 if len(context.allegations) > part_size:
@@ -761,7 +764,7 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
                                              batch=batch, graph=site.graph, pages=site.pages,
                                              people_refs=people_refs,
                                              checkpoint=site.footer["../"],
-                                             drafts=site.drafts)
+                                             drafts=site.drafts, claim_refs=site.claim_refs)
         _emit(site, output, f"sources/{site.source_names[source_id]}", "source.md.j2", "s",
               context, 1)
         done.counts[source_id] = (len(context.claims), len(context.responses))
