@@ -581,6 +581,8 @@ def test_a_held_review_verifies_and_a_changed_hold_is_caught(desk, cli):
         connection.execute(text("UPDATE review SET held = NOT held WHERE held"))
     with reading(engine) as session:
         report = verify_ledger(session)
-    assert [(d.entity, d.field, d.table, d.logged) for d in report.differences] == [
-        ("review", "held", False, True)
-    ]
+    (difference,) = report.differences
+    assert (difference.entity, difference.field) == ("review", "held")
+    assert (difference.table, difference.logged) == (False, True)  # bools, not 0 and 1
+    assert type(difference.table) is bool
+    assert "held is False in the table, True in event" in difference.message()
