@@ -559,3 +559,30 @@ def test_the_example_ledger_records_its_reviews(tmp_path, capsys):
     log = demo.json("log", "--limit", "1000")
     actors = {e["actor"] for e in log}
     assert actors == {DEMO_FACT_CHECKER, DEMO_REVIEWER}
+
+
+def test_a_held_review_verifies_and_a_changed_hold_is_caught(desk, cli):
+    """Verify reads `held` as the bool the writers logged, whatever the database returns for
+    it (SQLite's 0 and 1), and names a hold changed in the table without an event."""
+    from sqlalchemy import text
+
+    from ledger.db import reading
+    from ledger.store.replay import verify_ledger
+
+    engine, _, other_id = desk
+    _approve(engine, other_id)
+    cli.ok("--actor", "lawyer", "review", "hold", str(other_id), "--reason", "with the lawyers")
+    with reading(engine) as session:
+        report = verify_ledger(session)
+    assert report.ok and report.rows["review"] == 1
+    with engine.begin() as connection:  # a direct change, triggers out of the way
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text("UPDATE review SET held = NOT held WHERE held"))
+    with reading(engine) as session:
+        report = verify_ledger(session)
+    (difference,) = report.differences
+    assert (difference.entity, difference.field) == ("review", "held")
+    assert (difference.table, difference.logged) == (False, True)  # bools, not 0 and 1
+    assert type(difference.table) is bool
+    assert "held is False in the table, True in event" in difference.message()

@@ -13,7 +13,7 @@ row is gone. Memory stays bounded by one batch; the queries grow with the number
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -218,12 +218,57 @@ def mismatch_summary(report: VerifyReport, *, first: bool = True) -> str:
 # --- reading in batches ----------------------------------------------------------------------
 
 
+def _rows(session: Session, query) -> list[Any]:
+    """The rows of a select, read through the DBAPI cursor of the session's connection.
+
+    Each row is a named tuple of the select's column names (one class per select, so
+    `_state` finds its fields' positions once), with each value converted as SQLAlchemy
+    converts it (the column type's result processor: SQLite's 0/1 to a bool); building
+    SQLAlchemy's Row objects cost verify more per row than the read itself. The only values
+    in these selects are integers, compiled into the SQL."""
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = list(query.selected_columns)
+    make = _row_class(tuple(column.name for column in columns))
+    processors = [
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+    ]
+    sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        found = cursor.fetchall()
+    finally:
+        cursor.close()
+    if any(processors):
+        convert = [(i, f) for i, f in enumerate(processors) if f is not None]
+        rows = []
+        for values in found:
+            values = list(values)
+            for i, process in convert:
+                values[i] = process(values[i])
+            rows.append(make(values))
+        return rows
+    return list(map(make, found))
+
+
+_ROW_CLASSES: dict[tuple[str, ...], Callable[[Any], Any]] = {}
+
+
+def _row_class(names: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A named-tuple maker for rows of these column names, made once per set of names."""
+    make = _ROW_CLASSES.get(names)
+    if make is None:
+        make = _ROW_CLASSES[names] = namedtuple("Row", names)._make
+    return make
+
+
 def _batches(session: Session, query, table: Table, size: int = BATCH) -> Iterator[list[Any]]:
     """The rows of `query` (over `table`) in id order, `size` at a time (keyset paging)."""
     last = None
     while True:
         page = query if last is None else query.where(table.c.id > last)
-        rows = session.execute(page.order_by(table.c.id).limit(size)).all()
+        rows = _rows(session, page.order_by(table.c.id).limit(size))
         if not rows:
             return
         yield rows
@@ -251,7 +296,7 @@ def _newest(session: Session, entity: str, uids: list[str]) -> dict[str, tuple[i
         cursor.close()
 
 
-# entity -> (the result the positions were found for, each field's position in its rows)
+# entity -> (the row class the positions were found for, each field's position in its rows)
 _COLUMNS: dict[str, tuple[Any, list[tuple[str, int | None]]]] = {}
 
 
@@ -259,16 +304,16 @@ def _state(entity: str, row: Any, **references: Any) -> dict[str, Any]:
     """A row's logged shape, through the writers' state function. Fields that are not
     references are the row's columns of the same name, so a new column is checked as soon as
     its state function records it."""
-    # Each field's position is found once per batch's result: a row's `_mapping` and
-    # `_fields` are built afresh on every access, and this runs for every row of every table.
-    result, columns = _COLUMNS.get(entity, (None, []))
-    if result is not row._parent:
+    # Each field's position is found once per row class (one per select): this runs for
+    # every row of every table.
+    kind, columns = _COLUMNS.get(entity, (None, []))
+    if kind is not type(row):
         fields = row._fields
         columns = [
             (name, fields.index(name) if name in fields else None)
             for name in integrity.SHAPES[entity]
         ]
-        _COLUMNS[entity] = (row._parent, columns)
+        _COLUMNS[entity] = (type(row), columns)
     kwargs = {
         name: references[name] if name in references else row[position]
         for name, position in columns
@@ -310,7 +355,7 @@ def _compare(
 def _derived(
     report: VerifyReport, entity: str, row: Any, name: str, expected: Any, source: str
 ) -> None:
-    value = row._mapping[name]
+    value = getattr(row, name)
     if value != expected:
         report.add(
             Difference(
@@ -356,7 +401,8 @@ def _people(session: Session, report: VerifyReport) -> None:
         merged, merged.c.id == person.c.merged_into_id
     )
     for rows in _batches(session, query, person):
-        alias_rows = session.execute(
+        alias_rows = _rows(
+            session,
             select(alias.c.person_id, alias.c.name, alias.c.name_key)
             .where(alias.c.person_id.between(rows[0].id, rows[-1].id))
             .order_by(alias.c.id)
@@ -441,7 +487,8 @@ def _claims(session: Session, report: VerifyReport) -> None:
         claimant, claimant.c.id == claim.c.claimant_id
     )
     for rows in _batches(session, query, claim):
-        role_rows = session.execute(
+        role_rows = _rows(
+            session,
             select(role.c.claim_id, role.c.role, person.c.uid)
             .outerjoin(person, person.c.id == role.c.person_id)
             .where(role.c.claim_id.between(rows[0].id, rows[-1].id))
@@ -530,7 +577,7 @@ def _quote_differences(
         expected = {"anchor_sha256": digest}
     else:
         expected = _expected_quote(text, row, index, digest)
-        if not any(row._mapping[name] != value for name, value in expected.items()):
+        if not any(getattr(row, name) != value for name, value in expected.items()):
             return
     for name, value in expected.items():
         _derived(report, entity, row, name, value, "quote and the source's stored text")
@@ -586,9 +633,7 @@ def _attributions(session: Session, report: VerifyReport) -> None:
     last = None
     while True:
         page = query if last is None else query.where(key > tuple_(*last))
-        rows = session.execute(
-            page.order_by(attribution.c.source_id, attribution.c.id).limit(BATCH)
-        ).all()
+        rows = _rows(session, page.order_by(attribution.c.source_id, attribution.c.id).limit(BATCH))
         if not rows:
             return
         last = (rows[-1].source_id, rows[-1].id)
