@@ -92,6 +92,23 @@ def test_claim_add_imports_only_what_it_uses(tmp_path):
     assert "Added claim 1: A claim" in done.stdout
 
 
+def test_dossier_reads_without_the_quote_matcher(tmp_path):
+    """`ledger dossier` only reads: it prints the dossier without loading `ledger.quotes`
+    (the quote matcher and difflib are loaded by the commands that check quotes)."""
+    db = str(tmp_path / "ledger.db")
+    code = (
+        "import sys; from ledger.cli import run; "
+        "codes = [run(['--db', sys.argv[1], *words]) for words in "
+        "(['init'], ['person', 'add', 'Han Dong'], ['claim', 'add', 'A claim', '--about', "
+        "'Han Dong'], ['dossier', 'Han Dong', '--drafts', '--skip-verify'])]; "
+        "print(codes, 'ledger.quotes' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.stdout.splitlines()[-1] == "[0, 0, 0, 0] False", done.stdout + done.stderr
+    assert "A claim" in done.stdout and "Han Dong" in done.stdout
+
+
 def test_text_options_pass_through_without_pydantic_validators(tmp_path):
     """Typer would build a pydantic validator for every parameter of the command it runs;
     text, lists of text and flags pass through unchanged without one (what pydantic's lax

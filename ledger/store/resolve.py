@@ -17,7 +17,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
@@ -36,8 +36,10 @@ from ledger.models import (
     SourceLink,
 )
 from ledger.origins import OriginGraph
-from ledger.quotes import UNVERIFIABLE, TextIndex
 from ledger.shapes import next_free, quote_anchor, text_digest
+
+if TYPE_CHECKING:  # ledger.quotes on first check: commands that only read never load it
+    from ledger.quotes import TextIndex
 
 UID_RE = re.compile(r"^[0-9a-f]{32}$")
 # Stored texts kept for quote checks, in characters (a source's quotes are scattered through
@@ -552,6 +554,8 @@ class Resolver:
             text_value, digest = found if found is not None else (None, None)
         else:
             digest = text_digest(text_value)
+        from ledger.quotes import TextIndex
+
         self.digests[sid] = digest
         size = len(text_value or "")
         self.texts[sid] = (TextIndex(text_value) if text_value else None, size)
@@ -565,6 +569,8 @@ class Resolver:
         (`shapes.quote_anchor`; `anchor_sha256` names the text it was found in)."""
         if quote is None or sid is None:
             return quote_anchor(text=None, digest=None, quote=None)
+        from ledger.quotes import UNVERIFIABLE
+
         index = self.text_index(sid)
         check = index.check(quote=quote, hint=False) if index is not None else UNVERIFIABLE
         return quote_anchor(text=None, digest=self.digests.get(sid), quote=quote, check=check)

@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 from ledger import shapes, values
 from ledger.errors import Conflict, InvalidValue
 from ledger.models import Attribution, Response, Source, SourceLink, new_uid
-from ledger.quotes import TextIndex, recheck
 from ledger.store.resolve import SourceEntry
 from ledger.store.states import links_of, record_event, source_state
 from ledger.store.unit import Unit, writing
@@ -306,6 +305,8 @@ def recheck_quotes(session: Session, source: Source) -> list[QuoteMove]:
     Exact checks only (as typed, normalized or elided; the fuzzy search never decides): a
     quote found before and not now is gone, and keeps the capture it was found in.
     """
+    from ledger.quotes import TextIndex, recheck  # on first use: most commands never check
+
     index = TextIndex(source.text) if source.text is not None else None
     rows: list[tuple[str, Attribution | Response]] = [
         ("attribution", a) for a in session.exec(
