@@ -73,21 +73,30 @@ def test_python_dash_m_works():
     assert result.returncode == 0 and "claim" in result.stdout
 
 
+def _commands_in_a_fresh_python(db: str, commands: list[list[str]], probe: str):
+    """Run `commands` through `ledger.cli.run` in one new interpreter; its last stdout line
+    prints `probe` (Python over `codes`, the exit codes, and `sys`)."""
+    code = (
+        "import json, sys; from ledger.cli import run; "
+        f"codes = [run(['--db', sys.argv[1], *words]) for words in {commands!r}]; "
+        f"print({probe})"
+    )
+    return subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True,
+                          check=False, timeout=60)
+
+
 def test_claim_add_imports_only_what_it_uses(tmp_path):
     """`ledger claim add` is the command people type most: it leaves out the quote matcher,
     the templates, the migrations and the renderers (their imports were a third of what it
     cost beyond Python and its stack), and still records the claim."""
     db = str(tmp_path / "ledger.db")
-    code = (
-        "import sys; from ledger.cli import run; "
-        "codes = [run(['--db', sys.argv[1], *words]) for words in "
-        "(['init'], ['person', 'add', 'Han Dong'], ['claim', 'add', 'A claim', '--about', "
-        "'Han Dong'])]; "
-        "print(codes, sorted({m.split('.')[0] for m in sys.modules} & {'rapidfuzz', 'jinja2', "
-        "'alembic', 'markdown_it', 'cmarkgfm', 'trafilatura', 'rich', 'lxml', 'yaml'}))"
+    done = _commands_in_a_fresh_python(
+        db,
+        [["init"], ["person", "add", "Han Dong"], ["claim", "add", "A claim", "--about",
+                                                    "Han Dong"]],
+        "codes, sorted({m.split('.')[0] for m in sys.modules} & {'rapidfuzz', 'jinja2', "
+        "'alembic', 'markdown_it', 'cmarkgfm', 'trafilatura', 'rich', 'lxml', 'yaml'})",
     )
-    done = subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True,
-                          check=False, timeout=60)
     assert done.stdout.splitlines()[-1] == "[0, 0, 0] []", done.stdout + done.stderr
     assert "Added claim 1: A claim" in done.stdout
 
@@ -96,15 +105,13 @@ def test_dossier_reads_without_the_quote_matcher(tmp_path):
     """`ledger dossier` only reads: it prints the dossier without loading `ledger.quotes`
     (the quote matcher and difflib are loaded by the commands that check quotes)."""
     db = str(tmp_path / "ledger.db")
-    code = (
-        "import sys; from ledger.cli import run; "
-        "codes = [run(['--db', sys.argv[1], *words]) for words in "
-        "(['init'], ['person', 'add', 'Han Dong'], ['claim', 'add', 'A claim', '--about', "
-        "'Han Dong'], ['dossier', 'Han Dong', '--drafts', '--skip-verify'])]; "
-        "print(codes, 'ledger.quotes' in sys.modules)"
+    done = _commands_in_a_fresh_python(
+        db,
+        [["init"], ["person", "add", "Han Dong"], ["claim", "add", "A claim", "--about",
+                                                    "Han Dong"],
+         ["dossier", "Han Dong", "--drafts", "--skip-verify"]],
+        "codes, 'ledger.quotes' in sys.modules",
     )
-    done = subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True,
-                          check=False, timeout=60)
     assert done.stdout.splitlines()[-1] == "[0, 0, 0, 0] False", done.stdout + done.stderr
     assert "A claim" in done.stdout and "Han Dong" in done.stdout
 
@@ -114,17 +121,14 @@ def test_text_options_pass_through_without_pydantic_validators(tmp_path):
     text, lists of text and flags pass through unchanged without one (what pydantic's lax
     mode gives back), and other values still get Typer's own coercion and errors."""
     db = str(tmp_path / "ledger.db")
-    code = (
-        "import json, sys; from ledger.cli import run; "
-        "codes = [run(['--db', sys.argv[1], *words]) for words in "
-        "(['init'], ['person', 'add', 'Han Dong', '--alias', 'Hang Dong', '--alias', 'H D'], "
-        "['claim', 'add', 'A \\udcff claim', '--about', 'Han Dong'], "
-        "['claim', 'add', 'A claim', '--about', 'Han Dong', '--target', 'Hang Dong', "
-        "'--mentioned', 'h d', '--json'])]; "
-        "print(json.dumps([codes, 'typer._adapters' in sys.modules]))"
+    done = _commands_in_a_fresh_python(
+        db,
+        [["init"], ["person", "add", "Han Dong", "--alias", "Hang Dong", "--alias", "H D"],
+         ["claim", "add", "A \udcff claim", "--about", "Han Dong"],
+         ["claim", "add", "A claim", "--about", "Han Dong", "--target", "Hang Dong",
+          "--mentioned", "h d", "--json"]],
+        "json.dumps([codes, 'typer._adapters' in sys.modules])",
     )
-    done = subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True,
-                          check=False, timeout=60)
     codes, built = json.loads(done.stdout.splitlines()[-1])
     assert codes == [0, 0, 2, 0] and built is False, done.stdout + done.stderr
     assert "--statement contains a lone surrogate" in done.stderr
