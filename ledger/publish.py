@@ -364,7 +364,7 @@ def _take_lock(path: Path, out_dir: Path) -> int | None:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            holder = os.read(handle, 200).decode("utf-8", "replace").strip() or "starting"
+            holder = _holder(handle)
             os.close(handle)
             raise PublishFailed(f"another publish ({holder}) is writing {str(out_dir)!r}; "
                                 "wait for it to finish, then publish again") from None
@@ -378,6 +378,18 @@ def _take_lock(path: Path, out_dir: Path) -> int | None:
     os.ftruncate(handle, 0)
     os.write(handle, f"pid {os.getpid()}, started {started}".encode())
     return handle
+
+
+def _holder(handle: int) -> str:
+    """Who holds the lock, as its holder wrote it (just after locking: wait a little)."""
+    import time
+
+    for _ in range(20):
+        written = os.pread(handle, 200, 0).decode("utf-8", "replace").strip()
+        if written:
+            return written
+        time.sleep(0.005)
+    return "starting"
 
 
 def _exchange(first: Path, second: Path) -> bool:

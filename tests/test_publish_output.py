@@ -87,6 +87,26 @@ def test_a_second_publish_into_the_folder_is_refused_naming_the_first(story, tmp
     story.ok("publish", "--out", str(out), "--html")  # the lock is gone with its holder
 
 
+def test_a_publish_that_has_just_locked_is_named_once_it_writes_its_pid(tmp_path):
+    import fcntl
+    import threading
+
+    from ledger.publish import PublishFailed, _take_lock
+
+    out = tmp_path / "site"
+    with open(tmp_path / ".site.publish-lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # locked, its pid not yet written
+        late = threading.Timer(0.02, lambda: (lock.write("pid 4242"), lock.flush()))
+        late.start()
+        with pytest.raises(PublishFailed, match=r"^another publish \(pid 4242\) is writing "):
+            _take_lock(tmp_path / ".site.publish-lock", out)
+        late.join()
+    with open(tmp_path / ".site.publish-lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # and one that never writes it
+        with pytest.raises(PublishFailed, match=r"^another publish \(starting\) is writing "):
+            _take_lock(tmp_path / ".site.publish-lock", out)
+
+
 def _ledger(*args: str) -> list[str]:
     return [sys.executable, "-c", "from ledger.cli import main; main()", *args]
 
@@ -104,7 +124,9 @@ def test_two_publishes_at_once_leave_a_consistent_folder(story, tmp_path):
     ]
     results = [(run.wait(timeout=120), run.stderr.read()) for run in runs]
     for code, err in results:
-        assert code == 0 or (code == 1 and "Error: another publish (pid " in err), err
+        # the loser names the holder, or says it is starting if it has not written its pid yet
+        assert code == 0 or (code == 1 and err.startswith("Error: another publish (")
+                             and "wait for it to finish" in err), err
     assert any(code == 0 for code, _ in results)
     import json
 
