@@ -26,7 +26,7 @@ from ledger.cli import (
     sources,
     transfer,
 )
-from ledger.cli.common import State, new_app
+from ledger.cli.common import State, new_app, pause_collector
 
 app = new_app(
     "A claim-and-response fact ledger: allegations, their sources and exact quotes, and every "
@@ -231,8 +231,10 @@ def main() -> None:
     It ends the process without tearing the interpreter down: by then every file is closed,
     the ledger's connections are closed (see `root`), and the output is flushed here, while
     the teardown (collecting SQLAlchemy's and pydantic's objects) costs about 70 ms, more
-    than most commands take.
+    than most commands take. Python's cycle collector is off during start-up (see
+    `pause_collector`); it is back on once the ledger is open.
     """
+    pause_collector()
     code = run()
     try:
         sys.stdout.flush()

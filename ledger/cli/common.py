@@ -7,6 +7,7 @@ fast.
 
 from __future__ import annotations
 
+import gc
 import getpass
 import json
 import os
@@ -51,6 +52,7 @@ class State:
             from ledger.db import open_ledger
 
             self._engine = open_ledger(self.db, create=create)
+            resume_collector()
         return self._engine
 
     def close(self) -> None:
@@ -75,6 +77,36 @@ class State:
 
         with reading(self.engine()) as session:
             yield session
+
+
+# Whether `pause_collector` turned the cycle collector off (and `resume_collector` has not yet
+# turned it back on): only then does resuming touch it.
+_collector = {"paused": False}
+
+
+def pause_collector() -> None:
+    """Python's cycle collector off while the console script starts up.
+
+    Start-up is imports (SQLAlchemy, pydantic, SQLModel, the ledger's tables), which allocate
+    hundreds of thousands of objects and free almost none: the collector's passes over them
+    (about 160 during `ledger claim add`) find nothing to reclaim and were a tenth of the
+    command. `resume_collector` turns it back on when the ledger is open.
+    """
+    if gc.isenabled():
+        gc.disable()
+        _collector["paused"] = True
+
+
+def resume_collector() -> None:
+    """The cycle collector back on, if `pause_collector` turned it off.
+
+    What start-up made is frozen first (kept out of every later collection, as it lives to
+    the end of the process anyway), so the first collections do not walk it all at once.
+    """
+    if _collector["paused"]:
+        _collector["paused"] = False
+        gc.freeze()
+        gc.enable()
 
 
 def state(ctx: typer.Context) -> State:
