@@ -4,8 +4,6 @@ Tables hold the current state; the `event` table holds every state, hash-chained
 has a `uid` (32 hex characters) that stays the same across export and import.
 """
 
-from __future__ import annotations
-
 import os
 
 from pydantic import ConfigDict
