@@ -20,7 +20,9 @@ gives the same bytes.
 The ledger is read in batches of people and of sources (`ledger.store.reports`), so the number
 of queries grows with the number of batches, not claims, and memory stays bounded: a batch of
 people holds at most `BATCH_CLAIMS` claim rows, and a person with more than `STREAM_CLAIMS` is
-read, built and written in claim batches (`ledger.dossier.stream_dossier`).
+read, built and written in claim batches (`ledger.dossier.stream_dossier`). Each process keeps
+the claims it has read in a bounded cache (`reports.ClaimCache`, 20,000 claims), so a claim
+shown by several batches is read once.
 
 `dossier` renders one person's dossier; `load_example` loads the bundled example ledger with a
 fixed clock, for `ledger demo`.
@@ -694,6 +696,9 @@ class _Site:
     # Each claim's reference, built once and shared by the pages that mention it (a worker
     # process fills its own copy).
     claim_refs: contexts.ClaimRefs = field(default_factory=contexts.ClaimRefs)
+    # Each claim's rows, read once and shared by the batches that show it (bounded; a
+    # worker process fills its own): `reports.ClaimCache`.
+    claim_rows: reports.ClaimCache = field(default_factory=reports.ClaimCache)
 
 
 @dataclass
@@ -743,8 +748,8 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
             if sizes.get(group[0], 0) > STREAM_CLAIMS:
                 _emit_streamed(site, output, session, group[0], taken, people_refs, done)
                 continue
-            batch = reports.load_person_batch(session, first_id=group[0], last_id=group[-1],
-                                              drafts=site.drafts)
+            batch = reports.load_person_batch_cached(session, first_id=group[0],
+                                                     last_id=group[-1], cache=site.claim_rows)
             done.unapproved |= batch.unapproved
             done.held |= batch.held
             for person_id in group:
@@ -769,8 +774,8 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
                           reviews=True)
                 done.entries.append(_index_entry(site, person_id, context))
         return done
-    batch = reports.load_source_batch(session, first_id=chunk[0], last_id=chunk[-1],
-                                      drafts=site.drafts)
+    batch = reports.load_source_batch_cached(session, first_id=chunk[0], last_id=chunk[-1],
+                                             cache=site.claim_rows)
     for source_id in chunk:
         context = contexts.build_source_page(source_id=source_id, overview=overview,
                                              batch=batch, graph=site.graph, pages=site.pages,
@@ -868,7 +873,8 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
                      drafts=drafts,
                      overview=overview, graph=contexts.origin_graph(overview),
                      pages=contexts.Pages(people=people_names, sources=source_names),
-                     people_names=people_names, source_names=source_names, footer=footer)
+                     people_names=people_names, source_names=source_names, footer=footer,
+                     claim_rows=reports.ClaimCache(drafts=drafts))
         # Verify first: the longest task, it runs while the workers render.
         tasks: list[tuple[str, list[int]]] = [("verify", [])] if verify else []
         tasks += [("people", chunk) for chunk in _chunks([p.id for p in live], batch_size)]

@@ -208,8 +208,11 @@ def test_query_count_does_not_grow_with_claims(db, tmp_path, claims_per_person) 
     engine.dispose()
     assert not result.unapproved and not result.held
     selects = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
-    # 7 for the overview (with the events of changed sources) and 1 for the checkpoints,
-    # 11 per batch of people (2 batches: 1 counting each person's claim rows, 5 for the
-    # claims, 2 for their history, 3 for their reviews), 7 per batch of sources (1: 4, and 3
-    # for the reviews), whatever the number of claims.
-    assert len(selects) == 8 + 2 * 11 + 7, selects
+    # 7 for the overview (with the events of changed sources) and 1 for the checkpoints;
+    # per batch of people, 1 counting each person's claim rows and 1 for the ids of their
+    # claims, then 10 for the claims no earlier batch read (5 for the claims, 2 for their
+    # history, 3 for their reviews: `reports.ClaimCache`); per batch of sources 1 for the
+    # ids, and the same 10 for claims not read yet. Here the first batch of people reads
+    # every claim (each person is the target or claimant of the next one's), so the second
+    # batch and the sources' read none: whatever the number of claims.
+    assert len(selects) == 8 + (2 + 10) + 2 + 1, selects
