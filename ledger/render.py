@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import jinja2
+import jinja2.ext
 from jinja2 import nodes
 
 if TYPE_CHECKING:  # markdown-it-py is imported where a parser is made: Markdown needs none
@@ -1139,15 +1140,108 @@ def _shipped_templates_loader() -> jinja2.BaseLoader:
     return jinja2.PackageLoader("ledger.templates", ".")  # e.g. installed from a zip
 
 
+# Bump when the templates compile differently with the same source (an extension's tag
+# changes what it calls): the compiled templates on disk are kept by source alone.
+_COMPILE_VERSION = "1"
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Jinja's own cache of compiled templates: compiling the dossier templates was a quarter
     of `ledger dossier` (0.25 s a process). Jinja keeps it in a folder of this user's under
     the temporary directory, made private (0700) and checked to be theirs; an entry is used
-    only while its template's source is unchanged. None where that folder cannot be made."""
+    only while its template's source is unchanged, and only by the compiler it was made with
+    (`_COMPILE_VERSION`). None where that folder cannot be made."""
     try:
-        return jinja2.FileSystemBytecodeCache()
+        return jinja2.FileSystemBytecodeCache(
+            pattern=f"__jinja2_ledger{_COMPILE_VERSION}_%s.cache")
     except (OSError, RuntimeError):
         return None
+
+
+class Fragments:
+    """The text of a template's page-independent fragments (`{% once key %}`), rendered once
+    per publish and reused by every page that shows them: an allegation is on the dossier of
+    each of its people, the same text each time.
+
+    A publish makes one and passes it to its templates as `ledger_fragments`, only while the
+    templates in effect are the shipped ones (an override could make a fragment read the
+    page). Keyed by the template, the fragment's key, the environment (Markdown, or the dual
+    one of an HTML publish) and `web`; bounded to `limit` characters, the least recently used
+    dropped first. One per process: a forked worker fills its own."""
+
+    def __init__(self, limit: int = 32_000_000) -> None:
+        from collections import OrderedDict
+
+        self.limit = limit
+        self.size = 0
+        self.hits = 0
+        self._texts: OrderedDict[tuple, tuple[str, int]] = OrderedDict()
+
+    def get(self, key: tuple) -> tuple[str, int] | None:
+        found = self._texts.get(key)
+        if found is not None:
+            self._texts.move_to_end(key)
+            self.hits += 1
+        return found
+
+    def put(self, key: tuple, text: str, marks: int) -> None:
+        if len(text) > self.limit:
+            return
+        old = self._texts.pop(key, None)
+        if old is not None:
+            self.size -= len(old[0])
+        self._texts[key] = (text, marks)
+        self.size += len(text)
+        while self.size > self.limit:
+            _key, (dropped, _marks) = self._texts.popitem(last=False)
+            self.size -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+class OnceExtension(jinja2.ext.Extension):
+    """`{% once key %}...{% endonce %}`: the body's text, rendered once per `key` and reused,
+    when the render's context holds a `Fragments` as `ledger_fragments` (a publish with the
+    shipped templates); otherwise rendered each time, like any other text. The body may
+    hold blocks and includes; it must depend only on what `key` names."""
+
+    tags = frozenset({"once"})
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        key = parser.parse_expression()
+        body = parser.parse_statements(("name:endonce",), drop_needle=True)
+        # The template's name is part of the key: `{% once 5 %}` in two templates are two.
+        call = self.call_method("_fragment",
+                                [nodes.ContextReference(), nodes.Const(parser.name), key])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    @staticmethod
+    def _fragment(context, template: str | None, key, caller) -> str:
+        fragments = context.get("ledger_fragments")
+        if fragments is None:
+            return caller()
+        full = (template, key, id(context.environment), context.get("web"))
+        found = fragments.get(full)
+        opened = _dual_opened.get(None)  # the dual render's count of its opening marks
+        if found is not None:
+            text, marks = found
+            if opened is not None:
+                opened[0] += marks
+            return text
+        before = opened[0] if opened is not None else 0
+        text = caller()
+        fragments.put(full, text, (opened[0] - before) if opened is not None else 0)
+        return text
+
+
+def _is_once(node) -> bool:
+    """True for the call block of a `{% once %}` tag."""
+    call = node.call if isinstance(node, nodes.CallBlock) else None
+    return (isinstance(call, nodes.Call) and isinstance(call.node, nodes.ExtensionAttribute)
+            and call.node.identifier == OnceExtension.identifier
+            and call.node.name == "_fragment")
 
 
 def jinja_environment(*, extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
@@ -1176,6 +1270,7 @@ def jinja_environment(*, extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
         bytecode_cache=_bytecode_cache(),
+        extensions=[OnceExtension],
     )
     environment.filters.update(md=md_inline, md_link=md_link, md_url=md_url, yaml_str=yaml_str,
                                status_badge=status_badge, attrs=md_attrs)
@@ -1200,7 +1295,7 @@ _DUAL_OPEN, _DUAL_MIDDLE, _DUAL_CLOSE = "\x02", "\x03", "\x04"
 _DUAL_MARKS_RE = re.compile("[\x02\x03\x04]")
 _DUAL_SPLIT_RE = re.compile("([\x02\x03\x04])")
 # Bump when the transform changes: compiled dual templates are cached on disk by source.
-_DUAL_VERSION = "2"
+_DUAL_VERSION = "3"
 
 
 class _NotDual(Exception):
@@ -1323,6 +1418,11 @@ def _dual_body(body: list) -> list:
                         nodes.TemplateData(_DUAL_CLOSE),
                     ]
             result.append(nodes.Output(children, lineno=node.lineno))
+        elif _is_once(node) and not _reads_web(node.call):
+            # `{% once %}`: its body's text is printed where it stands, so it is split like
+            # the rest (the fragment keeps the count of the marks it opened).
+            node.body = _dual_body(node.body)
+            result.append(node)
         elif isinstance(
             node, (nodes.Macro, nodes.CallBlock, nodes.AssignBlock, nodes.FilterBlock)
         ) or (isinstance(node, nodes.For) and node.recursive):
@@ -1417,7 +1517,7 @@ def _dual_environment(environment: jinja2.Environment) -> _DualEnvironment:
     if dual is None:
         try:
             cache = jinja2.FileSystemBytecodeCache(
-                pattern=f"__jinja2_ledger_dual{_DUAL_VERSION}_%s.cache"
+                pattern=f"__jinja2_ledger_dual{_DUAL_VERSION}.{_COMPILE_VERSION}_%s.cache"
             )
         except (OSError, RuntimeError):
             cache = None
@@ -1432,6 +1532,7 @@ def _dual_environment(environment: jinja2.Environment) -> _DualEnvironment:
             # One publish, one set of templates: no stat of a template's file at every
             # include (an allegation's `_updates.md.j2`: 44,000 stats of 801 pages).
             auto_reload=False,
+            extensions=[OnceExtension],
         )
         dual.filters.update(environment.filters)
         dual.globals.update(environment.globals)

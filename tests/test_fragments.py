@@ -1,0 +1,106 @@
+"""An allegation reads the same on every dossier that shows it, so a publish with the shipped
+templates renders it once (`{% once %}`, `ledger.render.Fragments`): the site is the same,
+byte for byte, and an override that could make the text depend on the page turns it off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from ledger import publish as publishing
+from ledger import render
+from ledger.publish import load_example, publish
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}
+
+
+@pytest.fixture
+def made(monkeypatch) -> list[render.Fragments]:
+    """Every `Fragments` a publish makes, to count what it reused."""
+    found: list[render.Fragments] = []
+    original = render.Fragments.__init__
+
+    def recording(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        found.append(self)
+
+    monkeypatch.setattr(render.Fragments, "__init__", recording)
+    return found
+
+
+def test_fragments_hold_at_most_their_limit_and_drop_the_least_recent() -> None:
+    fragments = render.Fragments(limit=10)
+    fragments.put(("a",), "aaaa", 0)
+    fragments.put(("b",), "bbbb", 1)
+    assert fragments.get(("a",)) == ("aaaa", 0)  # "a" is now the most recent
+    fragments.put(("c",), "cccc", 2)
+    assert fragments.size <= 10 and fragments.get(("b",)) is None
+    assert fragments.get(("c",)) == ("cccc", 2) and fragments.hits == 2
+    fragments.put(("huge",), "x" * 11, 0)  # larger than the whole limit: never kept
+    assert fragments.get(("huge",)) is None and fragments.size <= 10
+
+
+@pytest.mark.parametrize("html", [False, True])
+def test_reused_fragments_publish_the_same_bytes(engine, tmp_path: Path, monkeypatch, made,
+                                                 html) -> None:
+    load_example(engine)  # claims on the dossiers of their subjects, targets and claimants
+    publish(engine, tmp_path / "reused", jobs=1, html=html)
+    assert made and made[-1].hits > 0, "an allegation on two dossiers is rendered once"
+    monkeypatch.setattr(publishing, "_shipped_fragments", lambda templates_dir: None)
+    publish(engine, tmp_path / "fresh", jobs=1, html=html)
+    reused, fresh = snapshot(tmp_path / "reused"), snapshot(tmp_path / "fresh")
+    assert reused.keys() == fresh.keys()
+    assert reused == fresh
+
+
+def test_an_override_that_reads_the_page_is_rendered_on_each_page(engine, tmp_path: Path,
+                                                                   made) -> None:
+    load_example(engine)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "dossier.md.j2").write_text(
+        '{% extends "default:dossier.md.j2" %}\n'
+        "{% block allegation_end %}On the dossier of {{ d.name|md }}.\n{% endblock %}\n",
+        encoding="utf-8")
+    publish(engine, tmp_path / "site", jobs=1, templates_dir=mine)
+    assert not made, "no fragment is reused under an override of the dossier"
+    pages = {p.stem: p.read_text(encoding="utf-8")
+             for p in (tmp_path / "site" / "people").glob("*.md")}
+    assert pages
+    named: dict[str, str] = {}
+    for stem, page in pages.items():
+        names = {line for line in page.splitlines() if line.startswith("On the dossier of")}
+        assert len(names) <= 1, names  # every allegation names this page's person
+        if names:
+            named[stem] = names.pop()
+    assert len(set(named.values())) == len(named) > 1  # each page its own person
+    # Some claim is on two of those dossiers, each showing it with its own person's name.
+    headings = [{line for line in pages[stem].splitlines() if line.startswith("### ")}
+                for stem in named]
+    shared = sum(1 for i, one in enumerate(headings) for other in headings[i + 1:]
+                 if one & other)
+    assert shared
+
+
+def test_once_without_fragments_renders_every_time() -> None:
+    env = jinja2.Environment(extensions=[render.OnceExtension])
+    template = env.from_string("{% for n in ns %}{% once 1 %}{{ n }}{% endonce %}{% endfor %}")
+    assert template.render(ns=[1, 2, 3]) == "123"
+    fragments = render.Fragments()
+    assert template.render(ns=[1, 2, 3], ledger_fragments=fragments) == "111"
+    assert fragments.hits == 2
+
+
+def test_the_same_key_in_two_templates_is_two_fragments() -> None:
+    env = jinja2.Environment(extensions=[render.OnceExtension], loader=jinja2.DictLoader({
+        "one": "{% once 1 %}one {{ n }}{% endonce %}",
+        "two": "{% once 1 %}two {{ n }}{% endonce %}"}))
+    fragments = render.Fragments()
+    assert env.get_template("one").render(n=1, ledger_fragments=fragments) == "one 1"
+    assert env.get_template("two").render(n=2, ledger_fragments=fragments) == "two 2"
+    assert env.get_template("one").render(n=3, ledger_fragments=fragments) == "one 1"
