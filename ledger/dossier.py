@@ -316,6 +316,33 @@ class ClaimRefs:
         return len(self._refs)
 
 
+class Allegations:
+    """The allegations of one publish, each built once and shown by the dossier of each of
+    its people: all but `roles` (the page's person's) is the same on every page, the sources'
+    footnote numbers aside, which the shipped templates never print (a page numbers its own
+    footnotes, `_Builder.number_sources`). So a publish shares them only while its dossier
+    templates are the shipped ones. Bounded like `ClaimRefs`."""
+
+    def __init__(self, limit: int = 16_384) -> None:
+        self.limit = limit
+        self.hits = 0
+        self._shown: dict[int, Allegation] = {}
+
+    def get(self, claim_id: int) -> Allegation | None:
+        found = self._shown.get(claim_id)
+        if found is not None:
+            self.hits += 1
+        return found
+
+    def put(self, allegation: Allegation) -> None:
+        if len(self._shown) >= self.limit:
+            self._shown.clear()
+        self._shown[allegation.id] = allegation
+
+    def __len__(self) -> int:
+        return len(self._shown)
+
+
 @dataclass(frozen=True)
 class ReviewView:
     """Who reviewed an allegation and when, or that it is a draft (not approved; shown only
@@ -666,11 +693,13 @@ class _Builder:
 
     def __init__(self, overview: Overview, batch: Batch, graph: OriginGraph, pages: Pages,
                  reference: str | None, people_refs: dict[int, PersonRef] | None,
-                 as_of: str | None = None, claim_refs: ClaimRefs | None = None) -> None:
+                 as_of: str | None = None, claim_refs: ClaimRefs | None = None,
+                 allegations: Allegations | None = None) -> None:
         self.overview, self.batch, self.graph, self.pages = overview, batch, graph, pages
         self.reference, self.as_of = reference, as_of
         self.people_refs = {} if people_refs is None else people_refs
         self.claim_refs = claim_refs
+        self.allegations = allegations
         self._numbers: dict[int, SourceRef] = {}
         self.use(batch)
 
@@ -784,6 +813,17 @@ class _Builder:
 
     def allegation(self, claim: ClaimRow, roles: tuple[str, ...]) -> Allegation:
         source_ids, origin_ids = self.number_sources(claim.id)
+        if self.allegations is not None:
+            shared = self.allegations.get(claim.id)
+            if shared is not None:
+                return replace(shared, roles=roles)
+            built = self._allegation(claim, roles, source_ids, origin_ids)
+            self.allegations.put(built)
+            return built
+        return self._allegation(claim, roles, source_ids, origin_ids)
+
+    def _allegation(self, claim: ClaimRow, roles: tuple[str, ...], source_ids: list[int],
+                    origin_ids: list[int]) -> Allegation:
         by_role: dict[str, list] = defaultdict(list)
         for row in self.roles[claim.id]:
             by_role[row.role].append(self.person(row.person_id))
@@ -946,18 +986,21 @@ def build_dossier(*, person_id: int, overview: Overview, batch: Batch, graph: Or
                   include_retracted: bool = True,
                   checkpoint: CheckpointRef | None = None,
                   drafts: bool = False,
-                  claim_refs: ClaimRefs | None = None) -> DossierContext:
+                  claim_refs: ClaimRefs | None = None,
+                  allegations: Allegations | None = None) -> DossierContext:
     """The context of one person's dossier, from the batch that holds their claims.
 
     Under `as_of`, a claim none of whose sources had been published by then is left out, and
     so are the answers to it; each allegation's updates stop at that day. `people_refs`, a
     dict the caller keeps for one publish (same overview, same pages), lets every page share
     each person's reference and its Markdown; `claim_refs` (`ClaimRefs`) the same for the
-    claims a page mentions (never under `as_of`). A retracted claim stays, with its retraction
-    notice, unless `include_retracted` is False.
+    claims a page mentions (never under `as_of`), and `allegations` (`Allegations`) the
+    allegations, for a publish with the shipped templates. A retracted claim stays, with its
+    retraction notice, unless `include_retracted` is False.
     """
     builder = _Builder(overview, batch, graph, pages, reference_day(overview, as_of),
-                       people_refs, as_of=as_of, claim_refs=claim_refs)
+                       people_refs, as_of=as_of, claim_refs=claim_refs,
+                       allegations=allegations)
     mine: dict[int, list[str]] = defaultdict(list)
     for row in batch.roles_by_person.get(person_id, ()):
         mine[row.claim_id].append(row.role)

@@ -722,6 +722,9 @@ class _Site:
     # Each allegation's text, rendered once and shown by every dossier of its people
     # (`ledger.render.Fragments`); None when an override could make it read the page.
     fragments: object | None = None
+    # Each allegation's context, built once for the dossiers of its people; None under the
+    # same condition as `fragments` (`ledger.dossier.Allegations`).
+    allegations: contexts.Allegations | None = None
 
 
 @dataclass
@@ -782,7 +785,8 @@ def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
                                                  pages=site.pages, people_refs=people_refs,
                                                  include_retracted=site.include_retracted,
                                                  checkpoint=site.footer["../"],
-                                                 drafts=site.drafts, claim_refs=site.claim_refs)
+                                                 drafts=site.drafts, claim_refs=site.claim_refs,
+                                                 allegations=site.allegations)
                 stem = site.people_names[person_id]
                 part_size = contexts.DOSSIER_PART_SIZE
                 if len(context.allegations) > part_size:
@@ -898,7 +902,8 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
                      overview=overview, graph=contexts.origin_graph(overview),
                      pages=contexts.Pages(people=people_names, sources=source_names),
                      people_names=people_names, source_names=source_names, footer=footer,
-                     claim_rows=reports.ClaimCache(drafts=drafts), fragments=fragments)
+                     claim_rows=reports.ClaimCache(drafts=drafts), fragments=fragments,
+                     allegations=contexts.Allegations() if fragments is not None else None)
         # Verify first: the longest task, it runs while the workers render.
         tasks: list[tuple[str, list[int]]] = [("verify", [])] if verify else []
         tasks += [("people", chunk) for chunk in _chunks([p.id for p in live], batch_size)]

@@ -104,3 +104,39 @@ def test_the_same_key_in_two_templates_is_two_fragments() -> None:
     assert env.get_template("one").render(n=1, ledger_fragments=fragments) == "one 1"
     assert env.get_template("two").render(n=2, ledger_fragments=fragments) == "two 2"
     assert env.get_template("one").render(n=3, ledger_fragments=fragments) == "one 1"
+
+
+def _unnumbered(value):
+    """A context as plain data without the sources' footnote numbers (each page's own)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value):
+        return {f.name: _unnumbered(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.name != "number"}
+    if isinstance(value, (tuple, list)):
+        return [_unnumbered(v) for v in value]
+    return value
+
+
+def test_a_shared_allegation_is_the_one_built_for_the_page(engine) -> None:
+    from ledger import dossier
+    from ledger.db import reading
+    from ledger.store import reports
+
+    load_example(engine)
+    with reading(engine) as s:
+        overview = reports.load_overview(s)
+        graph = dossier.origin_graph(overview)
+        shared = dossier.Allegations()
+        for person_id in sorted(overview.people):
+            batch = reports.load_person_batch(s, first_id=person_id, last_id=person_id,
+                                              drafts=True)
+            fresh = dossier.build_dossier(person_id=person_id, overview=overview, batch=batch,
+                                          graph=graph, drafts=True)
+            reused = dossier.build_dossier(person_id=person_id, overview=overview,
+                                           batch=batch, graph=graph, drafts=True,
+                                           allegations=shared)
+            assert reused.sources == fresh.sources  # the page numbers its own footnotes
+            assert [a.roles for a in reused.allegations] == [a.roles for a in fresh.allegations]
+            assert _unnumbered(reused) == _unnumbered(fresh), person_id
+    assert shared.hits > 0, "some claim is on two dossiers"
