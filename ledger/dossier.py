@@ -319,9 +319,11 @@ class ClaimRefs:
 class Allegations:
     """The allegations of one publish, each built once and shown by the dossier of each of
     its people: all but `roles` (the page's person's) is the same on every page, the sources'
-    footnote numbers aside, which the shipped templates never print (a page numbers its own
-    footnotes, `_Builder.number_sources`). So a publish shares them only while its dossier
-    templates are the shipped ones. Bounded like `ClaimRefs`."""
+    footnote numbers aside. A page numbers its own footnotes (`_Builder.number_sources`) and
+    lists its own (`DossierContext.sources`, which a split dossier's parts are sorted by);
+    the shipped templates never print an allegation's numbers, so a publish shares
+    allegations only while its dossier templates are the shipped ones. Bounded like
+    `ClaimRefs`."""
 
     def __init__(self, limit: int = 16_384) -> None:
         self.limit = limit
@@ -1178,7 +1180,8 @@ def _part_context(base: DossierContext, chunk: Iterable[Allegation], *, part: Li
     return replace(base, title=f"{base.title} ({part.label})",
                    against=tuple(a for a in chunk if "subject" in a.roles),
                    concerning=tuple(a for a in chunk if "subject" not in a.roles),
-                   statements=(), alleges=(), sources=_sources_of_allegations(chunk),
+                   statements=(), alleges=(),
+                   sources=_sources_of_allegations(chunk, numbered=base.sources),
                    part=parts.index(part) + 1, parts=parts, main_page=f"{stem}.md")
 
 
@@ -1197,13 +1200,18 @@ def _sources_of(responses: Iterable[ResponseView]) -> tuple[SourceRef, ...]:
     return tuple(found.values())
 
 
-def _sources_of_allegations(allegations: Iterable[Allegation]) -> tuple[SourceRef, ...]:
+def _sources_of_allegations(allegations: Iterable[Allegation], *,
+                            numbered: Iterable[SourceRef] = ()) -> tuple[SourceRef, ...]:
+    """The sources the allegations cite, in footnote order. `numbered`: the dossier's own
+    footnotes, when it has them (an allegation shared between dossiers, `Allegations`,
+    carries the numbers of the page it was first built for); else the allegations' refs."""
+    own = {ref.id: ref for ref in numbered}
     found: dict[int, SourceRef] = {}
     for allegation in allegations:
         for ref in (*allegation.origins, *(e.source for e in allegation.evidence)):
-            found.setdefault(ref.id, ref)
+            found.setdefault(ref.id, own.get(ref.id, ref))
         for ref in _sources_of(allegation.responses):
-            found.setdefault(ref.id, ref)
+            found.setdefault(ref.id, own.get(ref.id, ref))
     return tuple(sorted(found.values(), key=lambda ref: ref.number))
 
 

@@ -45,10 +45,19 @@ def test_fragments_hold_at_most_their_limit_and_drop_the_least_recent() -> None:
     assert fragments.get(("huge",)) is None and fragments.size <= 10
 
 
-@pytest.mark.parametrize("html", [False, True])
+@pytest.mark.parametrize("html,split", [(False, False), (True, False), (True, True)])
 def test_reused_fragments_publish_the_same_bytes(engine, tmp_path: Path, monkeypatch, made,
-                                                 html) -> None:
-    load_example(engine)  # claims on the dossiers of their subjects, targets and claimants
+                                                 html, split) -> None:
+    if split:
+        # Split dossiers sharing claims: each part lists its own footnotes, in its order.
+        from test_stream_dossier import _ledger
+
+        from ledger import dossier
+
+        _ledger(engine, 26)
+        monkeypatch.setattr(dossier, "DOSSIER_PART_SIZE", 4)
+    else:
+        load_example(engine)  # claims on the dossiers of their subjects, targets, claimants
     publish(engine, tmp_path / "reused", jobs=1, html=html)
     assert made and made[-1].hits > 0, "an allegation on two dossiers is rendered once"
     monkeypatch.setattr(publishing, "_shipped_fragments", lambda templates_dir: None)
