@@ -101,6 +101,27 @@ def test_claim_add_imports_only_what_it_uses(tmp_path):
     assert "Added claim 1: A claim" in done.stdout
 
 
+def test_a_command_imports_only_its_own_cli_module(tmp_path):
+    """`ledger claim add` imports the claim commands and nothing of the other groups' (ten
+    modules, a few ms of every command); `--help` still lists every group."""
+    from ledger.cli import run
+
+    db = str(tmp_path / "ledger.db")
+    assert run(["--db", db, "init"]) == 0
+    assert run(["--db", db, "person", "add", "Han Dong"]) == 0
+    done = _commands_in_a_fresh_python(
+        db, [["claim", "add", "A claim", "--about", "Han Dong"]],
+        "codes, sorted(m for m in sys.modules if m.startswith('ledger.cli.'))",
+    )
+    assert done.stdout.splitlines()[-1] == "[0] ['ledger.cli.claims', 'ledger.cli.common']", (
+        done.stdout + done.stderr)
+    listed = subprocess.run([sys.executable, "-m", "ledger", "--help"], capture_output=True,
+                            text=True, check=True).stdout
+    for name in ("person", "claim", "review", "db", "key", "import", "audit", "publish",
+                 "backup"):
+        assert f" {name} " in listed
+
+
 def test_dossier_reads_without_the_quote_matcher(tmp_path):
     """`ledger dossier` only reads: it prints the dossier without loading `ledger.quotes`
     (the quote matcher and difflib are loaded by the commands that check quotes)."""

@@ -13,49 +13,58 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.cli import (
-    audit,
-    claims,
-    database,
-    history,
-    integrity,
-    people,
-    publishing,
-    reviews,
-    search,
-    sources,
-    transfer,
-)
 from ledger.cli.common import State, new_app, pause_collector
 
-app = new_app(
+_HELP = (
     "A claim-and-response fact ledger: allegations, their sources and exact quotes, and every "
     "answer to them.\n\nThe database is --db (or LEDGER_DB), default ./ledger.db: a file path "
     "for SQLite, or a postgresql:// URL."
 )
-app.add_typer(people.app, name="person")
-app.add_typer(sources.app, name="source")
-app.add_typer(claims.app, name="claim")
-app.add_typer(claims.response_app, name="response")
-app.add_typer(claims.reply_app, name="reply")
-app.add_typer(reviews.app, name="review")
-app.add_typer(database.app, name="db")
-app.command("init")(database.init)
-app.command("log")(history.log)
-app.command("verify")(history.verify)
-app.command("changes")(integrity.changes)
-app.command("checkpoint")(integrity.checkpoint)
-app.add_typer(integrity.key_app, name="key")
-app.command("import")(transfer.import_)
-app.command("export")(transfer.export)
-app.command("audit")(audit.audit)
-app.command("search")(search.search)
-app.command("dossier")(publishing.dossier)
-app.command("publish")(publishing.publish)
-app.command("demo")(publishing.demo)
+
+# The command tree, in the order `ledger --help` lists it: each group or top-level command
+# by name, with the module of `ledger.cli` and the attribute that define it. A command line
+# that names one imports that module alone (see `_app_for`); the whole tree imports them all.
+_GROUP, _COMMAND = "group", "command"
+_PARTS: tuple[tuple[str, str, str, str], ...] = (
+    ("person", _GROUP, "people", "app"),
+    ("source", _GROUP, "sources", "app"),
+    ("claim", _GROUP, "claims", "app"),
+    ("response", _GROUP, "claims", "response_app"),
+    ("reply", _GROUP, "claims", "reply_app"),
+    ("review", _GROUP, "reviews", "app"),
+    ("db", _GROUP, "database", "app"),
+    ("init", _COMMAND, "database", "init"),
+    ("log", _COMMAND, "history", "log"),
+    ("verify", _COMMAND, "history", "verify"),
+    ("changes", _COMMAND, "integrity", "changes"),
+    ("checkpoint", _COMMAND, "integrity", "checkpoint"),
+    ("key", _GROUP, "integrity", "key_app"),
+    ("import", _COMMAND, "transfer", "import_"),
+    ("export", _COMMAND, "transfer", "export"),
+    ("audit", _COMMAND, "audit", "audit"),
+    ("search", _COMMAND, "search", "search"),
+    ("dossier", _COMMAND, "publishing", "dossier"),
+    ("publish", _COMMAND, "publishing", "publish"),
+    ("demo", _COMMAND, "publishing", "demo"),
+)
 
 
-@app.callback()
+def _define(name: str):
+    """The Typer group, or the command function, that `ledger NAME` runs."""
+    import importlib
+
+    _name, _kind, module, attribute = next(part for part in _PARTS if part[0] == name)
+    return getattr(importlib.import_module(f"ledger.cli.{module}"), attribute)
+
+
+def _add(target: typer.Typer, name: str) -> None:
+    kind = next(part[1] for part in _PARTS if part[0] == name)
+    if kind == _GROUP:
+        target.add_typer(_define(name), name=name)
+    else:
+        target.command(name)(_define(name))
+
+
 def root(ctx: typer.Context,
          db: Annotated[str | None, typer.Option(
              "--db", envvar="LEDGER_DB", help="Ledger file path or postgresql:// URL "
@@ -71,7 +80,6 @@ def root(ctx: typer.Context,
     ctx.call_on_close(ctx.obj.close)
 
 
-@app.command("backup")
 def backup(ctx: typer.Context,
            dest: Annotated[str, typer.Argument(help="The file to write (must not exist).")]
            ) -> None:
@@ -94,14 +102,38 @@ def backup(ctx: typer.Context,
 _GLOBAL_OPTIONS = ("--db", "--actor")
 
 
+def _whole_app() -> typer.Typer:
+    """Every group and command (what `ledger --help` lists), made once."""
+    global _WHOLE
+    if _WHOLE is None:
+        whole = new_app(_HELP)
+        whole.callback()(root)
+        for name, *_rest in _PARTS:
+            _add(whole, name)
+        whole.command("backup")(backup)
+        _WHOLE = whole
+    return _WHOLE
+
+
+_WHOLE: typer.Typer | None = None
+
+
+def __getattr__(name: str):
+    # `ledger.cli.app`, the whole tree, is made when first asked for.
+    if name == "app":
+        return _whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _app_for(argv: list[str]) -> typer.Typer:
     """The app to run: only the group or top-level command the command line names, else the
     whole app.
 
     Typer builds the whole command tree on every call, which costs more than most commands
     do: `ledger claim add` needs the claim group with its `add` alone, and `ledger init`
-    needs itself. A group named without one of its commands (`ledger claim`, `ledger claim
-    --help`, a misspelt command) gets the whole group, so its help and errors are the same.
+    needs itself; only the module that defines it is imported. A group named without one of
+    its commands (`ledger claim`, `ledger claim --help`, a misspelt command) gets the whole
+    group, so its help and errors are the same.
     """
     words = iter(argv)
     name = None
@@ -112,17 +144,21 @@ def _app_for(argv: list[str]) -> typer.Typer:
             name = word
             break
         elif not word.startswith(tuple(f"{o}=" for o in _GLOBAL_OPTIONS)):
-            return app  # --help and the like: the whole app
-    group = next((g for g in app.registered_groups if g.name == name), None)
-    command = next((c for c in app.registered_commands if c.name == name), None)
-    if group is None and command is None:
-        return app
-    slim = new_app(app.info.help)
+            return _whole_app()  # --help and the like: the whole app
+    if name == "backup":
+        slim = new_app(_HELP)
+        slim.callback()(root)
+        slim.command("backup")(backup)
+        return slim
+    part = next((p for p in _PARTS if p[0] == name), None)
+    if part is None:
+        return _whole_app()
+    slim = new_app(_HELP)
     slim.callback()(root)
-    if group is not None:
-        slim.add_typer(_group_for(group.typer_instance, next(words, None)), name=group.name)
+    if part[1] == _GROUP:
+        slim.add_typer(_group_for(_define(name), next(words, None)), name=name)
     else:
-        slim.registered_commands.append(command)
+        slim.command(name)(_define(name))
     return slim
 
 
