@@ -495,16 +495,19 @@ def _html(markdown: str, *, title: str, stylesheet: str | None, context=None) ->
 
 def _web_page(env, template: str, variable: str, context, *, title: str,
               stylesheet: str | None, depth: int = 0, nav: bool = False, page_url: str = "",
-              reviews: bool = False, markdown: str | None = None) -> str:
+              reviews: bool = False, markdown: str | None = None,
+              footer: str | None = None) -> str:
     """A page as HTML: the template rendered for the web (unless its `markdown` is given),
-    with the site's masthead and navigation (`nav`), the footer, and for a dossier the
-    ClaimReview JSON-LD of each assessed allegation, whose `url` is `page_url#claim-<id>`."""
+    with the site's masthead and navigation (`nav`), the footer (rendered here unless its
+    web Markdown, `footer`, is given), and for a dossier the ClaimReview JSON-LD of each
+    assessed allegation, whose `url` is `page_url#claim-<id>`."""
     from ledger.io.claimreview import publisher_name
     from ledger.render import render_html
 
     if markdown is None:
         markdown = _render(env, template, web=True, page=context, **{variable: context})
-    footer = _render(env, FOOTER, web=True, page=context)
+    if footer is None:
+        footer = _render(env, FOOTER, web=True, page=context)
     up = "../" * depth
     links = [("Index", f"{up}index.md"), ("People", f"{up}index.md#people"),
              ("Sources", f"{up}index.md#sources")] if nav else []
@@ -665,12 +668,21 @@ def publish(target: Session | Engine, out_dir: str | Path, *, html: bool = False
         return _publish_into(output, target, out_dir, env, html=html, batch_size=batch_size,
                              base=base, progress=progress,
                              include_retracted=include_retracted, jobs=workers, verify=verify,
-                             drafts=drafts, fragments=_shipped_fragments(templates_dir))
+                             drafts=drafts, fragments=_shipped_fragments(templates_dir),
+                             footers=None if _overrides(templates_dir, FOOTER_TEMPLATES)
+                             else {})
 
 
 # The templates a `{% once %}` fragment of the shipped dossier reads: with any of them
 # overridden, a fragment could read the page (`d`), so none is reused.
 FRAGMENT_TEMPLATES = ("dossier.md.j2", "_updates.md.j2")
+# The templates of the footer: with either overridden, each page renders its own.
+FOOTER_TEMPLATES = (FOOTER, "_checkpoint.md.j2")
+
+
+def _overrides(templates_dir: str | Path | None, names: tuple[str, ...]) -> bool:
+    return templates_dir is not None and any((Path(templates_dir) / name).exists()
+                                             for name in names)
 
 
 def _shipped_fragments(templates_dir: str | Path | None):
@@ -678,10 +690,7 @@ def _shipped_fragments(templates_dir: str | Path | None):
     overrides a template the shipped dossier's fragments are made from."""
     from ledger.render import Fragments
 
-    if templates_dir is not None and any((Path(templates_dir) / name).exists()
-                                         for name in FRAGMENT_TEMPLATES):
-        return None
-    return Fragments()
+    return None if _overrides(templates_dir, FRAGMENT_TEMPLATES) else Fragments()
 
 
 def worker_count(jobs: int | None) -> int:
@@ -725,6 +734,9 @@ class _Site:
     # Each allegation's context, built once for the dossiers of its people; None under the
     # same condition as `fragments` (`ledger.dossier.Allegations`).
     allegations: contexts.Allegations | None = None
+    # The HTML pages' footers by what the shipped footer reads (`_web_footer`); None when
+    # `FOOTER_TEMPLATES` are overridden.
+    footers: dict | None = None
 
 
 @dataclass
@@ -754,7 +766,25 @@ def _emit(site: _Site, output: _Output, relative_stem: str, template: str, varia
     output.write(f"{relative_stem}.html",
                  _web_page(site.env, template, variable, context, title=context.title,
                            stylesheet="../" * depth + STYLESHEET, depth=depth, nav=True,
-                           page_url=url, reviews=reviews, markdown=web))
+                           page_url=url, reviews=reviews, markdown=web,
+                           footer=_web_footer(site, context)))
+
+
+_UNSET = object()
+
+
+def _web_footer(site: _Site, context) -> str | None:
+    """The HTML page's footer as web Markdown, rendered once per publish for each checkpoint
+    line (there is one per folder depth): the shipped `_footer.md.j2` reads only the page's
+    anchor, sequence and checkpoint when `web` is true. None (render it for the page) when
+    the footer's templates are overridden."""
+    if site.footers is None:
+        return None
+    key = tuple(getattr(context, name, _UNSET) for name in ("anchor", "sequence", "checkpoint"))
+    footer = site.footers.get(key)
+    if footer is None:
+        footer = site.footers[key] = _render(site.env, FOOTER, web=True, page=context)
+    return footer
 
 
 def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
@@ -879,7 +909,8 @@ def _index_entry(site: _Site, person_id: int, context) -> contexts.IndexEntry:
 def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path, env, *,
                   html: bool, batch_size: int, base: str | None, progress: Progress | None,
                   include_retracted: bool, jobs: int = 1, verify: bool = False,
-                  drafts: bool = False, fragments=None) -> PublishResult:
+                  drafts: bool = False, fragments=None,
+                  footers: dict | None = None) -> PublishResult:
     """The body of `publish`: every page into `output`, then the manifest and the swap."""
     previous = _read_manifest(output)
     result = PublishResult(out_dir=Path(out_dir))
@@ -903,7 +934,8 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
                      pages=contexts.Pages(people=people_names, sources=source_names),
                      people_names=people_names, source_names=source_names, footer=footer,
                      claim_rows=reports.ClaimCache(drafts=drafts), fragments=fragments,
-                     allegations=contexts.Allegations() if fragments is not None else None)
+                     allegations=contexts.Allegations() if fragments is not None else None,
+                     footers=footers)
         # Verify first: the longest task, it runs while the workers render.
         tasks: list[tuple[str, list[int]]] = [("verify", [])] if verify else []
         tasks += [("people", chunk) for chunk in _chunks([p.id for p in live], batch_size)]

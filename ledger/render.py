@@ -1084,8 +1084,7 @@ def render_html(
     body = _render_body(markdown).strip("\n")
     closing = []
     if footer is not None:
-        closing = ['<footer class="page-footer">', _render_body(footer).rstrip("\n"),
-                   "</footer>"]
+        closing = ['<footer class="page-footer">', _footer_body(footer), "</footer>"]
     lines = [
         "<!doctype html>",
         f'<html lang="{lang}">',
@@ -1102,6 +1101,12 @@ def render_html(
         "</html>",
     ]
     return "\n".join(lines) + "\n"
+
+
+@functools.lru_cache(maxsize=16)
+def _footer_body(footer: str) -> str:
+    # A publish's pages share a few footers (one per checkpoint line): each made once.
+    return _render_body(footer).rstrip("\n")
 
 
 def _masthead(site: str | None, nav: Sequence[tuple[str, str]]) -> list[str]:

@@ -149,3 +149,44 @@ def test_a_shared_allegation_is_the_one_built_for_the_page(engine) -> None:
             assert [a.roles for a in reused.allegations] == [a.roles for a in fresh.allegations]
             assert _unnumbered(reused) == _unnumbered(fresh), person_id
     assert shared.hits > 0, "some claim is on two dossiers"
+
+
+def test_the_footer_is_rendered_once_per_checkpoint_line(story, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    """An HTML publish renders the shipped footer once for each checkpoint line (the pages
+    one folder down link the checkpoint with `../`) and the site is the same as with a
+    footer rendered for every page; an override of the footer is rendered for every page."""
+    monkeypatch.setattr(publishing, "INDEX_LIST_LIMIT", 5)  # pages at both depths
+    key = tmp_path / "newsroom-key"
+    story.ok("key", "generate", "--out", str(key))
+    story.ok("checkpoint", "--key", str(key), "--name", "Newsroom")
+    rendered: list[str] = []
+    original = publishing._render
+
+    def counting(env, name, **context):
+        if name == publishing.FOOTER and context.get("web"):
+            rendered.append(name)
+        return original(env, name, **context)
+
+    monkeypatch.setattr(publishing, "_render", counting)
+    story.ok("publish", "--out", str(tmp_path / "once"), "--html", "--jobs", "1")
+    assert len(rendered) == 2  # "" and "../" before the checkpoint's page
+    once = snapshot(tmp_path / "once")
+    monkeypatch.setattr(publishing, "_web_footer", lambda site, context: None)
+    story.ok("publish", "--out", str(tmp_path / "each"), "--html", "--jobs", "1")
+    assert once == snapshot(tmp_path / "each")
+    footers = {name: page.split(b'<footer class="page-footer">', 1)[1]
+               for name, page in once.items() if name.endswith(".html")}
+    assert b'<a href="../checkpoints/checkpoint-' in footers["index/sources-1-5.html"]
+    assert b'<a href="checkpoints/checkpoint-' in footers["index.html"]
+
+    monkeypatch.undo()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "_footer.md.j2").write_text("Page: {{ page.title|md }}\n", encoding="utf-8")
+    story.ok("publish", "--out", str(tmp_path / "mine-site"), "--html", "--templates",
+             str(mine))
+    site = tmp_path / "mine-site"
+    assert "<p>Page: Dossier: Han Dong</p>" in (site / "people" / "han-dong.html").read_text(
+        encoding="utf-8")
+    assert "<p>Page: Dossiers</p>" in (site / "index.html").read_text(encoding="utf-8")
