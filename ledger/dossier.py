@@ -1290,14 +1290,19 @@ def build_index(*, overview: Overview, entries: Iterable[IndexEntry],
                 source_page: Callable[[int], str | None],
                 people_pages: tuple[ListPage, ...] = (),
                 source_pages: tuple[ListPage, ...] = (),
-                checkpoint: CheckpointRef | None = None, drafts: bool = False) -> IndexContext:
+                checkpoint: CheckpointRef | None = None, drafts: bool = False,
+                sources: tuple[SourceIndexEntry, ...] | None = None,
+                people: list[IndexEntry] | None = None) -> IndexContext:
     """The index: people with something recorded, sorted by name (case- and
     accent-insensitive), and sources by title. With `people_pages` or `source_pages` (a split
-    index), that list is left to its pages."""
-    people = sorted_people(entries)
+    index), that list is left to its pages. `sources` and `people`, when the caller sorted
+    them already (`sorted_sources`, `sorted_people`), are not sorted again."""
+    if people is None:
+        people = sorted_people(entries)
     listed = tuple(e for e in people if has_entries(e))
-    sources = sorted_sources(overview=overview, source_counts=source_counts,
-                             source_page=source_page)
+    if sources is None:
+        sources = sorted_sources(overview=overview, source_counts=source_counts,
+                                 source_page=source_page)
     return IndexContext(title="Dossiers", sequence=overview.sequence,
                         head_hash=overview.head_hash, anchor=overview.anchor,
                         people=() if people_pages else listed,

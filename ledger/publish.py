@@ -1111,7 +1111,8 @@ def _emit_index(emit, *, overview, entries, counts, source_names, footer,
                 drafts: bool = False) -> None:
     """The index, and in a large ledger the pages its lists are split into: people by
     initial (`index/people-a.md`), sources by number (`index/sources-1.md`)."""
-    people = [e for e in contexts.sorted_people(entries) if contexts.has_entries(e)]
+    everyone = contexts.sorted_people(entries)
+    people = [e for e in everyone if contexts.has_entries(e)]
     sources = contexts.sorted_sources(
         overview=overview, source_counts=counts,
         source_page=lambda sid: f"sources/{source_names[sid]}.md")
@@ -1136,7 +1137,7 @@ def _emit_index(emit, *, overview, entries, counts, source_names, footer,
         overview=overview, entries=entries, source_counts=counts,
         source_page=lambda sid: f"sources/{source_names[sid]}.md",
         people_pages=people_pages, source_pages=source_pages, checkpoint=footer[""],
-        drafts=drafts)
+        drafts=drafts, sources=sources, people=everyone)
     emit("index", "index.md.j2", "i", index, 0)
     for title, list_pages, groups, kind in (
             ("People", people_pages, people_groups, "people"),
