@@ -49,20 +49,17 @@ _PARTS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def _define(name: str):
-    """The Typer group, or the command function, that `ledger NAME` runs."""
+def _add(target: typer.Typer, part: tuple[str, str, str, str], word: str | None = None) -> None:
+    """Add one group or command of `_PARTS` to `target`, importing its module; a group with
+    only its command `word` when it has one (see `_group_for`)."""
     import importlib
 
-    _name, _kind, module, attribute = next(part for part in _PARTS if part[0] == name)
-    return getattr(importlib.import_module(f"ledger.cli.{module}"), attribute)
-
-
-def _add(target: typer.Typer, name: str) -> None:
-    kind = next(part[1] for part in _PARTS if part[0] == name)
+    name, kind, module, attribute = part
+    defined = getattr(importlib.import_module(f"ledger.cli.{module}"), attribute)
     if kind == _GROUP:
-        target.add_typer(_define(name), name=name)
+        target.add_typer(_group_for(defined, word), name=name)
     else:
-        target.command(name)(_define(name))
+        target.command(name)(defined)
 
 
 def root(ctx: typer.Context,
@@ -108,8 +105,8 @@ def _whole_app() -> typer.Typer:
     if _WHOLE is None:
         whole = new_app(_HELP)
         whole.callback()(root)
-        for name, *_rest in _PARTS:
-            _add(whole, name)
+        for part in _PARTS:
+            _add(whole, part)
         whole.command("backup")(backup)
         _WHOLE = whole
     return _WHOLE
@@ -145,20 +142,15 @@ def _app_for(argv: list[str]) -> typer.Typer:
             break
         elif not word.startswith(tuple(f"{o}=" for o in _GLOBAL_OPTIONS)):
             return _whole_app()  # --help and the like: the whole app
-    if name == "backup":
-        slim = new_app(_HELP)
-        slim.callback()(root)
-        slim.command("backup")(backup)
-        return slim
     part = next((p for p in _PARTS if p[0] == name), None)
-    if part is None:
+    if part is None and name != "backup":
         return _whole_app()
     slim = new_app(_HELP)
     slim.callback()(root)
-    if part[1] == _GROUP:
-        slim.add_typer(_group_for(_define(name), next(words, None)), name=name)
+    if part is None:
+        slim.command("backup")(backup)
     else:
-        slim.command(name)(_define(name))
+        _add(slim, part, next(words, None))
     return slim
 
 
