@@ -202,6 +202,18 @@ def test_links_put_back_from_a_split_are_the_callbacks(parts: list[str]) -> None
     assert render._links(page) == _links_one_callback_each(page)
 
 
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(
+    st.text(alphabet="aZ09._~/#-mdhtMDHT", min_size=1, max_size=30),
+    st.sampled_from(["../sources/cbc-dong.md#claim-3", "people/han-dong.md", "index.md#people",
+                     "..md", "./.md", "x.md/", "a#b#c.md", "//e.org/x.md", "~", "-"]),
+))
+def test_a_site_link_written_as_it_is_is_what_normalizing_gives(value: str) -> None:
+    # The shortcut for the site's own links (no entity, escape or scheme) and the general
+    # path agree wherever the shortcut is taken.
+    assert render._converted_href.__wrapped__(value) == render._normalized_href(value)
+
+
 def test_spans_on_many_lines_links_and_citations_repeated() -> None:
     markdown = (
         "# A\n\n[held]{.badge .status-held} first [x](<a.md>) [y](<a.md#c>)\n"
