@@ -788,10 +788,15 @@ def _web_footer(site: _Site, context) -> str | None:
 
 
 def _render_batch(site: _Site, output: _Output, session: Session, kind: str,
-                  chunk: list[int], people_refs: dict) -> _Done:
-    """Every page of one batch of people (dossiers) or of sources (source pages); or, for
-    "verify", the ledger verified in full (raises if it does not verify)."""
+                  chunk: list, people_refs: dict) -> _Done:
+    """Every page of one batch of people (dossiers) or of sources (source pages); for
+    "pages", the pages `chunk` gives in full (the index's); or, for "verify", the ledger
+    verified in full (raises if it does not verify)."""
     done = _Done()
+    if kind == "pages":  # pages made in full by the parent: `_emit`'s arguments
+        for page in chunk:
+            _emit(site, output, *page)
+        return done
     if kind == "verify":
         from ledger.store.replay import require_verified
 
@@ -943,29 +948,31 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
         entries: list = []
         counts: dict[int, tuple[int, int]] = {}
         engine = target if isinstance(target, Engine) else None
-        batches = _batches(site, output, session, tasks, jobs, engine, release=reads.close)
-        for (kind, chunk), done in zip(tasks, batches, strict=True):
-            output.files += done.files
-            output.written += done.written
-            entries += done.entries
-            counts.update(done.counts)
-            result.unapproved |= done.unapproved
-            result.held |= done.held
-            if kind == "people":
-                result.people += len(chunk)
-                if progress:
-                    progress("dossiers", result.people, len(live))
-            elif kind == "sources":
-                result.sources += len(chunk)
-                if progress:
-                    progress("source pages", result.sources, len(overview.sources))
-
-        def emit(relative_stem: str, template: str, variable: str, context, depth: int,
-                 reviews: bool = False) -> None:
-            _emit(site, output, relative_stem, template, variable, context, depth, reviews)
-
-        _emit_index(emit, overview=overview, entries=entries, counts=counts,
-                    source_names=source_names, footer=footer, drafts=drafts)
+        with _renderers(site, output, session, jobs, len(tasks), engine,
+                        release=reads.close) as render:
+            for (kind, chunk), done in zip(tasks, render(tasks), strict=True):
+                output.files += done.files
+                output.written += done.written
+                entries += done.entries
+                counts.update(done.counts)
+                result.unapproved |= done.unapproved
+                result.held |= done.held
+                if kind == "people":
+                    result.people += len(chunk)
+                    if progress:
+                        progress("dossiers", result.people, len(live))
+                elif kind == "sources":
+                    result.sources += len(chunk)
+                    if progress:
+                        progress("source pages", result.sources, len(overview.sources))
+            # The index needs every batch's entries and counts; its pages are then rendered
+            # by the same workers, a page a task (on LIAR 39 pages, a tenth of an HTML
+            # publish when the parent rendered them alone).
+            pages = _index_pages(overview=overview, entries=entries, counts=counts,
+                                 source_names=source_names, footer=footer, drafts=drafts)
+            for done in render([("pages", [page]) for page in pages]):
+                output.files += done.files
+                output.written += done.written
     if html:
         output.write(STYLESHEET, stylesheet_text(env))
     result.removed = output.commit(previous)
@@ -979,9 +986,13 @@ def _publish_into(output: _Output, target: Session | Engine, out_dir: str | Path
 _WORKER: dict = {}
 
 
-def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: int,
-             engine: Engine | None, release: Callable[[], None]) -> Iterator[_Done]:
-    """Render every task, in order: here, or in `jobs` forked worker processes.
+@contextmanager
+def _renderers(site: _Site, output: _Output, session: Session, jobs: int, tasks: int,
+               engine: Engine | None, release: Callable[[], None]
+               ) -> Iterator[Callable[[list], Iterator[_Done]]]:
+    """`render(tasks)`, rendering every task and giving back each one's `_Done` in task
+    order: here, or in up to `jobs` forked worker processes (no more than the `tasks` of the
+    first call); it may be called again, by the same workers, until the block ends.
 
     Workers inherit everything read so far (fork); each opens its own read transaction on
     `engine` (None: the caller passed its own session, whose transaction workers cannot
@@ -1002,13 +1013,17 @@ def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: 
     SQLite Database File", 2.6), and a libpq socket is shared by both sides. The parent reads
     nothing after that; the workers' head check keeps every page from the state it read.
     """
-    workers = min(jobs, len(tasks))
+    workers = min(jobs, tasks)
     if workers > 1 and (engine is None or not hasattr(os, "fork") or not _reopenable(engine)):
         workers = 1
     if workers <= 1:
         people_refs: dict = {}
-        for kind, chunk in tasks:
-            yield _render_batch(site, output, session, kind, chunk, people_refs)
+
+        def here(tasks: list) -> Iterator[_Done]:
+            for kind, chunk in tasks:
+                yield _render_batch(site, output, session, kind, chunk, people_refs)
+
+        yield here
         return
     import gc
     import multiprocessing
@@ -1020,12 +1035,14 @@ def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: 
     _WORKER.update(site=site, output=output, engine=engine, parent=os.getpid())
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_start_worker)
-    try:
+
+    def pooled(tasks: list) -> Iterator[_Done]:
         # Frozen, what the workers inherit is never collected there: no finalizer of the
-        # parent's objects (a connection among them) runs in a worker.
+        # parent's objects (a connection among them) runs in a worker. The workers are
+        # forked by the first call's first submission.
         gc.freeze()
         try:
-            results = pool.map(_work, tasks)  # forks the workers, submits every batch
+            results = pool.map(_work, tasks)
         finally:
             gc.unfreeze()
         try:
@@ -1034,6 +1051,9 @@ def _batches(site: _Site, output: _Output, session: Session, tasks: list, jobs: 
             raise PublishFailed(
                 "a publish worker process ended before its pages were done (killed, or out "
                 "of memory); nothing was published: publish again, or with --jobs 1") from None
+
+    try:
+        yield pooled
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         for key in ("site", "output", "engine", "parent"):
@@ -1107,10 +1127,12 @@ def _work(task: tuple[str, list[int]]) -> _Done:
     return done
 
 
-def _emit_index(emit, *, overview, entries, counts, source_names, footer,
-                drafts: bool = False) -> None:
+def _index_pages(*, overview, entries, counts, source_names, footer,
+                 drafts: bool = False) -> list[tuple]:
     """The index, and in a large ledger the pages its lists are split into: people by
-    initial (`index/people-a.md`), sources by number (`index/sources-1.md`)."""
+    initial (`index/people-a.md`), sources by number (`index/sources-1.md`); each as the
+    arguments of `_emit` after the site and output (stem, template, variable, context,
+    depth), the index first."""
     everyone = contexts.sorted_people(entries)
     people = [e for e in everyone if contexts.has_entries(e)]
     sources = contexts.sorted_sources(
@@ -1138,7 +1160,7 @@ def _emit_index(emit, *, overview, entries, counts, source_names, footer,
         source_page=lambda sid: f"sources/{source_names[sid]}.md",
         people_pages=people_pages, source_pages=source_pages, checkpoint=footer[""],
         drafts=drafts, sources=sources, people=everyone)
-    emit("index", "index.md.j2", "i", index, 0)
+    pages: list[tuple] = [("index", "index.md.j2", "i", index, 0)]
     for title, list_pages, groups, kind in (
             ("People", people_pages, people_groups, "people"),
             ("Sources", source_pages, source_groups, "sources")):
@@ -1152,7 +1174,8 @@ def _emit_index(emit, *, overview, entries, counts, source_names, footer,
                 people=rows if kind == "people" else (),
                 sources=rows if kind == "sources" else (), pages=siblings,
                 index_page="../index.md", checkpoint=footer["../"], drafts=drafts)
-            emit(list_page.page[:-3], "listing.md.j2", "l", listing, 1)
+            pages.append((list_page.page[:-3], "listing.md.j2", "l", listing, 1))
+    return pages
 
 
 def _relinked(entry, field: str):

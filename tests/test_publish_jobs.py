@@ -109,16 +109,23 @@ def test_workers_render_the_pages_on_both_backends(story, tmp_path: Path, monkey
 
     def recording(site, output, session, kind, chunk, people_refs):
         with open(record, "a") as stream:
-            stream.write(f"{os.getpid()}\n")
+            stream.write(f"{os.getpid()} {kind}\n")
         return render(site, output, session, kind, chunk, people_refs)
+
+    def renders() -> list[tuple[str, str]]:
+        return [tuple(line.split()) for line in record.read_text().splitlines()]
 
     monkeypatch.setattr(publishing, "_render_batch", recording)
     story.ok("publish", "--jobs", "1", "--out", str(tmp_path / "one"))
-    assert set(record.read_text().split()) == {str(os.getpid())}
+    assert {pid for pid, _ in renders()} == {str(os.getpid())}
     record.unlink()
     story.ok("publish", "--jobs", "2", "--out", str(tmp_path / "two"))
-    pids = set(record.read_text().split())
+    pids = {pid for pid, _ in renders()}
     assert len(pids) == 2 and str(os.getpid()) not in pids  # two workers, none the parent
+    # The index's pages too, after every batch (they need the batches' entries and counts).
+    kinds = [kind for _, kind in renders()]
+    assert "pages" in kinds and kinds.index("pages") > max(
+        i for i, kind in enumerate(kinds) if kind in ("people", "sources"))
     assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
 
 
