@@ -182,9 +182,24 @@ def fold(value: str) -> str:
     """
     if value.isascii():  # nothing to decompose or strip, and casefold is lower
         return " ".join(value.lower().split())
-    decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = unicodedata.normalize("NFKD", value).translate(_WITHOUT_MARKS)
     return " ".join(stripped.casefold().split())
+
+
+class _MarksDropped(dict):
+    """`str.translate`'s table for deleting combining marks: each code point is looked up in
+    unicodedata once, then in C (a Python call per character was 30 µs a source title, and
+    the index sorts every source by its folded title). It remembers at most 65,536 code
+    points, however many distinct characters hostile text brings."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        if len(self) < 65_536:
+            self[code] = kept
+        return kept
+
+
+_WITHOUT_MARKS = _MarksDropped()
 
 
 def slugify(value: str, *, max_bytes: int = 80) -> str:
