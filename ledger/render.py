@@ -116,9 +116,30 @@ def _char_class(code_points: Sequence[int]) -> str:
     return "[" + "".join(parts) + "]"
 
 
+# What the scan below finds, as ranges, for the Unicode version of Python 3.11's unicodedata:
+# the scan costs 0.04 s, paid by every publish worker and every `ledger dossier`. Another
+# version is scanned (a test holds the table to the scan).
+_INVISIBLE_RANGES = {
+    "14.0.0": (
+        (0x0, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x61C, 0x61C), (0x180E, 0x180E),
+        (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
+        (0x3164, 0x3164), (0xD800, 0xDFFF), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0),
+        (0xFFF9, 0xFFFB), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+        (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+    ),
+}
+
+
 @functools.cache
 def _invisible_code_points() -> tuple[int, ...]:
     """Every invisible code point, joiners included (they are decided by context)."""
+    known = _INVISIBLE_RANGES.get(unicodedata.unidata_version)
+    if known is None:
+        return _scanned_invisible_code_points()
+    return tuple(code for start, end in known for code in range(start, end + 1))
+
+
+def _scanned_invisible_code_points() -> tuple[int, ...]:
     return tuple(code for plane in _SCANNED_PLANES for code in plane if _is_invisible(chr(code)))
 
 
@@ -841,16 +862,20 @@ def _cmark_body(markdown: str) -> str | None:
         text = text[closing.end() + 1 :].lstrip("\n")
     attributes: list[str] = []
 
-    def block(match: re.Match[str]) -> str:
-        attributes.append(match.group(1))
-        return f"{_BLOCK_MARK}{len(attributes) - 1}{_BLOCK_MARK}\n\n"
-
     def span(match: re.Match[str]) -> str:
         attributes.append(match.group(2))
         return f"{_SPAN_OPEN}{len(attributes) - 1}{_SPAN_OPEN}{match.group(1)}{_SPAN_CLOSE}"
 
     if "{" in text:
-        text = _spans(_ATTR_BLOCK_RE.sub(block, text), span)
+        # The blocks found by a split (in C) and each replaced by its mark: no callback and
+        # match object per block (one per allegation).
+        parts = _ATTR_BLOCK_RE.split(text)
+        if len(parts) > 1:
+            attributes += parts[1::2]
+            parts[1::2] = [f"{_BLOCK_MARK}{index}{_BLOCK_MARK}\n\n"
+                           for index in range(len(parts) // 2)]
+            text = "".join(parts)
+        text = _spans(text, span)
         if _attributes_left(text):
             return None
     try:
@@ -864,7 +889,12 @@ def _cmark_body(markdown: str) -> str | None:
     if None in converted:
         return None
     if attributes:
-        page = _BLOCK_ATTRS_RE.sub(lambda m: f"<{m.group(2)}{converted[int(m.group(1))]}>", page)
+        # Each block's heading given its attributes, the same way: split at the marks.
+        parts = _BLOCK_ATTRS_RE.split(page)
+        for index in range(1, len(parts), 3):
+            parts[index] = f"<{parts[index + 1]}{converted[int(parts[index])]}>"
+            parts[index + 1] = ""
+        page = "".join(parts)
         # Split at the marks (in C) and put each span's start back: no callback per span.
         parts = _SPAN_OPEN_RE.split(page)
         parts[1::2] = [f"<span{converted[int(index)]}>" for index in parts[1::2]]
@@ -1092,7 +1122,7 @@ def render_html(
         if not stylesheet.strip() or not is_safe_link(stylesheet):
             raise ValueError(f"not a stylesheet link: {stylesheet!r}")
         head.append(f'<link rel="stylesheet" href="{html.escape(stylesheet, quote=True)}">')
-    masthead = _masthead(site, nav) if site is not None or nav else []
+    masthead = _masthead(site, tuple(nav)) if site is not None or nav else ()
     body = _render_body(markdown).strip("\n")
     closing = []
     if footer is not None:
@@ -1121,7 +1151,9 @@ def _footer_body(footer: str) -> str:
     return _render_body(footer).rstrip("\n")
 
 
-def _masthead(site: str | None, nav: Sequence[tuple[str, str]]) -> list[str]:
+@functools.lru_cache(maxsize=64)
+def _masthead(site: str | None, nav: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    # A site's pages share a masthead for each folder depth: each made once.
     lines = ['<header class="masthead">']
     if site is not None:
         lines.append(f'<p class="site-name">{html.escape(display_text(site))}</p>')
@@ -1134,7 +1166,7 @@ def _masthead(site: str | None, nav: Sequence[tuple[str, str]]) -> list[str]:
             links.append(f'<li><a href="{target}">{html.escape(display_text(label))}</a></li>')
         lines += ['<nav aria-label="Site">', "<ul>", *links, "</ul>", "</nav>"]
     lines.append("</header>")
-    return lines
+    return tuple(lines)
 
 
 # --------------------------------------------------------------------------------------------

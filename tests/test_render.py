@@ -373,6 +373,12 @@ def test_every_control_and_format_character_is_shown() -> None:
             assert display_text(f"a{char}b") == f"a<U+{code:04X}>b", hex(code)
 
 
+def test_the_invisible_table_is_what_scanning_unicode_finds() -> None:
+    # The ranges kept for this Python's Unicode version (when there are some) stand for the
+    # scan; a version without them is scanned.
+    assert render._invisible_code_points() == render._scanned_invisible_code_points()
+
+
 # ------------------------------------------------------------------------------------------
 # md_inline
 # ------------------------------------------------------------------------------------------
