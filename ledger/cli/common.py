@@ -8,7 +8,6 @@ fast.
 from __future__ import annotations
 
 import gc
-import getpass
 import json
 import os
 import sys
@@ -32,8 +31,13 @@ def new_app(help_text: str) -> typer.Typer:
 
 def default_actor() -> str:
     """LEDGER_ACTOR, else the login name."""
+    actor = os.environ.get("LEDGER_ACTOR")
+    if actor:
+        return actor
+    import getpass  # with termios and pwd: only when the login name is needed
+
     try:
-        return os.environ.get("LEDGER_ACTOR") or getpass.getuser()
+        return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
 

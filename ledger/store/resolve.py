@@ -12,7 +12,6 @@ records staged since a checkpoint without a savepoint.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -109,6 +108,8 @@ def ambiguous(raw: str, candidates: list[tuple[int, str, str]]) -> Ambiguous:
 
 def suggest(folded: str, names: dict[str, str]) -> str:
     """The "did you mean" end of a not-found message; `names` maps folded forms to names."""
+    import difflib  # only when a name is not found: every write command imports this module
+
     close = difflib.get_close_matches(folded, list(names), n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(names[k] for k in close))
     if not suggestions:
@@ -482,6 +483,8 @@ class Resolver:
         if bare_id(raw) and int(raw) in self.sources:
             return int(raw)
         self._want_all_sources()
+        import difflib
+
         close = difflib.get_close_matches(raw.lower(), list(self.source_by_key), n=3, cutoff=0.6)
         hint = (
             ("; did you mean " + " or ".join(repr(k) for k in close) + "?")
