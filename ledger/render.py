@@ -1122,7 +1122,8 @@ def render_html(
         if not stylesheet.strip() or not is_safe_link(stylesheet):
             raise ValueError(f"not a stylesheet link: {stylesheet!r}")
         head.append(f'<link rel="stylesheet" href="{html.escape(stylesheet, quote=True)}">')
-    masthead = _masthead(site, tuple(nav)) if site is not None or nav else ()
+    masthead = (_masthead(site, tuple(tuple(link) for link in nav))
+                if site is not None or nav else ())
     body = _render_body(markdown).strip("\n")
     closing = []
     if footer is not None:

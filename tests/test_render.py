@@ -733,6 +733,16 @@ def test_render_html_options_are_checked() -> None:
             render_html("", title="t", stylesheet=stylesheet)
 
 
+def test_the_masthead_is_checked_on_every_page_and_takes_lists_too() -> None:
+    nav = [["Index", "../index.md"], ("People", "../index.md#people")]
+    page = render_html("", title="t", site="Desk", nav=nav)
+    assert '<li><a href="../index.html">Index</a></li>' in page
+    assert render_html("", title="u", site="Desk", nav=nav).count("masthead") == 1
+    for _ in range(2):  # a bad link is refused each time, not remembered as a page
+        with pytest.raises(ValueError):
+            render_html("", title="t", site="Desk", nav=[("x", "javascript:alert(1)")])
+
+
 def test_render_html_drops_front_matter_and_raw_html() -> None:
     page = render_html(
         "---\ntitle: x\nsecret: y\n---\n\n<b>raw</b>\n\n<div>\nblock\n</div>\n", title="t"
