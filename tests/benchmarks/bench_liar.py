@@ -163,11 +163,13 @@ def _run_child(python: Path, tree: Path, out: Path, step: str) -> dict:
         "--out",
         str(out),
     ]
-    # Bytecode written, as for an installed ledger (see run_all.command_env): without it each
+    # Bytecode written, as for an installed ledger (run_all.command_env): without it each
     # child compiles the tree's modules from source again, which no installed ledger does,
     # and the tree with more code pays more. Both trees are compiled before the first round.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = str(tree)
+    sys.path.insert(0, str(HERE))
+    from run_all import command_env
+
+    env = command_env(PYTHONPATH=str(tree))
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{step} with {tree} failed:\n{done.stderr[-3000:]}")
